@@ -1,0 +1,171 @@
+//! Request and response bodies of the REST API, shared by the server, the CLI and the
+//! browser. Field names follow the Azure ML SDK v1 where the SDK has a name for them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::run::{RunId, RunStatus};
+
+/// Answer to `POST /api/experiments/{name}/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmitResponse {
+    /// The new run's id.
+    pub run_id: RunId,
+    /// The run's page in the portal.
+    pub portal_url: String,
+    /// The run's status (`Queued`).
+    pub status: RunStatus,
+}
+
+/// One experiment in `GET /api/experiments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentSummary {
+    /// The experiment's name.
+    pub name: String,
+    /// How many runs it has.
+    pub run_count: u64,
+    /// When its newest run was submitted (RFC 3339), if it has one.
+    pub last_run_time: Option<String>,
+    /// How many of its runs are in each status (statuses with no run are left out).
+    pub status_counts: BTreeMap<RunStatus, u64>,
+}
+
+/// `GET /api/experiments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentList {
+    /// The experiments, by name.
+    pub experiments: Vec<ExperimentSummary>,
+}
+
+/// One run in a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's id.
+    pub run_id: RunId,
+    /// The experiment it belongs to.
+    pub experiment: String,
+    /// Its current status.
+    pub status: RunStatus,
+    /// The compute target it runs on.
+    pub target: String,
+    /// When it was submitted (RFC 3339).
+    pub created_utc: String,
+    /// When its script started, if it did.
+    pub start_time_utc: Option<String>,
+    /// When it reached a terminal status, if it did.
+    pub end_time_utc: Option<String>,
+    /// The run's tags.
+    pub tags: BTreeMap<String, String>,
+    /// The run's properties (git information among them).
+    pub properties: BTreeMap<String, String>,
+}
+
+/// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunList {
+    /// One page of runs.
+    pub runs: Vec<RunSummary>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/runs/{id}`: the keys of the SDK's `Run.get_details()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDetails {
+    /// The run's id.
+    pub run_id: RunId,
+    /// The experiment it belongs to.
+    pub experiment: String,
+    /// The compute target's name.
+    pub target: String,
+    /// Current status.
+    pub status: RunStatus,
+    /// When it was submitted (RFC 3339).
+    pub created_utc: String,
+    /// When its script started.
+    pub start_time_utc: Option<String>,
+    /// When it reached a terminal status.
+    pub end_time_utc: Option<String>,
+    /// Properties, git information among them.
+    pub properties: BTreeMap<String, String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// What was submitted: the estimator, the command line, the script's argv.
+    pub run_definition: serde_json::Value,
+    /// Log file name → URL to download it.
+    pub log_files: BTreeMap<String, String>,
+    /// Every status the run went through, with its time.
+    pub status_history: Vec<StatusChange>,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The run's page in the portal.
+    pub portal_url: String,
+}
+
+/// One entry of a run's status history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The status entered.
+    pub status: RunStatus,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+/// One file of a run (`GET /api/runs/{id}/files`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFile {
+    /// Path relative to the run (`outputs/model.txt`, `user_logs/std_log.txt`).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// `GET /api/runs/{id}/files`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFileList {
+    /// The files, by path.
+    pub files: Vec<RunFile>,
+}
+
+/// `PATCH /api/runs/{id}/tags`: tags to set, and tag names to remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsPatch {
+    /// Tags to add or overwrite.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Tag names to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// Every error answer of the API: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The content of an error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code (`not_found`, `invalid_estimator`, …).
+    pub code: String,
+    /// A sentence for a person, naming what was wrong.
+    pub message: String,
+    /// Every field error, when the request had several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldErrorBody>,
+}
+
+/// One field's error inside an [`ErrorDetail`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldErrorBody {
+    /// The field, as the SDK names it.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}

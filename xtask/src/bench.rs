@@ -1,0 +1,22 @@
+//! `cargo xtask bench [NAME]`: each benchmark prints its figure beside a baseline
+//! measured in the same run.
+
+use anyhow::{Result, bail};
+
+/// The benchmarks, by name.
+pub(crate) const NAMES: &[&str] = &["submit"];
+
+pub(crate) fn main(args: &[String]) -> Result<()> {
+    let names: Vec<&str> = if args.is_empty() {
+        NAMES.to_vec()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    for name in names {
+        match name {
+            "submit" => crate::cargo(&["test", "--release", "--package", "runboard-server", "--test", "it", "--", "--ignored"])?,
+            other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
+        }
+    }
+    Ok(())
+}
