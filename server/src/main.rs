@@ -1,1 +1,347 @@
-fn main() {}
+//! `runboard`: the server (`serve`), a run's supervisor (`supervise`), and the CLI.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use runboard_server::cli::{Client, SubmitArgs, parse_run_id};
+use runboard_server::config::{self, ClientConfig, Config};
+use runboard_server::{AppState, api, runner};
+
+#[derive(Debug, Parser)]
+#[command(name = "runboard", version, about = "Runboard: run ML training jobs and watch them live")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the CLI finds the server.
+#[derive(Debug, clap::Args)]
+struct Remote {
+    /// Server URL (default: the one `runboard serve` saved).
+    #[arg(long, env = "RUNBOARD_URL", global = true)]
+    url: Option<String>,
+    /// Access token (default: the one `runboard serve` saved).
+    #[arg(long, env = "RUNBOARD_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+}
+
+impl Remote {
+    fn client(self) -> Result<Client> {
+        Client::new(self.url, self.token)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8070)]
+        port: u16,
+        /// Folder for the store, runs and environments.
+        #[arg(long, default_value = "./runboard-data")]
+        data_dir: PathBuf,
+        /// Python interpreter for training scripts.
+        #[arg(long, env = "RUNBOARD_PYTHON", default_value = "python3")]
+        python: String,
+        /// Largest snapshot accepted, in MB.
+        #[arg(long, default_value_t = 300)]
+        max_snapshot_mb: u64,
+        /// URL users reach the server at (default: http://<host>:<port>).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Folder of the built web app.
+        #[arg(long, env = "RUNBOARD_STATIC_DIR")]
+        static_dir: Option<PathBuf>,
+        /// Seconds between SIGTERM and SIGKILL when a job is stopped.
+        #[arg(long, default_value_t = 3)]
+        grace_seconds: u64,
+    },
+    /// Supervise one run (started by the server; not for people).
+    #[command(hide = true)]
+    Supervise {
+        /// The run folder.
+        run_dir: PathBuf,
+    },
+    /// Submit a training script as a run.
+    Submit {
+        /// Experiment to submit to.
+        #[arg(long)]
+        experiment: String,
+        /// Folder with the training code.
+        #[arg(long, default_value = ".")]
+        source_directory: PathBuf,
+        /// Script to run, relative to the source folder.
+        #[arg(long)]
+        entry_script: Option<String>,
+        /// A script parameter: `--script-param=--lr=0.1`, or `--script-param=--flag`.
+        #[arg(long = "script-param", allow_hyphen_values = true)]
+        script_params: Vec<String>,
+        /// Compute target.
+        #[arg(long)]
+        compute_target: Option<String>,
+        /// A JSON file with a whole estimator; the flags above override it.
+        #[arg(long)]
+        estimator: Option<PathBuf>,
+        /// Environment variable for the script, KEY=VALUE.
+        #[arg(long = "env")]
+        env: Vec<String>,
+        /// Tag, KEY=VALUE.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Stop the run after this many seconds.
+        #[arg(long)]
+        max_run_duration_seconds: Option<u64>,
+        /// Stream the log; exit 0 only if the run completes.
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List runs.
+    Runs {
+        /// Only this experiment's runs.
+        #[arg(long)]
+        experiment: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Print a run's log.
+    Logs {
+        /// The run id.
+        run: String,
+        /// Keep streaming until the run ends.
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Download a run file (e.g. outputs/model.pkl).
+    Download {
+        /// The run id.
+        run: String,
+        /// Path of the file in the run.
+        path: String,
+        /// Where to write it (default: its file name).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Cancel a run.
+    Cancel {
+        /// The run id.
+        run: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Print the login URL of the server in a data folder.
+    Token {
+        /// The server's data folder.
+        #[arg(long, default_value = "./runboard-data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Command::Supervise { run_dir } = &cli.command {
+        // The supervisor stays small and synchronous: no runtime, no logging setup.
+        return match runner::supervisor::supervise(run_dir) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("runboard supervise: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        Command::Serve {
+            host,
+            port,
+            data_dir,
+            python,
+            max_snapshot_mb,
+            public_url,
+            static_dir,
+            grace_seconds,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "runboard_server=info,tower_http=warn".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let listener = tokio::net::TcpListener::bind((host.as_str(), port))
+                .await
+                .with_context(|| format!("listening on {host}:{port}"))?;
+            let bound = listener.local_addr()?;
+            let url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+            let token = config::load_or_create_token(&data_dir)
+                .with_context(|| format!("reading the token in {}", data_dir.display()))?;
+            let mut config = Config::new(data_dir);
+            config.public_url = url.trim_end_matches('/').to_owned();
+            config.token = token.clone();
+            config.python = python;
+            config.max_snapshot_bytes = max_snapshot_mb * 1024 * 1024;
+            config.max_upload_bytes = config.max_snapshot_bytes + 16 * 1024 * 1024;
+            config.grace_seconds = grace_seconds;
+            config.static_dir = static_dir.or_else(default_static_dir);
+            let state = AppState::open(config.clone()).await?;
+            runner::resume_all(&state).await?;
+            let client = ClientConfig {
+                url: config.public_url.clone(),
+                token: token.clone(),
+            };
+            if let Err(e) = client.save() {
+                tracing::warn!(error = %e, "could not save the client config");
+            }
+            println!("Runboard is serving {}", config.public_url);
+            println!("Log in: {}/?token={token}", config.public_url);
+            std::io::Write::flush(&mut std::io::stdout())?;
+            axum::serve(listener, api::app(state))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Supervise { .. } => Ok(ExitCode::FAILURE),
+        Command::Submit {
+            experiment,
+            source_directory,
+            entry_script,
+            script_params,
+            compute_target,
+            estimator,
+            env,
+            tags,
+            max_run_duration_seconds,
+            follow,
+            remote,
+        } => {
+            let client = remote.client()?;
+            let args = SubmitArgs {
+                experiment,
+                source_directory,
+                entry_script,
+                script_params,
+                compute_target,
+                estimator_file: estimator,
+                env,
+                tags,
+                max_run_duration_seconds,
+            };
+            let submitted = client.submit(&args).await?;
+            println!("Run id: {}", submitted.run_id);
+            println!("Portal: {}", submitted.portal_url);
+            if !follow {
+                return Ok(ExitCode::SUCCESS);
+            }
+            follow_to_end(&client, submitted.run_id.as_str()).await
+        }
+        Command::Runs {
+            experiment,
+            json,
+            remote,
+        } => {
+            let list = remote.client()?.runs(experiment.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list.runs)?);
+            } else {
+                println!("{:<50} {:<16} {:<10} CREATED", "RUN ID", "STATUS", "TARGET");
+                for r in list.runs {
+                    println!("{:<50} {:<16} {:<10} {}", r.run_id, r.status, r.target, r.created_utc);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Logs { run, follow, remote } => {
+            let client = remote.client()?;
+            let run = parse_run_id(&run)?;
+            if follow {
+                return follow_to_end(&client, run.as_str()).await;
+            }
+            let tmp = tempfile::NamedTempFile::new()?;
+            client.download(run.as_str(), "user_logs/std_log.txt", tmp.path()).await?;
+            std::io::copy(&mut std::fs::File::open(tmp.path())?, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Download {
+            run,
+            path,
+            output,
+            remote,
+        } => {
+            let client = remote.client()?;
+            let run = parse_run_id(&run)?;
+            let output = output.unwrap_or_else(|| {
+                PathBuf::from(path.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("download"))
+            });
+            let bytes = client.download(run.as_str(), &path, &output).await?;
+            eprintln!("wrote {bytes} bytes to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel { run, remote } => {
+            let run = parse_run_id(&run)?;
+            remote.client()?.cancel(run.as_str()).await?;
+            eprintln!("cancel requested for {run}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { data_dir } => {
+            let token = std::fs::read_to_string(data_dir.join("token"))
+                .with_context(|| format!("no token in {}: start `runboard serve` there first", data_dir.display()))?;
+            let url = ClientConfig::load()
+                .map(|c| c.url)
+                .unwrap_or_else(|| "http://127.0.0.1:8070".into());
+            println!("{url}/?token={}", token.trim());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn follow_to_end(client: &Client, run_id: &str) -> Result<std::process::ExitCode> {
+    let mut stdout = std::io::stdout();
+    let (status, error) = client.follow(run_id, &mut stdout).await?;
+    eprintln!("\nRun {run_id} ended: {status}");
+    if let Some(error) = error {
+        eprintln!("{error}");
+    }
+    Ok(if status == runboard_shared::run::RunStatus::Completed {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+/// The web app built by `cargo xtask run`, when running from a checkout.
+fn default_static_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/pkg");
+    dir.join("index.html").is_file().then_some(dir)
+}

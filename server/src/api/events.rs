@@ -1,0 +1,129 @@
+//! `GET /api/runs/{id}/events?after=N`: a run's events over a websocket, replayed
+//! from the store and then live.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use runboard_shared::event::Frame;
+use runboard_shared::run::RunId;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{ApiError, run_id};
+use crate::AppState;
+
+/// Query of the events route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Send events with a sequence number above this one.
+    #[serde(default)]
+    after: u64,
+}
+
+/// How long a frame may wait for a client that does not read before it is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Events read from the store per query during replay.
+const REPLAY_PAGE: u32 = 1000;
+
+/// Upgrades to a websocket and runs a [`session`].
+pub async fn websocket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let id = run_id(&id)?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    if state.store.run(&id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no run with id {id}")));
+    }
+    Ok(upgrade.on_upgrade(move |socket: WebSocket| async move {
+        let (sink, stream) = socket.split();
+        let sink = sink.with(|frame: Frame| async move {
+            let json = serde_json::to_string(&frame).map_err(axum::Error::new)?;
+            Ok::<_, axum::Error>(Message::Text(json.into()))
+        });
+        let incoming = stream.take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))));
+        session(state, id, query.after, Box::pin(sink), Box::pin(incoming)).await;
+    }))
+}
+
+/// Sends a run's events after `after` to `sink`: first those in the store, then a
+/// [`Frame::CaughtUp`], then live ones, filling any gap from the store, until the
+/// client goes away (`incoming` ends). A client that falls more than the hub's
+/// capacity behind gets [`Frame::Resume`] and is dropped: server memory per client
+/// stays bounded and the client loses nothing.
+pub async fn session<S, I, T>(state: AppState, run_id: RunId, after: u64, mut sink: S, mut incoming: I)
+where
+    S: Sink<Frame> + Unpin,
+    I: Stream<Item = T> + Unpin,
+{
+    let mut live = state.hub.subscribe(&run_id);
+    let mut last = after;
+    macro_rules! send {
+        ($frame:expr) => {
+            match tokio::time::timeout(SEND_TIMEOUT, sink.send($frame)).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        };
+    }
+    // Replay, then tell the client it is up to date.
+    match replay(&state, &run_id, &mut last, &mut sink).await {
+        Ok(true) => {}
+        _ => return,
+    }
+    send!(Frame::CaughtUp { seq: last });
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) if event.seq <= last => {}
+                Ok(event) if event.seq == last + 1 => {
+                    last = event.seq;
+                    send!(Frame::Event { event });
+                }
+                Ok(_) => {
+                    // A gap: events committed but published out of order. The store
+                    // has them all.
+                    match replay(&state, &run_id, &mut last, &mut sink).await {
+                        Ok(true) => {}
+                        _ => return,
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    send!(Frame::Resume { after: last, reason: "client too slow; reconnect with after".into() });
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            msg = incoming.next() => if msg.is_none() { return },
+        }
+    }
+}
+
+/// Sends every stored event after `*last`, advancing it. `Ok(false)` when the client
+/// went away.
+async fn replay<S: Sink<Frame> + Unpin>(
+    state: &AppState,
+    run_id: &RunId,
+    last: &mut u64,
+    sink: &mut S,
+) -> Result<bool, crate::store::StoreError> {
+    loop {
+        let events = state.store.events_after(run_id, *last, REPLAY_PAGE).await?;
+        if events.is_empty() {
+            return Ok(true);
+        }
+        for event in events {
+            let seq = event.seq;
+            match tokio::time::timeout(SEND_TIMEOUT, sink.send(Frame::Event { event })).await {
+                Ok(Ok(())) => *last = seq,
+                _ => return Ok(false),
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The HTTP edge: REST routes under `/api`, the run websocket, token login and the
+//! web app's files. [`app`] builds the whole router, so tests can call it without a
+//! socket.
+
+mod error;
+mod events;
+mod files;
+mod runs;
+mod web;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, patch, post};
+use runboard_shared::run::RunId;
+
+pub use error::ApiError;
+pub use events::session;
+
+use crate::AppState;
+
+/// Name of the session cookie set by `?token=` login.
+pub const COOKIE: &str = "runboard_token";
+
+/// One route of the API. Every route in [`routes`] requires credentials.
+#[derive(Debug)]
+pub struct ApiRoute {
+    /// HTTP method.
+    pub method: Method,
+    /// Path pattern, as axum writes it.
+    pub path: &'static str,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Every API route. [`app`] mounts exactly these, behind authentication.
+pub fn routes(state: &AppState) -> Vec<ApiRoute> {
+    let route = |method: Method, path, handler| ApiRoute { method, path, handler };
+    let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
+    vec![
+        route(Method::GET, "/api/experiments", get(runs::experiments)),
+        route(
+            Method::POST,
+            "/api/experiments/{name}/runs",
+            post(runs::submit).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(Method::GET, "/api/runs", get(runs::list)),
+        route(Method::GET, "/api/runs/{id}", get(runs::details)),
+        route(Method::POST, "/api/runs/{id}/cancel", post(runs::cancel)),
+        route(Method::PATCH, "/api/runs/{id}/tags", patch(runs::patch_tags)),
+        route(Method::GET, "/api/runs/{id}/files", get(files::list)),
+        route(Method::GET, "/api/runs/{id}/files/{*path}", get(files::download)),
+        route(Method::GET, "/api/runs/{id}/events", get(events::websocket)),
+        route(Method::GET, "/api/compute-targets", get(runs::compute_targets)),
+    ]
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let mut api = Router::new();
+    for r in routes(&state) {
+        let path = r.path.strip_prefix("/api").unwrap_or(r.path);
+        api = api.route(path, r.handler);
+    }
+    let api = api
+        .fallback(|| async { ApiError::not_found("no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this API route does not accept that method",
+            )
+        })
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
+    web::router(&state)
+        .nest("/api", api)
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// True when the request carries the server's token, as a bearer token or cookie.
+pub fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .next();
+    [bearer, cookie]
+        .into_iter()
+        .flatten()
+        .any(|t| constant_time_eq(t.as_bytes(), state.config.token.as_bytes()))
+}
+
+async fn require_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if authorized(&state, request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::unauthorized().into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Parses a run id from a path, answering 404 for one that cannot exist.
+fn run_id(text: &str) -> Result<RunId, ApiError> {
+    RunId::parse(text).map_err(|_| ApiError::not_found(format!("no run with id {text:?}")))
+}

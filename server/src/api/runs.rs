@@ -1,0 +1,326 @@
+//! Experiments and runs: submit, list, details, cancel, tags.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use runboard_shared::api::{ExperimentList, RunDetails, RunList, SubmitResponse, TagsPatch};
+use runboard_shared::estimator::{Estimator, FieldError, script_argv};
+use runboard_shared::run::{ExperimentName, RunId, RunStatus};
+
+use super::{ApiError, run_id};
+use crate::AppState;
+use crate::runner::{self, snapshot};
+use crate::store::{NewRun, RunQuery, parse_cursor};
+
+/// The multipart fields of a submission.
+#[derive(Debug, Default)]
+struct Submission {
+    estimator: Option<String>,
+    snapshot: Option<bytes::Bytes>,
+    properties: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
+}
+
+async fn read_submission(mut multipart: Multipart) -> Result<Submission, ApiError> {
+    let mut sub = Submission::default();
+    let field_error = |e: axum::extract::multipart::MultipartError| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "upload_too_large",
+                "the upload is larger than the server accepts; exclude large files from the snapshot with .amlignore or .gitignore, or raise --max-snapshot-mb",
+            )
+        } else {
+            ApiError::new(status, "invalid_multipart", format!("could not read the multipart body: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(field_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "estimator" => sub.estimator = Some(field.text().await.map_err(field_error)?),
+            "snapshot" => sub.snapshot = Some(field.bytes().await.map_err(field_error)?),
+            "properties" | "tags" => {
+                let text = field.text().await.map_err(field_error)?;
+                let map: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+                    ApiError::bad_request(
+                        "invalid_multipart",
+                        format!("multipart field '{name}' must be a JSON object of strings: {e}"),
+                    )
+                })?;
+                if name == "tags" {
+                    sub.tags = map;
+                } else {
+                    sub.properties = map;
+                }
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    format!("unknown multipart field '{other}'; expected estimator, snapshot, properties, tags"),
+                ));
+            }
+        }
+    }
+    Ok(sub)
+}
+
+/// `POST /api/experiments/{name}/runs`.
+#[tracing::instrument(skip_all, fields(experiment = %name))]
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
+    let experiment = ExperimentName::new(&name)
+        .map_err(|e| ApiError::bad_request("invalid_experiment_name", e.to_string()))?;
+    let multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("expected a multipart/form-data body with fields estimator and snapshot: {e}"),
+        )
+    })?;
+    let sub = read_submission(multipart).await?;
+    let estimator_json = sub.estimator.ok_or_else(|| {
+        ApiError::bad_request("invalid_multipart", "multipart field 'estimator' (the estimator as JSON) is missing")
+    })?;
+    let estimator = Estimator::from_json(&estimator_json).map_err(ApiError::fields)?;
+    let target = estimator.compute_target.clone().unwrap_or_else(|| "local".to_owned());
+    if state.target(&target).is_err() {
+        return Err(ApiError::fields(vec![FieldError {
+            field: "compute_target".into(),
+            message: format!(
+                "unknown compute target '{target}'; this server has: {}",
+                state.target_names().join(", ")
+            ),
+        }]));
+    }
+    let archive = sub.snapshot.ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_multipart",
+            "multipart field 'snapshot' (a tar.gz of source_directory) is missing",
+        )
+    })?;
+
+    // Unpack into a temporary folder that disappears on any error below.
+    let incoming_root = state.config.data_dir.join("incoming");
+    std::fs::create_dir_all(&incoming_root).map_err(ApiError::internal)?;
+    let incoming = tempfile::TempDir::new_in(&incoming_root).map_err(ApiError::internal)?;
+    let limit = state.config.max_snapshot_bytes;
+    let dst = incoming.path().to_owned();
+    tokio::task::spawn_blocking(move || snapshot::unpack(archive.as_ref(), &dst, limit))
+        .await
+        .map_err(ApiError::internal)??;
+    let entry = incoming.path().join(&estimator.entry_script);
+    if !snapshot::is_inside(std::path::Path::new(&estimator.entry_script)) || !entry.is_file() {
+        return Err(ApiError::fields(vec![FieldError {
+            field: "entry_script".into(),
+            message: format!(
+                "'{}' is not a file inside source_directory '{}'",
+                estimator.entry_script, estimator.source_directory
+            ),
+        }]));
+    }
+
+    let now = chrono::Utc::now();
+    let run_id = RunId::new(&experiment, u64::try_from(now.timestamp()).unwrap_or(0), rand::random());
+    let datastores = state.config.data_dir.join("datastores");
+    let argv = script_argv(&estimator.script_params, &|d| {
+        datastores.join(&d.datastore).join(&d.path_on_datastore).display().to_string()
+    });
+    let mut command = vec![state.config.python.clone(), estimator.entry_script.clone()];
+    command.extend(argv.iter().cloned());
+    let definition = serde_json::json!({
+        "estimator": estimator,
+        "arguments": argv,
+        "command": command,
+    });
+    let run_dir = state.run_dir(&run_id);
+    std::fs::create_dir_all(&run_dir).map_err(ApiError::internal)?;
+    let keep = incoming.keep();
+    if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
+        let _ = std::fs::remove_dir_all(&keep);
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(ApiError::internal(e));
+    }
+    let new = NewRun {
+        run_id: run_id.clone(),
+        target,
+        definition,
+        run_token: crate::config::new_token(),
+        properties: sub.properties,
+        tags: sub.tags,
+    };
+    let event = match state.store.create_run(&new).await {
+        Ok(event) => event,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e.into());
+        }
+    };
+    state.hub.publish(&run_id, event);
+    runner::spawn_driver(&state, run_id.clone());
+    tracing::info!(%run_id, "run submitted");
+    Ok((
+        StatusCode::CREATED,
+        Json(SubmitResponse {
+            portal_url: state.portal_url(&run_id),
+            run_id,
+            status: RunStatus::Queued,
+        }),
+    ))
+}
+
+/// `GET /api/experiments`.
+pub async fn experiments(State(state): State<AppState>) -> Result<Json<ExperimentList>, ApiError> {
+    Ok(Json(ExperimentList {
+        experiments: state.store.experiments().await?,
+    }))
+}
+
+/// `GET /api/compute-targets`: the names of the server's compute targets.
+pub async fn compute_targets(State(state): State<AppState>) -> Json<Vec<String>> {
+    Json(state.target_names())
+}
+
+/// `GET /api/runs?experiment=&status=&limit=&cursor=`.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<RunList>, ApiError> {
+    let mut query = RunQuery {
+        limit: 50,
+        ..RunQuery::default()
+    };
+    for (key, value) in &params {
+        match key.as_str() {
+            "experiment" => query.experiment = Some(value.clone()),
+            "status" => {
+                query.status = Some(RunStatus::parse(value).ok_or_else(|| {
+                    let known: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("status '{value}' is not one of {}", known.join(", ")),
+                    )
+                })?);
+            }
+            "limit" => {
+                query.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=1000).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::bad_request("invalid_query", format!("limit must be a whole number from 1 to 1000, got '{value}'"))
+                    })?;
+            }
+            "cursor" => {
+                query.cursor = Some(parse_cursor(value).ok_or_else(|| {
+                    ApiError::bad_request("invalid_query", format!("cursor '{value}' is not one this server gave out"))
+                })?);
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("unknown query parameter '{other}'; expected experiment, status, limit, cursor"),
+                ));
+            }
+        }
+    }
+    let (runs, next_cursor) = state.store.list_runs(&query).await?;
+    Ok(Json(RunList { runs, next_cursor }))
+}
+
+/// `GET /api/runs/{id}`: the SDK's `get_details()`.
+pub async fn details(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RunDetails>, ApiError> {
+    let id = run_id(&id)?;
+    let record = state
+        .store
+        .run(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run with id {id}")))?;
+    let log_files = state
+        .store
+        .files(&id)
+        .await?
+        .into_iter()
+        .filter(|f| f.path.starts_with("user_logs/") || f.path.starts_with("system_logs/"))
+        .map(|f| {
+            let url = format!("{}/api/runs/{id}/files/{}", state.config.public_url, f.path);
+            (f.path, url)
+        })
+        .collect();
+    let s = record.summary;
+    Ok(Json(RunDetails {
+        portal_url: state.portal_url(&id),
+        status_history: state.store.status_history(&id).await?,
+        run_id: s.run_id,
+        experiment: s.experiment,
+        target: s.target,
+        status: s.status,
+        created_utc: s.created_utc,
+        start_time_utc: s.start_time_utc,
+        end_time_utc: s.end_time_utc,
+        properties: s.properties,
+        tags: s.tags,
+        run_definition: record.definition,
+        log_files,
+        error: record.error,
+    }))
+}
+
+/// `POST /api/runs/{id}/cancel`: 202 while the job stops, 409 when it has ended.
+#[tracing::instrument(skip_all, fields(run_id = %id))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = run_id(&id)?;
+    let status = state.current_status(&id).await?;
+    if status.is_terminal() {
+        return Err(ApiError::conflict(format!("run {id} has already ended ({status}); there is nothing to cancel")));
+    }
+    match state.set_status(&id, RunStatus::CancelRequested, None).await? {
+        Some(_) => {}
+        None if state.current_status(&id).await? == RunStatus::CancelRequested => {}
+        None => {
+            let status = state.current_status(&id).await?;
+            return Err(ApiError::conflict(format!("run {id} has already ended ({status}); there is nothing to cancel")));
+        }
+    }
+    if !state.request_cancel(&id) {
+        // No driver holds the run (it is being re-attached): start one, and it sees
+        // CancelRequested and stops the job.
+        runner::spawn_driver(&state, id.clone());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"run_id": id, "status": RunStatus::CancelRequested})),
+    ))
+}
+
+/// `PATCH /api/runs/{id}/tags`.
+pub async fn patch_tags(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<TagsPatch>, JsonRejection>,
+) -> Result<Json<BTreeMap<String, String>>, ApiError> {
+    let id = run_id(&id)?;
+    let Json(patch) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
+    if let Some(bad) = patch.set.keys().chain(&patch.remove).find(|k| k.trim().is_empty()) {
+        return Err(ApiError::bad_request("invalid_tags", format!("tag name {bad:?} is empty")));
+    }
+    if state.store.run(&id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no run with id {id}")));
+    }
+    let event = state.store.patch_tags(&id, &patch).await?;
+    let tags = match &event.body {
+        runboard_shared::event::EventBody::Tags { tags } => tags.clone(),
+        _ => BTreeMap::new(),
+    };
+    state.hub.publish(&id, event);
+    Ok(Json(tags))
+}

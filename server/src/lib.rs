@@ -1,0 +1,141 @@
+//! The `runboard` server, supervisor and CLI.
+//!
+//! See `ARCHITECTURE.md` for the map. In short: [`api`] is the HTTP edge, [`store`]
+//! the only SQL, [`runner`] the only place that starts processes, [`watch`] turns a
+//! run folder into events, [`hub`] fans events out, [`cli`] is the client.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod hub;
+pub mod runner;
+pub mod store;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use runboard_shared::event::RunEvent;
+use runboard_shared::run::{RunId, RunStatus};
+use tokio::sync::watch as tokio_watch;
+
+pub use config::Config;
+use hub::Hub;
+use runner::{ComputeTarget, RunnerError, local::LocalTarget};
+use store::{Store, StoreError};
+
+/// Everything the server's tasks share. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// Settings.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// Live event fan-out.
+    pub hub: Hub,
+    /// Compute targets by name.
+    targets: HashMap<String, Arc<dyn ComputeTarget>>,
+    /// The cancel switch of each run whose driver is running.
+    drivers: Mutex<HashMap<RunId, tokio_watch::Sender<bool>>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Opens the store in the data folder and sets up the compute targets.
+    pub async fn open(config: Config) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(config.data_dir.join("runs")).map_err(|e| StoreError::Sql(e.into()))?;
+        let store = Store::open(&config.data_dir.join("runboard.sqlite")).await?;
+        let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
+            supervisor_exe: config.supervisor_exe.clone(),
+        });
+        Ok(Self(Arc::new(Inner {
+            targets: HashMap::from([("local".to_owned(), local)]),
+            config,
+            store,
+            hub: Hub::default(),
+            drivers: Mutex::default(),
+        })))
+    }
+
+    /// The folder of a run.
+    pub fn run_dir(&self, run_id: &RunId) -> PathBuf {
+        self.config.data_dir.join("runs").join(run_id.as_str())
+    }
+
+    /// The compute target called `name`.
+    pub fn target(&self, name: &str) -> Result<Arc<dyn ComputeTarget>, RunnerError> {
+        self.targets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RunnerError::UnknownTarget(name.to_owned()))
+    }
+
+    /// Names of the compute targets.
+    pub fn target_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.targets.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The portal URL of a run.
+    pub fn portal_url(&self, run_id: &RunId) -> String {
+        format!("{}/runs/{run_id}", self.config.public_url)
+    }
+
+    /// Publishes events the store has committed.
+    pub fn publish_all(&self, run_id: &RunId, events: Vec<RunEvent>) {
+        for event in events {
+            self.hub.publish(run_id, event);
+        }
+    }
+
+    /// Changes a run's status (if the transition table allows) and publishes it.
+    pub async fn set_status(
+        &self,
+        run_id: &RunId,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<Option<RunEvent>, StoreError> {
+        let event = self.store.set_status(run_id, status, error).await?;
+        if let Some(event) = &event {
+            self.hub.publish(run_id, event.clone());
+        }
+        Ok(event)
+    }
+
+    /// A run's current status.
+    pub async fn current_status(&self, run_id: &RunId) -> Result<RunStatus, StoreError> {
+        self.store
+            .run(run_id)
+            .await?
+            .map(|r| r.summary.status)
+            .ok_or_else(|| StoreError::NoSuchRun(run_id.clone()))
+    }
+
+    /// Asks the driver of a run to cancel its job. False when no driver runs.
+    pub fn request_cancel(&self, run_id: &RunId) -> bool {
+        let drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.get(run_id).is_some_and(|tx| tx.send(true).is_ok())
+    }
+
+    fn register_driver(&self, run_id: &RunId, cancel: tokio_watch::Sender<bool>) {
+        let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.insert(run_id.clone(), cancel);
+    }
+
+    fn unregister_driver(&self, run_id: &RunId) {
+        let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.remove(run_id);
+    }
+}

@@ -1,0 +1,273 @@
+//! Running jobs: compute targets behind one trait, and the driver that takes a run
+//! from `Queued` to a terminal status. This is the only module that starts processes.
+//!
+//! A run's life on the server is one tokio task, [`drive`]: it prepares the working
+//! directory, launches the job through the run's [`ComputeTarget`], then polls the
+//! target, tails the logs and indexes the files until the job has ended. The task
+//! holds no state that the run folder and the store do not also hold, so a restarted
+//! server simply starts [`drive`] again for every run that is not finished
+//! ([`resume_all`]).
+
+pub mod control;
+pub mod local;
+pub mod snapshot;
+pub mod supervisor;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use runboard_shared::estimator::{Estimator, script_argv};
+use runboard_shared::run::{RunId, RunStatus};
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::store::StoreError;
+use crate::watch::{scan_files, tail_logs};
+use control::{Exit, ExitReason, Job};
+
+/// Errors of the runner.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// Reading or writing the run folder, or starting a process, failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The run names a compute target this server does not have.
+    #[error("unknown compute target {0:?}")]
+    UnknownTarget(String),
+    /// The run vanished from the store.
+    #[error("run {0} is not in the store")]
+    NoSuchRun(RunId),
+}
+
+impl RunnerError {
+    fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Io { context, source }
+    }
+}
+
+/// Where a job is, as its compute target sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    /// Nothing has been launched for this run folder.
+    NotLaunched,
+    /// The job's supervisor runs but the job has not started yet.
+    Launching,
+    /// The job's process runs.
+    Running,
+    /// The job has ended.
+    Exited(Exit),
+    /// The job's supervisor is gone without saying how the job ended.
+    Lost(String),
+}
+
+/// A place that runs jobs. Methods are quick and synchronous: they start or signal
+/// processes and read small files, never wait for a job.
+pub trait ComputeTarget: Send + Sync + std::fmt::Debug {
+    /// Starts the job described by `<run>/control/job.json`.
+    fn launch(&self, run_dir: &Path) -> Result<(), RunnerError>;
+    /// Asks the job to stop (it ends with [`ExitReason::Canceled`]).
+    fn cancel(&self, run_dir: &Path) -> Result<(), RunnerError>;
+    /// Where the job is now.
+    fn poll(&self, run_dir: &Path) -> Result<JobState, RunnerError>;
+}
+
+/// How long a launched job may take to show its supervisor before it counts as lost.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often files under `outputs/` and `logs/` are indexed, in poll ticks.
+const SCAN_EVERY: u32 = 10;
+
+/// Starts a driver for every run that is not finished (at server start).
+pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
+    for run in state.store.live_runs().await? {
+        tracing::info!(run_id = %run.summary.run_id, status = %run.summary.status, "re-attaching to run");
+        spawn_driver(state, run.summary.run_id);
+    }
+    Ok(())
+}
+
+/// Starts the driver task of a run.
+pub fn spawn_driver(state: &AppState, run_id: RunId) {
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    state.register_driver(&run_id, cancel_tx);
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = drive(&state, &run_id, cancel_rx).await {
+            tracing::error!(%run_id, error = %e, "run driver failed");
+            let message = format!("Runboard failed to run the job: {e}");
+            let _ = state.set_status(&run_id, RunStatus::Failed, Some(&message)).await;
+        }
+        state.unregister_driver(&run_id);
+    });
+}
+
+/// Takes a run from wherever it is to a terminal status.
+#[tracing::instrument(skip_all, fields(run_id = %run_id))]
+async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<bool>) -> Result<(), RunnerError> {
+    let record = state
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| RunnerError::NoSuchRun(run_id.clone()))?;
+    let run_dir = state.run_dir(run_id);
+    let target = state.target(&record.summary.target)?;
+    let mut status = record.summary.status;
+
+    if matches!(status, RunStatus::Queued | RunStatus::Preparing)
+        && target.poll(&run_dir)? == JobState::NotLaunched
+    {
+        if status == RunStatus::Queued {
+            state.set_status(run_id, RunStatus::Preparing, None).await?;
+        }
+        let job = job_for(state, run_id, &record.definition, &record.run_token, &run_dir)?;
+        let dir = run_dir.clone();
+        tokio::task::spawn_blocking(move || prepare(&dir, &job))
+            .await
+            .map_err(|e| RunnerError::io("preparing the working directory")(std::io::Error::other(e)))??;
+        if state.set_status(run_id, RunStatus::Starting, None).await?.is_none() {
+            // Refused: the run was cancelled while it was being prepared.
+            state.set_status(run_id, RunStatus::Canceled, None).await?;
+            return Ok(());
+        }
+        target.launch(&run_dir)?;
+        status = RunStatus::Starting;
+    } else if status == RunStatus::CancelRequested {
+        target.cancel(&run_dir)?;
+    }
+
+    let waiting_since = Instant::now();
+    let mut tick = tokio::time::interval(state.config.poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u32;
+    let exit = loop {
+        tick.tick().await;
+        ticks += 1;
+        if cancel.has_changed().unwrap_or(false) && *cancel.borrow_and_update() {
+            target.cancel(&run_dir)?;
+        }
+        let job = target.poll(&run_dir)?;
+        state.publish_all(run_id, tail_logs(&state.store, run_id, &run_dir, false).await?);
+        if ticks.is_multiple_of(SCAN_EVERY) {
+            state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
+        }
+        match job {
+            JobState::Exited(exit) => break Ok(exit),
+            JobState::Lost(why) => break Err(why),
+            JobState::Running if matches!(status, RunStatus::Starting | RunStatus::Preparing) => {
+                if state.set_status(run_id, RunStatus::Running, None).await?.is_some() {
+                    status = RunStatus::Running;
+                }
+            }
+            JobState::NotLaunched if waiting_since.elapsed() > LAUNCH_TIMEOUT => {
+                break Err("the job's supervisor never started".to_owned());
+            }
+            _ => {}
+        }
+    };
+
+    let current = state.current_status(run_id).await?;
+    if current != RunStatus::CancelRequested {
+        state.set_status(run_id, RunStatus::Finalizing, None).await?;
+    }
+    state.publish_all(run_id, tail_logs(&state.store, run_id, &run_dir, true).await?);
+    state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
+
+    let (final_status, error) = match exit {
+        Err(why) => (RunStatus::Failed, Some(why)),
+        Ok(exit) => outcome(&exit, &run_dir),
+    };
+    state.set_status(run_id, final_status, error.as_deref()).await?;
+    Ok(())
+}
+
+/// The terminal status and error message of a job that ended as `exit` says.
+fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
+    match exit.reason {
+        ExitReason::Canceled => (RunStatus::Canceled, None),
+        ExitReason::Exited if exit.code == Some(0) => (RunStatus::Completed, None),
+        ExitReason::Exited => {
+            let how = match (exit.code, exit.signal) {
+                (Some(code), _) => format!("the script exited with code {code}"),
+                (None, Some(signal)) => format!("the script was killed by signal {signal}"),
+                (None, None) => "the script ended abnormally".to_owned(),
+            };
+            let tail = log_tail(&run_dir.join("user_logs/std_log.txt"), 30, 4096);
+            (RunStatus::Failed, Some(format!("{how}. Last lines of std_log.txt:\n{tail}")))
+        }
+        ExitReason::Timeout | ExitReason::SpawnFailed => (
+            RunStatus::Failed,
+            Some(exit.message.clone().unwrap_or_else(|| format!("{:?}", exit.reason))),
+        ),
+    }
+}
+
+/// The last `lines` lines of a text file, at most `max_bytes` of them.
+pub fn log_tail(path: &Path, lines: usize, max_bytes: usize) -> String {
+    let Ok(bytes) = std::fs::read(path) else {
+        return String::new();
+    };
+    let start = bytes.len().saturating_sub(max_bytes);
+    let text = String::from_utf8_lossy(&bytes[start..]);
+    let all: Vec<&str> = text.trim_end().lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The job of a run: the command line from its estimator, the environment, limits.
+fn job_for(
+    state: &AppState,
+    run_id: &RunId,
+    definition: &serde_json::Value,
+    run_token: &str,
+    run_dir: &Path,
+) -> Result<Job, RunnerError> {
+    let estimator: Estimator = serde_json::from_value(definition["estimator"].clone())
+        .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
+    let datastores = state.config.data_dir.join("datastores");
+    let mut argv = vec![state.config.python.clone(), estimator.entry_script.clone()];
+    argv.extend(script_argv(&estimator.script_params, &|d| {
+        datastores
+            .join(&d.datastore)
+            .join(&d.path_on_datastore)
+            .display()
+            .to_string()
+    }));
+    let mut env = estimator.environment_variables.clone();
+    env.extend([
+        ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
+        ("RUNBOARD_URL".to_owned(), state.config.public_url.clone()),
+        ("RUNBOARD_RUN_ID".to_owned(), run_id.to_string()),
+        ("RUNBOARD_RUN_TOKEN".to_owned(), run_token.to_owned()),
+        ("AZUREML_RUN_ID".to_owned(), run_id.to_string()),
+    ]);
+    Ok(Job {
+        argv,
+        cwd: run_dir.join("wd"),
+        env,
+        log: run_dir.join("user_logs/std_log.txt"),
+        max_run_duration_seconds: estimator.max_run_duration_seconds,
+        grace_seconds: state.config.grace_seconds,
+    })
+}
+
+/// Makes the run folder ready: a fresh working directory copied from the snapshot,
+/// the log folders, and `control/job.json`. Safe to repeat after a crash.
+fn prepare(run_dir: &Path, job: &Job) -> Result<(), RunnerError> {
+    let wd = run_dir.join("wd");
+    if wd.exists() {
+        std::fs::remove_dir_all(&wd).map_err(RunnerError::io("clearing the working directory"))?;
+    }
+    snapshot::copy_tree(&run_dir.join("snapshot"), &wd)
+        .map_err(RunnerError::io("copying the snapshot into the working directory"))?;
+    for dir in ["wd/outputs", "wd/logs", "user_logs", "system_logs"] {
+        std::fs::create_dir_all(run_dir.join(dir)).map_err(RunnerError::io(format!("creating {dir}")))?;
+    }
+    control::write(run_dir, control::JOB, job).map_err(RunnerError::io("writing control/job.json"))
+}

@@ -1,0 +1,561 @@
+//! The store: experiments, runs, status history, properties, tags, the file index and
+//! every run's event log, in SQLite through sqlx. This is the only module that
+//! writes SQL.
+//!
+//! Writes go through a pool of one connection, so they are serialised in this
+//! process: that is what makes per-run sequence numbers gap-free without retries.
+//! Reads use a separate pool and never wait for a writer (WAL).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use runboard_shared::api::{ExperimentSummary, RunFile, RunSummary, StatusChange, TagsPatch};
+use runboard_shared::event::{EventBody, RunEvent};
+use runboard_shared::run::{RunId, RunStatus};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool, Sqlite, Transaction};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (I/O, corruption, a constraint).
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row holds something this version cannot read.
+    #[error("corrupt row in the store: {0}")]
+    Corrupt(String),
+    /// No run has this id.
+    #[error("no run {0}")]
+    NoSuchRun(RunId),
+}
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A new run, as the API hands it to the store.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Its id.
+    pub run_id: RunId,
+    /// The compute target's name.
+    pub target: String,
+    /// The run definition (JSON).
+    pub definition: serde_json::Value,
+    /// The token the run's script uses to write to this run.
+    pub run_token: String,
+    /// Properties (git information among them).
+    pub properties: BTreeMap<String, String>,
+    /// Tags given at submit time.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// The run's summary (id, status, times, tags, properties).
+    pub summary: RunSummary,
+    /// The run definition (JSON).
+    pub definition: serde_json::Value,
+    /// The run-scoped token.
+    pub run_token: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// Filter and page of `list_runs`.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    /// Only runs of this experiment.
+    pub experiment: Option<String>,
+    /// Only runs in this status.
+    pub status: Option<RunStatus>,
+    /// Page size.
+    pub limit: u32,
+    /// Runs strictly older than this cursor (from a previous page): see [`parse_cursor`].
+    pub cursor: Option<(String, String)>,
+}
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+/// The current time as the store writes it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { write, read })
+    }
+
+    /// Stores a new run in `Queued` (creating its experiment if needed) and returns
+    /// its first event.
+    pub async fn create_run(&self, run: &NewRun) -> Result<RunEvent> {
+        let mut tx = self.write.begin().await?;
+        let at = now();
+        sqlx::query("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)")
+            .bind(run.run_id.experiment())
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(run.run_id.as_str())
+        .bind(run.run_id.experiment())
+        .bind(RunStatus::Queued.as_str())
+        .bind(&run.target)
+        .bind(run.definition.to_string())
+        .bind(&run.run_token)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
+            for (k, v) in map {
+                sqlx::query(&format!("INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"))
+                    .bind(run.run_id.as_str())
+                    .bind(k)
+                    .bind(v)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
+            .bind(run.run_id.as_str())
+            .bind(RunStatus::Queued.as_str())
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        let body = EventBody::Status {
+            status: RunStatus::Queued,
+            error: None,
+        };
+        let event = append_event(&mut tx, &run.run_id, &at, body).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Moves a run to `status` if the transition table allows it, recording the
+    /// change in its history and event log. Returns `None` (and changes nothing) when
+    /// the table refuses the move, for example a job that ends after it was cancelled.
+    pub async fn set_status(
+        &self,
+        run_id: &RunId,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<Option<RunEvent>> {
+        let mut tx = self.write.begin().await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT status FROM runs WHERE run_id = ?")
+            .bind(run_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = parse_status(&current.ok_or_else(|| StoreError::NoSuchRun(run_id.clone()))?)?;
+        if !current.can_become(status) {
+            return Ok(None);
+        }
+        let at = now();
+        sqlx::query(
+            "UPDATE runs SET status = ?,
+                start_time = CASE WHEN ? AND start_time IS NULL THEN ? ELSE start_time END,
+                end_time = CASE WHEN ? THEN ? ELSE end_time END,
+                error = COALESCE(?, error)
+             WHERE run_id = ?",
+        )
+        .bind(status.as_str())
+        .bind(status == RunStatus::Running)
+        .bind(&at)
+        .bind(status.is_terminal())
+        .bind(&at)
+        .bind(error)
+        .bind(run_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
+            .bind(run_id.as_str())
+            .bind(status.as_str())
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        let body = EventBody::Status {
+            status,
+            error: error.map(str::to_owned),
+        };
+        let event = append_event(&mut tx, run_id, &at, body).await?;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+
+    /// How many bytes of the log file `path` have been read into events.
+    pub async fn log_offset(&self, run_id: &RunId, path: &str) -> Result<u64> {
+        let offset: Option<i64> =
+            sqlx::query_scalar("SELECT offset FROM log_offsets WHERE run_id = ? AND path = ?")
+                .bind(run_id.as_str())
+                .bind(path)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(offset.unwrap_or(0).try_into().unwrap_or(0))
+    }
+
+    /// Records text read from a log file, and the offset reached, in one transaction.
+    pub async fn append_log(
+        &self,
+        run_id: &RunId,
+        path: &str,
+        rank: Option<u32>,
+        new_offset: u64,
+        text: String,
+    ) -> Result<RunEvent> {
+        let mut tx = self.write.begin().await?;
+        let at = now();
+        sqlx::query(
+            "INSERT INTO log_offsets (run_id, path, offset) VALUES (?, ?, ?)
+             ON CONFLICT (run_id, path) DO UPDATE SET offset = excluded.offset",
+        )
+        .bind(run_id.as_str())
+        .bind(path)
+        .bind(i64::try_from(new_offset).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+        let body = EventBody::Log {
+            path: path.to_owned(),
+            rank,
+            text,
+        };
+        let event = append_event(&mut tx, run_id, &at, body).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Records a file's size and time in the index. Returns an event when the file is
+    /// new or changed and `announce` is set.
+    pub async fn upsert_file(
+        &self,
+        run_id: &RunId,
+        path: &str,
+        size: u64,
+        modified: &str,
+        announce: bool,
+    ) -> Result<Option<RunEvent>> {
+        let size_db = i64::try_from(size).unwrap_or(i64::MAX);
+        let known: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, modified FROM files WHERE run_id = ? AND path = ?")
+                .bind(run_id.as_str())
+                .bind(path)
+                .fetch_optional(&self.read)
+                .await?;
+        if known.as_ref().is_some_and(|(s, m)| *s == size_db && m == modified) {
+            return Ok(None);
+        }
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO files (run_id, path, size, modified) VALUES (?, ?, ?, ?)
+             ON CONFLICT (run_id, path) DO UPDATE SET size = excluded.size, modified = excluded.modified",
+        )
+        .bind(run_id.as_str())
+        .bind(path)
+        .bind(size_db)
+        .bind(modified)
+        .execute(&mut *tx)
+        .await?;
+        let event = if announce {
+            let body = EventBody::File {
+                path: path.to_owned(),
+                size,
+            };
+            Some(append_event(&mut tx, run_id, &now(), body).await?)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// The run's files, by path.
+    pub async fn files(&self, run_id: &RunId) -> Result<Vec<RunFile>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT path, size FROM files WHERE run_id = ? ORDER BY path")
+                .bind(run_id.as_str())
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(path, size)| RunFile {
+                path,
+                size: size.try_into().unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// Events of a run with `seq > after`, in order, at most `limit` of them.
+    pub async fn events_after(&self, run_id: &RunId, after: u64, limit: u32) -> Result<Vec<RunEvent>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT seq, at, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(run_id.as_str())
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, time, body)| {
+                Ok(RunEvent {
+                    seq: seq.try_into().unwrap_or(0),
+                    time,
+                    body: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Corrupt(format!("event {seq} of {run_id}: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// One run, or `None` when there is no such run.
+    pub async fn run(&self, run_id: &RunId) -> Result<Option<RunRecord>> {
+        let row = sqlx::query(&format!("{RUN_COLUMNS} WHERE run_id = ?"))
+            .bind(run_id.as_str())
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let mut record = run_record(&row)?;
+                self.fill_maps(std::slice::from_mut(&mut record.summary)).await?;
+                Ok(Some(record))
+            }
+        }
+    }
+
+    /// Runs that have not reached a terminal status, oldest first.
+    pub async fn live_runs(&self) -> Result<Vec<RunRecord>> {
+        let rows = sqlx::query(&format!(
+            "{RUN_COLUMNS} WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY created_at"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(run_record).collect()
+    }
+
+    /// One page of runs, newest first, and the cursor of the next page.
+    pub async fn list_runs(&self, query: &RunQuery) -> Result<(Vec<RunSummary>, Option<String>)> {
+        let mut sql = format!("{RUN_COLUMNS} WHERE 1 = 1");
+        if query.experiment.is_some() {
+            sql.push_str(" AND experiment = ?");
+        }
+        if query.status.is_some() {
+            sql.push_str(" AND status = ?");
+        }
+        let cursor = &query.cursor;
+        if cursor.is_some() {
+            sql.push_str(" AND (created_at, run_id) < (?, ?)");
+        }
+        sql.push_str(" ORDER BY created_at DESC, run_id DESC LIMIT ?");
+        let mut q = sqlx::query(&sql);
+        if let Some(e) = &query.experiment {
+            q = q.bind(e);
+        }
+        if let Some(s) = query.status {
+            q = q.bind(s.as_str());
+        }
+        if let Some((at, id)) = cursor {
+            q = q.bind(at).bind(id);
+        }
+        let rows = q.bind(query.limit + 1).fetch_all(&self.read).await?;
+        let mut runs: Vec<RunSummary> = rows
+            .iter()
+            .map(|r| run_record(r).map(|r| r.summary))
+            .collect::<Result<_>>()?;
+        let next = if runs.len() > query.limit as usize {
+            runs.truncate(query.limit as usize);
+            runs.last().map(|r| format!("{}|{}", r.created_utc, r.run_id))
+        } else {
+            None
+        };
+        self.fill_maps(&mut runs).await?;
+        Ok((runs, next))
+    }
+
+    /// Every experiment with its run count, last run and status counts.
+    pub async fn experiments(&self) -> Result<Vec<ExperimentSummary>> {
+        let rows: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT e.name, r.status, MAX(r.created_at), COUNT(r.run_id)
+             FROM experiments e LEFT JOIN runs r ON r.experiment = e.name
+             GROUP BY e.name, r.status ORDER BY e.name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut out: Vec<ExperimentSummary> = Vec::new();
+        for (name, status, last, count) in rows {
+            if out.last().is_none_or(|e| e.name != name) {
+                out.push(ExperimentSummary {
+                    name: name.clone(),
+                    run_count: 0,
+                    last_run_time: None,
+                    status_counts: BTreeMap::new(),
+                });
+            }
+            let Some(summary) = out.last_mut() else { continue };
+            let count = u64::try_from(count).unwrap_or(0);
+            summary.run_count += count;
+            if last > summary.last_run_time {
+                summary.last_run_time = last;
+            }
+            if let Some(status) = status {
+                summary.status_counts.insert(parse_status(&status)?, count);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every status the run went through, oldest first.
+    pub async fn status_history(&self, run_id: &RunId) -> Result<Vec<StatusChange>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT status, at FROM status_history WHERE run_id = ? ORDER BY rowid")
+                .bind(run_id.as_str())
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(status, time)| {
+                Ok(StatusChange {
+                    status: parse_status(&status)?,
+                    time,
+                })
+            })
+            .collect()
+    }
+
+    /// Applies a tags patch and returns the event carrying the new set.
+    pub async fn patch_tags(&self, run_id: &RunId, patch: &TagsPatch) -> Result<RunEvent> {
+        let mut tx = self.write.begin().await?;
+        for (k, v) in &patch.set {
+            sqlx::query(
+                "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
+                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(run_id.as_str())
+            .bind(k)
+            .bind(v)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for k in &patch.remove {
+            sqlx::query("DELETE FROM tags WHERE run_id = ? AND key = ?")
+                .bind(run_id.as_str())
+                .bind(k)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let tags: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM tags WHERE run_id = ?")
+            .bind(run_id.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        let body = EventBody::Tags {
+            tags: tags.into_iter().collect(),
+        };
+        let event = append_event(&mut tx, run_id, &now(), body).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Fills the tags and properties of each summary.
+    async fn fill_maps(&self, runs: &mut [RunSummary]) -> Result<()> {
+        for run in runs {
+            for (table, map) in [("tags", &mut run.tags), ("properties", &mut run.properties)] {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as(&format!("SELECT key, value FROM {table} WHERE run_id = ?"))
+                        .bind(run.run_id.as_str())
+                        .fetch_all(&self.read)
+                        .await?;
+                *map = rows.into_iter().collect();
+            }
+        }
+        Ok(())
+    }
+}
+
+const RUN_COLUMNS: &str = "SELECT run_id, experiment, status, target, definition, run_token, \
+     created_at, start_time, end_time, error FROM runs";
+
+fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
+    let run_id: String = row.try_get("run_id")?;
+    let run_id = RunId::parse(&run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let definition: String = row.try_get("definition")?;
+    Ok(RunRecord {
+        summary: RunSummary {
+            run_id,
+            experiment: row.try_get("experiment")?,
+            status: parse_status(&row.try_get::<String, _>("status")?)?,
+            target: row.try_get("target")?,
+            created_utc: row.try_get("created_at")?,
+            start_time_utc: row.try_get("start_time")?,
+            end_time_utc: row.try_get("end_time")?,
+            tags: BTreeMap::new(),
+            properties: BTreeMap::new(),
+        },
+        definition: serde_json::from_str(&definition).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        run_token: row.try_get("run_token")?,
+        error: row.try_get("error")?,
+    })
+}
+
+fn parse_status(text: &str) -> Result<RunStatus> {
+    RunStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown status {text:?}")))
+}
+
+/// A page cursor is `<created_at>|<run_id>` of the last run of the previous page;
+/// `None` when `cursor` does not have that shape.
+pub fn parse_cursor(cursor: &str) -> Option<(String, String)> {
+    let (at, id) = cursor.split_once('|')?;
+    RunId::parse(id).ok()?;
+    chrono::DateTime::parse_from_rfc3339(at).ok()?;
+    Some((at.to_owned(), id.to_owned()))
+}
+
+/// Appends an event with the run's next sequence number, inside `tx`.
+async fn append_event(
+    tx: &mut Transaction<'_, Sqlite>,
+    run_id: &RunId,
+    at: &str,
+    body: EventBody,
+) -> Result<RunEvent> {
+    let json = serde_json::to_string(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (run_id, seq, at, body)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?), ?, ?)
+         RETURNING seq",
+    )
+    .bind(run_id.as_str())
+    .bind(run_id.as_str())
+    .bind(at)
+    .bind(json)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(RunEvent {
+        seq: seq.try_into().unwrap_or(0),
+        time: at.to_owned(),
+        body,
+    })
+}

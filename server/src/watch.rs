@@ -1,0 +1,244 @@
+//! Watching a run's folder: tailing its log files into events and indexing the files
+//! it writes under `outputs/`, `logs/`, `user_logs/` and `system_logs/`.
+//!
+//! The decoding is sans-IO ([`decode_chunk`]); [`tail_logs`] and [`scan_files`] do
+//! the reading and hand the results to the store.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use runboard_shared::event::RunEvent;
+use runboard_shared::run::RunId;
+
+use crate::store::{Store, StoreError};
+
+/// The most bytes of a log turned into one event.
+pub const MAX_CHUNK: usize = 256 * 1024;
+
+/// Decodes bytes read from a log file into text. Returns the text and how many bytes
+/// it consumed: an incomplete UTF-8 character at the end is left for the next read,
+/// unless `eof` says no more bytes will come. Invalid bytes become U+FFFD.
+pub fn decode_chunk(bytes: &[u8], eof: bool) -> (String, usize) {
+    let mut text = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return (text, bytes.len());
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                match e.error_len() {
+                    Some(bad) => {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                        rest = &after[bad..];
+                    }
+                    None if eof => {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                        return (text, bytes.len());
+                    }
+                    None => return (text, bytes.len() - after.len()),
+                }
+            }
+        }
+    }
+}
+
+/// A log file of a run and the process rank it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    /// Path relative to the run folder (`user_logs/std_log.txt`).
+    pub path: String,
+    /// `Some(r)` for `std_log_process_<r>.txt`.
+    pub rank: Option<u32>,
+}
+
+/// The log files that exist under `<run>/user_logs/`, by name.
+pub fn log_files(run_dir: &Path) -> Vec<LogFile> {
+    let Ok(entries) = std::fs::read_dir(run_dir.join("user_logs")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<LogFile> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".txt"))
+        .map(|name| LogFile {
+            rank: name
+                .strip_prefix("std_log_process_")
+                .and_then(|r| r.strip_suffix(".txt"))
+                .and_then(|r| r.parse().ok()),
+            path: format!("user_logs/{name}"),
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// Reads what was appended to each of the run's log files since the store last saw
+/// it, and records it as log events. `eof` says the job has ended. Returns the new
+/// events in order.
+pub async fn tail_logs(
+    store: &Store,
+    run_id: &RunId,
+    run_dir: &Path,
+    eof: bool,
+) -> Result<Vec<RunEvent>, StoreError> {
+    let mut events = Vec::new();
+    for log in log_files(run_dir) {
+        loop {
+            let offset = store.log_offset(run_id, &log.path).await?;
+            let path = run_dir.join(&log.path);
+            let Ok(bytes) = read_from(&path, offset) else { break };
+            if bytes.is_empty() {
+                break;
+            }
+            let full = bytes.len() == MAX_CHUNK;
+            let (text, used) = decode_chunk(&bytes, eof && !full);
+            if used == 0 {
+                break;
+            }
+            let event = store
+                .append_log(run_id, &log.path, log.rank, offset + used as u64, text)
+                .await?;
+            events.push(event);
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::new();
+    file.take(MAX_CHUNK as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The areas of a run whose files are indexed: (name in the run's file paths,
+/// folder relative to the run folder, announce changes as events).
+pub const AREAS: [(&str, &str, bool); 4] = [
+    ("outputs", "wd/outputs", true),
+    ("logs", "wd/logs", true),
+    ("user_logs", "user_logs", false),
+    ("system_logs", "system_logs", false),
+];
+
+/// Where the run file `path` (`outputs/model.txt`) lives on disk, if `path` names
+/// one of the [`AREAS`]. Checking that it stays inside is the caller's job.
+pub fn area_root(run_dir: &Path, path: &str) -> Option<(PathBuf, String)> {
+    let (area, rest) = path.split_once('/')?;
+    let (_, folder, _) = AREAS.iter().find(|(name, _, _)| *name == area)?;
+    Some((run_dir.join(folder), rest.to_owned()))
+}
+
+/// A file found by [`list_area_files`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    /// Path relative to the run (`outputs/model.txt`).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (RFC 3339).
+    pub modified: String,
+    /// Whether changes are announced as events.
+    pub announce: bool,
+}
+
+/// Lists the regular files of every area (symlinks are not followed).
+pub fn list_area_files(run_dir: &Path) -> Vec<FoundFile> {
+    let mut found = Vec::new();
+    for (area, folder, announce) in AREAS {
+        let root = run_dir.join(folder);
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let Ok(meta) = entry.metadata() else { continue };
+                let path = entry.path();
+                if meta.is_dir() {
+                    stack.push(path);
+                } else if meta.is_file() {
+                    let Ok(rel) = path.strip_prefix(&root) else { continue };
+                    let Some(rel) = rel.to_str() else { continue };
+                    let modified = meta
+                        .modified()
+                        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339())
+                        .unwrap_or_default();
+                    found.push(FoundFile {
+                        path: format!("{area}/{rel}"),
+                        size: meta.len(),
+                        modified,
+                        announce,
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// Indexes the run's files, returning events for new or changed files of the
+/// announced areas.
+pub async fn scan_files(store: &Store, run_id: &RunId, run_dir: &Path) -> Result<Vec<RunEvent>, StoreError> {
+    let dir = run_dir.to_owned();
+    let found = tokio::task::spawn_blocking(move || list_area_files(&dir))
+        .await
+        .unwrap_or_default();
+    let mut events = Vec::new();
+    for f in found {
+        if let Some(e) = store
+            .upsert_file(run_id, &f.path, f.size, &f.modified, f.announce)
+            .await?
+        {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(bytes: &[u8], eof: bool, text: &str, used: usize) {
+        assert_eq!(decode_chunk(bytes, eof), (text.to_owned(), used), "{bytes:?}");
+    }
+
+    #[test]
+    fn decoding_keeps_whole_characters() {
+        check(b"hello\n", false, "hello\n", 6);
+        check(b"", false, "", 0);
+        // "é" is C3 A9: a read that ends between the two bytes waits for the second.
+        check(b"caf\xc3", false, "caf", 3);
+        check(b"caf\xc3\xa9", false, "café", 5);
+        // At the end of the job an incomplete character is replaced, not lost.
+        check(b"caf\xc3", true, "caf\u{fffd}", 4);
+        // Invalid bytes in the middle are replaced and reading goes on.
+        check(b"a\xffb", false, "a\u{fffd}b", 3);
+        check(b"\r10%\r20%", false, "\r10%\r20%", 8);
+    }
+
+    #[test]
+    fn log_files_carry_their_rank() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("user_logs")).unwrap();
+        for name in ["std_log.txt", "std_log_process_1.txt", "std_log_process_0.txt", "notes.bin"] {
+            std::fs::write(dir.path().join("user_logs").join(name), "").unwrap();
+        }
+        let got: Vec<(String, Option<u32>)> =
+            log_files(dir.path()).into_iter().map(|l| (l.path, l.rank)).collect();
+        assert_eq!(
+            got,
+            [
+                ("user_logs/std_log.txt".to_owned(), None),
+                ("user_logs/std_log_process_0.txt".to_owned(), Some(0)),
+                ("user_logs/std_log_process_1.txt".to_owned(), Some(1)),
+            ]
+        );
+    }
+}
