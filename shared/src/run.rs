@@ -67,7 +67,7 @@ impl From<ExperimentName> for String {
 
 impl fmt::Display for ExperimentName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -132,7 +132,7 @@ impl From<RunId> for String {
 
 impl fmt::Display for RunId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -235,7 +235,7 @@ fn lifecycle_rank(status: RunStatus) -> u8 {
 
 impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -269,7 +269,14 @@ mod tests {
         assert_eq!(id.as_str(), "my_exp-1_1700000000_000000ab");
         assert_eq!(id.experiment(), "my_exp-1");
         assert_eq!(RunId::parse(id.as_str()), Ok(id));
-        for bad in ["", "exp", "exp_1_zz", "exp_x_0000000a", "../x_1_0000000a", "exp_1_0000000a/"] {
+        for bad in [
+            "",
+            "exp",
+            "exp_1_zz",
+            "exp_x_0000000a",
+            "../x_1_0000000a",
+            "exp_1_0000000a/",
+        ] {
             assert!(RunId::parse(bad).is_err(), "{bad:?}");
         }
     }
