@@ -29,6 +29,8 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
     let job: Job = control::read(run_dir, control::JOB)?
         .ok_or_else(|| anyhow::anyhow!("{} is missing", control::path(run_dir, control::JOB).display()))?;
 
+    // Orphans of the job become our children rather than init's, so we can reap them.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
@@ -93,8 +95,10 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
             }
         std::thread::sleep(TICK);
     };
-    // Whatever the job left running in its group goes with it.
+    // Whatever the job left running in its group goes with it, and is reaped here
+    // (the supervisor is their subreaper) so that no zombie of the group remains.
     let _ = killpg(group, Signal::SIGKILL);
+    reap_orphans(Duration::from_secs(5));
 
     use std::os::unix::process::ExitStatusExt;
     let (reason, message) = match stopping {
@@ -109,6 +113,20 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
         None => (ExitReason::Exited, None),
     };
     finish(run_dir, reason, status.code(), status.signal(), message)
+}
+
+/// Waits for every remaining child (orphans of the job, already sent SIGKILL), for
+/// at most `limit`.
+fn reap_orphans(limit: Duration) {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(TICK),
+            Ok(_) => {}
+            Err(_) => return, // ECHILD: none left.
+        }
+    }
 }
 
 fn finish(

@@ -1,0 +1,298 @@
+//! Test support: a real `runboard serve` process on 127.0.0.1:0 with a temporary data
+//! folder, an in-process app for request-level tests, and small builders.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runboard_server::runner::snapshot;
+use runboard_shared::api::{RunDetails, SubmitResponse};
+use runboard_shared::event::{EventBody, Frame};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// The `runboard` binary under test.
+pub const RUNBOARD: &str = env!("CARGO_BIN_EXE_runboard");
+
+/// A source folder with the given files.
+pub fn source(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// A running `runboard serve`.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    /// Base URL.
+    pub url: String,
+    /// Access token.
+    pub token: String,
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// The port it listens on.
+    pub port: u16,
+    http: reqwest::Client,
+}
+
+impl Server {
+    /// Starts a server on a free port.
+    pub fn start(data_dir: &Path) -> Self {
+        Self::start_on(data_dir, 0)
+    }
+
+    /// Starts a server on `port` (0: a free one) and waits until it listens.
+    pub fn start_on(data_dir: &Path, port: u16) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.with_extension("serve.log"))
+            .unwrap();
+        let mut child = Command::new(RUNBOARD)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string(), "--grace-seconds", "2"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("RUNBOARD_CONFIG", data_dir.with_extension("client.json"))
+            .env("RUST_LOG", "runboard_server=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url = String::new();
+        let mut token = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("Runboard is serving ") {
+                url = u.to_owned();
+            }
+            if let Some(login) = line.strip_prefix("Log in: ") {
+                token = login.rsplit("token=").next().unwrap().to_owned();
+                break;
+            }
+        }
+        assert!(!token.is_empty(), "the server did not print its login URL");
+        // Keep reading stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        Self {
+            child: Some(child),
+            url,
+            token,
+            data_dir: data_dir.to_owned(),
+            port,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// A GET with credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST with credentials and no body.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits `src` with `estimator` (source_directory is filled in).
+    pub async fn submit(&self, experiment: &str, src: &Path, mut estimator: Value) -> SubmitResponse {
+        estimator["source_directory"] = json!(src.display().to_string());
+        let mut archive = Vec::new();
+        snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("estimator", estimator.to_string())
+            .part("snapshot", reqwest::multipart::Part::bytes(archive));
+        let response = self
+            .http
+            .post(format!("{}/api/experiments/{experiment}/runs", self.url))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// The run's details.
+    pub async fn details(&self, run_id: &str) -> RunDetails {
+        let response = self.get(&format!("/api/runs/{run_id}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Waits until the run's status satisfies `done`, failing after `timeout`.
+    pub async fn wait_for(&self, run_id: &str, timeout: Duration, done: impl Fn(&RunDetails) -> bool) -> RunDetails {
+        let start = Instant::now();
+        loop {
+            let details = self.details(run_id).await;
+            if done(&details) {
+                return details;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "run {run_id} still {} after {timeout:?}: {:?}",
+                details.status,
+                details.error
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the run has ended.
+    pub async fn wait_until_ended(&self, run_id: &str) -> RunDetails {
+        self.wait_for(run_id, Duration::from_secs(60), |d| d.status.is_terminal()).await
+    }
+
+    /// A file of the run, as bytes.
+    pub async fn file(&self, run_id: &str, path: &str) -> Vec<u8> {
+        let response = self.get(&format!("/api/runs/{run_id}/files/{path}")).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.bytes().await.unwrap().to_vec()
+    }
+
+    /// The CLI, pointed at this server.
+    pub fn cli(&self) -> Command {
+        let mut cmd = Command::new(RUNBOARD);
+        cmd.env("RUNBOARD_URL", &self.url)
+            .env("RUNBOARD_TOKEN", &self.token)
+            .env("RUNBOARD_CONFIG", self.data_dir.with_extension("cli.json"));
+        cmd
+    }
+
+    /// The websocket URL of a run's events.
+    pub fn events_url(&self, run_id: &str, after: u64) -> String {
+        format!("{}/api/runs/{run_id}/events?after={after}", self.url.replacen("http", "ws", 1))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A websocket connection to a run's events.
+pub async fn connect(server: &Server, run_id: &str, after: u64) -> WsStream {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server.events_url(run_id, after).into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {}", server.token).parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// A client websocket.
+pub type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next frame on a websocket, or `None` when it closed.
+pub async fn next_frame(ws: &mut WsStream) -> Option<Frame> {
+    use futures_util::StreamExt;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await.expect("no frame for 60 s")? {
+            Ok(tokio_tungstenite::tungstenite::Message::Text(text)) => {
+                return Some(serde_json::from_str(&text).unwrap());
+            }
+            Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The log text and terminal status carried by a list of frames.
+pub fn log_text(frames: &[Frame]) -> String {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Event { event } => match &event.body {
+                EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => Some(text.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// A multipart body, built by hand so tests can send what no client library would.
+pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "runboard-test-boundary";
+    let mut body = Vec::new();
+    for (name, data) in parts {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A tar.gz of the given (path, bytes) files, paths written verbatim.
+pub fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        let name = &mut header.as_gnu_mut().unwrap().name;
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_cksum();
+        builder.append(&header, *data).unwrap();
+    }
+    gzip(&builder.into_inner().unwrap())
+}
+
+/// A tar.gz holding one symlink.
+pub fn tar_gz_symlink(path: &str, target: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Symlink);
+    header.set_size(0);
+    builder.append_link(&mut header, path, target).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(1);
+    header.set_path("train.py").unwrap();
+    header.set_cksum();
+    builder.append(&header, &b"\n"[..]).unwrap();
+    gzip(&builder.into_inner().unwrap())
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(raw).unwrap();
+    gz.finish().unwrap()
+}
