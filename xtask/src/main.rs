@@ -5,6 +5,7 @@
 //! command to run.
 
 mod bench;
+mod frontend;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -20,11 +21,13 @@ fn main() -> Result<()> {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::main(&args[1..]),
+        Some("frontend") => frontend::build(args[1..].iter().any(|a| a == "--release")),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [-- serve flags]   build everything and start the server\n\
                  \x20      cargo xtask test                  fmt, clippy, unit, integration and browser tests\n\
-                 \x20      cargo xtask bench [NAME]          benchmarks: {}",
+                 \x20      cargo xtask bench [NAME]          benchmarks: {}\n\
+                 \x20      cargo xtask frontend [--release]  build the browser app into static/pkg/",
                 bench::NAMES.join(", ")
             );
             std::process::exit(2)
@@ -32,13 +35,16 @@ fn main() -> Result<()> {
     }
 }
 
-/// `cargo xtask run`: builds the server and starts it on a data folder in the checkout.
+/// `cargo xtask run`: builds the browser app and the server, and starts the server on
+/// a data folder in the checkout.
 fn run(extra: &[String]) -> Result<()> {
     setup::python()?;
+    frontend::build(false)?;
     cargo(&["build", "--package", "runboard-server"])?;
     let bin = target_dir().join("debug/runboard");
     let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--data-dir", "runboard-data"]).args(extra);
+    cmd.args(["serve", "--data-dir", "runboard-data"])
+        .args(extra);
     let status = cmd.status().context("starting runboard serve")?;
     if !status.success() {
         bail!("runboard serve exited with {status}");
@@ -52,7 +58,17 @@ fn test() -> Result<()> {
     step("cargo fmt --check");
     cargo(&["fmt", "--all", "--check"])?;
     step("cargo clippy -D warnings");
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    // The browser tests load the built app in Debian's Chromium.
+    frontend::build(false)?;
+    setup::e2e_setup()?;
     step("cargo test");
     cargo(&["test", "--workspace"])?;
     Ok(())

@@ -26,7 +26,10 @@ pub(crate) fn is_root() -> bool {
 
 /// Installs Debian packages when run as root, else stops with the command to run.
 pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
-    let command = format!("apt-get install -y --no-install-recommends {}", packages.join(" "));
+    let command = format!(
+        "apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
     if !is_root() {
         bail!("missing Debian packages; run: sudo sh -c 'apt-get update && {command}'");
     }
@@ -50,4 +53,30 @@ pub(crate) fn python() -> Result<()> {
         return Ok(());
     }
     apt_install(&["python3", "python3-venv", "python3-pip"])
+}
+
+/// The browser tests (`e2e/`) need Debian's Chromium and Playwright's npm packages.
+/// Playwright drives `/usr/bin/chromium` (`e2e/playwright.config.ts`): its own browser
+/// downloads cannot be used here.
+pub(crate) fn e2e_setup() -> Result<()> {
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        apt_install(&["chromium"])?;
+    }
+    let e2e = crate::project_root().join("e2e");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let lock = modified(&e2e.join("package-lock.json"));
+    // npm writes this file on every install: its age is the age of node_modules.
+    let installed = modified(&e2e.join("node_modules/.package-lock.json"));
+    if installed.is_some() && installed >= lock {
+        return Ok(());
+    }
+    if !has("npm", &["--version"]) {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    eprintln!("==> npm ci in e2e/");
+    let status = Command::new("npm").arg("ci").current_dir(&e2e).status()?;
+    if !status.success() {
+        bail!("`npm ci` in {} failed ({status})", e2e.display());
+    }
+    Ok(())
 }

@@ -1,0 +1,523 @@
+//! `cargo xtask frontend [--release]`: builds the browser app into `static/pkg/`.
+//!
+//! The pipeline: `cargo build -p runboard-frontend --target wasm32-unknown-unknown`,
+//! then wasm-bindgen, run in this process through `wasm-bindgen-cli-support` (so no
+//! `wasm-bindgen` binary has to be installed), then a bundle step that gives every file
+//! a content-hashed name and writes it with `.gz` and `.br` siblings.
+//!
+//! The bundle, `static/pkg/`, is the folder the server serves:
+//! - `index.html`, made from the template `static/index.html` by replacing each
+//!   `{{name}}` with the absolute URL of that file's hashed copy. It is the only file
+//!   whose name does not change, so it must not be cached for long (`no-cache`), and
+//!   the server answers every path that is not a file (a deep link such as
+//!   `/runs/<id>`) with it; the app's router then shows the page.
+//! - `runboard-<hash>.js` and `runboard-<hash>_bg.wasm`: the app. Every other file of
+//!   `static/` is copied as `<stem>-<hash>.<ext>` (`style-<hash>.css`). Hashed files
+//!   never change, so they may be cached for a year (`immutable`).
+//! - `<file>.gz` and `<file>.br` beside each text or wasm file, for servers that serve
+//!   precompressed files (tower-http's `ServeDir::precompressed_gzip/br`).
+//! - `manifest.json`: each source name (`runboard.js`, `style.css`) to its hashed name.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+/// The target the browser app is compiled for.
+const TARGET: &str = "wasm32-unknown-unknown";
+/// The cargo profile of `--release` builds (in the workspace's Cargo.toml).
+const RELEASE_PROFILE: &str = "wasm-release";
+/// The app's logical file names: wasm-bindgen writes `<STEM>.js` and `<STEM>_bg.wasm`.
+const STEM: &str = "runboard";
+/// Extensions of the files worth precompressing (images and fonts are compressed).
+const COMPRESSIBLE: &[&str] = &["js", "wasm", "css", "html", "svg", "json", "txt", "map"];
+
+/// Builds the app (a `release` build is optimised for size) and writes the bundle to
+/// `static/pkg/`, then prints its size.
+pub(crate) fn build(release: bool) -> Result<()> {
+    let root = crate::project_root();
+    crate::step(&format!(
+        "frontend: wasm build ({})",
+        if release { RELEASE_PROFILE } else { "dev" }
+    ));
+    wasm_target()?;
+    check_wasm_bindgen_versions(
+        &fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?,
+    )?;
+    let mut args = vec![
+        "build",
+        "--package",
+        "runboard-frontend",
+        "--target",
+        TARGET,
+    ];
+    if release {
+        args.extend(["--profile", RELEASE_PROFILE]);
+    }
+    crate::cargo(&args)?;
+    let profile_dir = if release { RELEASE_PROFILE } else { "debug" };
+    let wasm = crate::target_dir()
+        .join(TARGET)
+        .join(profile_dir)
+        .join("runboard_frontend.wasm");
+
+    crate::step("frontend: wasm-bindgen and bundle");
+    let generated = crate::target_dir().join("frontend-bindgen");
+    if generated.exists() {
+        fs::remove_dir_all(&generated)
+            .with_context(|| format!("removing {}", generated.display()))?;
+    }
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(STEM)
+        .web(true)?
+        .typescript(false)
+        .omit_default_module_path(false)
+        // Function names make a dev build's panics and profiles readable.
+        .remove_name_section(release)
+        .remove_producers_section(true)
+        .generate(&generated)
+        .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+
+    let compression = if release {
+        Compression::Best
+    } else {
+        Compression::Fast
+    };
+    let static_dir = root.join("static");
+    let manifest = bundle(
+        &generated,
+        &static_dir,
+        &static_dir.join("pkg"),
+        compression,
+    )?;
+    print_sizes(&static_dir.join("pkg"), &manifest)
+}
+
+/// The gzipped size in bytes of the app in `static/pkg/` (its JS and wasm), as written
+/// by the last [`build`]; call `build(true)` first to measure what users download.
+pub(crate) fn bundle_size_gzipped() -> Result<u64> {
+    let pkg = crate::project_root().join("static/pkg");
+    let manifest = read_manifest(&pkg)?;
+    app_files(&manifest)?
+        .iter()
+        .map(|name| file_size(&pkg.join(format!("{name}.gz"))))
+        .sum()
+}
+
+/// Installs the wasm target with rustup when it is missing.
+fn wasm_target() -> Result<()> {
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    let Ok(listed) = listed
+        .as_ref()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    else {
+        // Without rustup (a distribution's Rust) the target is whatever is installed.
+        eprintln!("rustup not found: assuming the {TARGET} standard library is installed");
+        return Ok(());
+    };
+    if listed.lines().any(|t| t.trim() == TARGET) {
+        return Ok(());
+    }
+    eprintln!("==> installing the {TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()?;
+    if !status.success() {
+        bail!("`rustup target add {TARGET}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Fails unless every `wasm-bindgen` in Cargo.lock has the version of the
+/// `wasm-bindgen-cli-support` that this xtask links: the two must match exactly, as
+/// the `wasm-bindgen` CLI's own version check demands.
+fn check_wasm_bindgen_versions(cargo_lock: &str) -> Result<()> {
+    let support = locked_versions(cargo_lock, "wasm-bindgen-cli-support");
+    let macro_versions = locked_versions(cargo_lock, "wasm-bindgen");
+    let [support] = support.as_slice() else {
+        bail!("Cargo.lock should hold one wasm-bindgen-cli-support, and holds {support:?}");
+    };
+    if macro_versions.iter().any(|v| v != support) || macro_versions.is_empty() {
+        bail!(
+            "wasm-bindgen versions diverge: Cargo.lock has wasm-bindgen {macro_versions:?} but \
+             wasm-bindgen-cli-support {support}. Pin both to the same version with `=` in the \
+             workspace's Cargo.toml ([workspace.dependencies]) and run `cargo update -p wasm-bindgen`."
+        );
+    }
+    Ok(())
+}
+
+/// The versions of package `name` in a Cargo.lock.
+fn locked_versions(cargo_lock: &str, name: &str) -> Vec<String> {
+    let mut versions = Vec::new();
+    let mut current = None;
+    for line in cargo_lock.lines() {
+        if line == "[[package]]" {
+            current = None;
+        } else if let Some(n) = line.strip_prefix("name = ") {
+            current = Some(n.trim_matches('"'));
+        } else if let Some(v) = line.strip_prefix("version = ")
+            && current == Some(name)
+        {
+            versions.push(v.trim_matches('"').to_owned());
+        }
+    }
+    versions
+}
+
+/// How hard to compress the `.gz` and `.br` copies.
+#[derive(Debug, Clone, Copy)]
+enum Compression {
+    /// Smallest files (brotli 11, gzip 9), for release builds: a few seconds.
+    Best,
+    /// Quick (brotli 5, gzip 6), for the large dev builds.
+    Fast,
+}
+
+/// Writes the bundle to `out` (see the module doc) from wasm-bindgen's output in
+/// `generated` and the files of `static_dir`, and removes the files of earlier
+/// bundles. Returns the manifest.
+fn bundle(
+    generated: &Path,
+    static_dir: &Path,
+    out: &Path,
+    compression: Compression,
+) -> Result<BTreeMap<String, String>> {
+    let js_name = format!("{STEM}.js");
+    let wasm_name = format!("{STEM}_bg.wasm");
+    let js = fs::read_to_string(generated.join(&js_name)).context("reading wasm-bindgen's JS")?;
+    let wasm = fs::read(generated.join(&wasm_name)).context("reading wasm-bindgen's wasm")?;
+    let extra: Vec<_> = fs::read_dir(generated)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
+    if let Some(other) = extra.iter().find(|n| **n != js_name && **n != wasm_name) {
+        // `snippets/` (from `#[wasm_bindgen(inline_js)]` or `module = "..."`) would need
+        // hashed names of their own; nothing uses them yet.
+        bail!("wasm-bindgen wrote {other:?}, which the bundle step does not handle yet");
+    }
+
+    // One hash for the pair, so the two names go together.
+    let hash = content_hash(&[&wasm, js.as_bytes()]);
+    let hashed_wasm = format!("{STEM}-{hash}_bg.wasm");
+    let hashed_js = format!("{STEM}-{hash}.js");
+    let js = rewrite_wasm_path(&js, &wasm_name, &hashed_wasm)?;
+
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut manifest = BTreeMap::new();
+    write_new(&out.join(&hashed_wasm), &wasm)?;
+    write_new(&out.join(&hashed_js), js.as_bytes())?;
+    manifest.insert(wasm_name, hashed_wasm);
+    manifest.insert(js_name, hashed_js);
+
+    for rel in asset_files(static_dir)? {
+        let bytes = fs::read(static_dir.join(&rel))?;
+        let hashed = hashed_name(&rel, &content_hash(&[&bytes]));
+        let dest = out.join(&hashed);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        write_new(&dest, &bytes)?;
+        manifest.insert(rel, hashed);
+    }
+
+    let template =
+        fs::read_to_string(static_dir.join("index.html")).context("reading static/index.html")?;
+    let index = fill_template(&template, &manifest).context("in static/index.html")?;
+    let manifest_json = serde_json::to_string_pretty(&manifest)? + "\n";
+
+    let mut written: Vec<String> = manifest.values().cloned().collect();
+    for name in manifest.values().filter(|n| is_compressible(n)) {
+        let bytes = fs::read(out.join(name))?;
+        written.extend(write_compressed(out, name, &bytes, compression)?);
+    }
+    // These two keep their names: each is replaced by a rename, so that a running
+    // server never serves half a file. `index.html` comes last, once all it names is
+    // there.
+    for (name, text) in [("manifest.json", &manifest_json), ("index.html", &index)] {
+        let tmp = out.join(format!(".{name}.tmp"));
+        fs::write(&tmp, text)?;
+        written.extend(write_compressed(out, name, text.as_bytes(), compression)?);
+        fs::rename(&tmp, out.join(name))?;
+        written.push(name.to_owned());
+    }
+    remove_stale(out, out, &written)?;
+    Ok(manifest)
+}
+
+/// First 16 hex digits of the SHA-256 of the concatenated `parts`.
+fn content_hash(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `dir/name.ext` → `dir/name-<hash>.ext` (a name without extension gets `-<hash>`).
+fn hashed_name(rel: &str, hash: &str) -> String {
+    let (dir, file) = rel.rsplit_once('/').map_or(("", rel), |(d, f)| (d, f));
+    let file = match file.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{hash}.{ext}"),
+        _ => format!("{file}-{hash}"),
+    };
+    if dir.is_empty() {
+        file
+    } else {
+        format!("{dir}/{file}")
+    }
+}
+
+/// Points wasm-bindgen's default module path (`new URL('<STEM>_bg.wasm',
+/// import.meta.url)`) at the hashed wasm file.
+fn rewrite_wasm_path(js: &str, wasm_name: &str, hashed_wasm: &str) -> Result<String> {
+    let needle = format!("'{wasm_name}'");
+    match js.matches(&needle).count() {
+        1 => Ok(js.replace(&needle, &format!("'{hashed_wasm}'"))),
+        n => bail!("expected wasm-bindgen's JS to name {needle} once, found it {n} times"),
+    }
+}
+
+/// Replaces each `{{name}}` in `template` by `/` and the hashed name of `name`; an
+/// unknown name is an error, so a typo in the template fails the build.
+fn fill_template(template: &str, manifest: &BTreeMap<String, String>) -> Result<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            bail!("unclosed {{{{ in the template");
+        };
+        let name = rest[start + 2..start + len].trim();
+        let Some(hashed) = manifest.get(name) else {
+            let known: Vec<&str> = manifest.keys().map(String::as_str).collect();
+            bail!(
+                "the template names {{{{{name}}}}}, which is not a bundle file; known: {}",
+                known.join(", ")
+            );
+        };
+        out.push_str(&rest[..start]);
+        out.push('/');
+        out.push_str(hashed);
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The files of `static/` that are copied into the bundle: all but `index.html` (the
+/// template), the bundle folder `pkg/` and hidden files, as `/`-separated paths.
+fn asset_files(static_dir: &Path) -> Result<Vec<String>> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+        for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = format!("{prefix}{name}");
+            if name.starts_with('.') || rel == "pkg" || rel == "index.html" {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                walk(&entry.path(), &format!("{rel}/"), out)?;
+            } else {
+                out.push(rel);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(static_dir, "", &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn is_compressible(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| COMPRESSIBLE.contains(&ext))
+}
+
+/// Writes `<rel>.gz` and `<rel>.br` under `out` with `bytes` compressed; returns
+/// their paths relative to `out`.
+fn write_compressed(
+    out: &Path,
+    rel: &str,
+    bytes: &[u8],
+    compression: Compression,
+) -> Result<[String; 2]> {
+    let (gzip_level, brotli_quality) = match compression {
+        Compression::Best => (flate2::Compression::best(), 11),
+        Compression::Fast => (flate2::Compression::default(), 5),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), gzip_level);
+    gz.write_all(bytes)?;
+    let gz = gz.finish()?;
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: brotli_quality,
+        lgwin: 22,
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    let mut br = Vec::new();
+    brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
+    let names = [format!("{rel}.gz"), format!("{rel}.br")];
+    for (name, data) in names.iter().zip([gz, br]) {
+        let path = out.join(name);
+        fs::write(&path, data).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(names)
+}
+
+/// Writes a hashed file unless it is already there: same name, same content.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    if fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64) {
+        return Ok(());
+    }
+    fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Removes the files under `dir` that the new bundle did not write (earlier bundles),
+/// and the folders left empty.
+fn remove_stale(root: &Path, dir: &Path, keep: &[String]) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let rel = path
+            .strip_prefix(root)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if path.is_dir() {
+            remove_stale(root, &path, keep)?;
+            if fs::read_dir(&path)?.next().is_none() {
+                fs::remove_dir(&path)?;
+            }
+        } else if !keep.contains(&rel) {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn read_manifest(pkg: &Path) -> Result<BTreeMap<String, String>> {
+    let path = pkg.join("manifest.json");
+    let text = fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {}: build the frontend first (`cargo xtask frontend --release`)",
+            path.display()
+        )
+    })?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// The hashed names of the app's JS and wasm.
+fn app_files(manifest: &BTreeMap<String, String>) -> Result<[&str; 2]> {
+    let get = |name: String| {
+        manifest
+            .get(&name)
+            .map(String::as_str)
+            .with_context(|| format!("manifest.json names no {name}"))
+    };
+    Ok([get(format!("{STEM}.js"))?, get(format!("{STEM}_bg.wasm"))?])
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    Ok(fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len())
+}
+
+/// Prints the raw, gzip and brotli sizes of the app's JS and wasm.
+fn print_sizes(pkg: &Path, manifest: &BTreeMap<String, String>) -> Result<()> {
+    for name in app_files(manifest)? {
+        let size = |suffix: &str| file_size(&pkg.join(format!("{name}{suffix}")));
+        eprintln!(
+            "  {name:<36} {:>9} B   gzip {:>8} B   br {:>8} B",
+            size("")?,
+            size(".gz")?,
+            size(".br")?
+        );
+    }
+    eprintln!(
+        "  gzipped wasm + js: {} B, in {}",
+        bundle_size_gzipped()?,
+        pkg.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_versions_reads_every_entry_of_a_package() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n\
+                    [[package]]\nname = \"wasm-bindgen-cli-support\"\nversion = \"0.2.130\"\n\n\
+                    [[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.99\"\n";
+        assert_eq!(locked_versions(lock, "wasm-bindgen"), ["0.2.130", "0.2.99"]);
+        assert_eq!(
+            locked_versions(lock, "wasm-bindgen-cli-support"),
+            ["0.2.130"]
+        );
+        let err = check_wasm_bindgen_versions(lock).unwrap_err().to_string();
+        assert!(err.contains("diverge"), "{err}");
+        let same = lock.replace("0.2.99", "0.2.130");
+        check_wasm_bindgen_versions(&same).unwrap();
+    }
+
+    #[test]
+    fn the_workspace_lock_pins_matching_wasm_bindgen_versions() {
+        let lock = fs::read_to_string(crate::project_root().join("Cargo.lock")).unwrap();
+        check_wasm_bindgen_versions(&lock).unwrap();
+    }
+
+    #[test]
+    fn hashed_names_keep_folder_and_extension() {
+        let check = |rel: &str, expect: &str| assert_eq!(hashed_name(rel, "ab12"), expect);
+        check("style.css", "style-ab12.css");
+        check("icons/run.svg", "icons/run-ab12.svg");
+        check("archive.tar.gz", "archive.tar-ab12.gz");
+        check("LICENSE", "LICENSE-ab12");
+        check(".hidden", ".hidden-ab12");
+    }
+
+    #[test]
+    fn the_template_gets_absolute_hashed_urls() {
+        let manifest = BTreeMap::from([("runboard.js".to_owned(), "runboard-ab12.js".to_owned())]);
+        let filled = fill_template(
+            r#"<script src="{{ runboard.js }}"></script>{{runboard.js}}"#,
+            &manifest,
+        )
+        .unwrap();
+        assert_eq!(
+            filled,
+            r#"<script src="/runboard-ab12.js"></script>/runboard-ab12.js"#
+        );
+        let err = fill_template("{{style.css}}", &manifest)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("style.css") && err.contains("runboard.js"),
+            "{err}"
+        );
+        assert!(fill_template("{{runboard.js", &manifest).is_err());
+    }
+
+    #[test]
+    fn the_js_is_pointed_at_the_hashed_wasm() {
+        let js = "module_or_path = new URL('runboard_bg.wasm', import.meta.url);";
+        let out = rewrite_wasm_path(js, "runboard_bg.wasm", "runboard-ab12_bg.wasm").unwrap();
+        assert_eq!(
+            out,
+            "module_or_path = new URL('runboard-ab12_bg.wasm', import.meta.url);"
+        );
+        assert!(rewrite_wasm_path("no path", "runboard_bg.wasm", "x").is_err());
+    }
+}
