@@ -76,6 +76,13 @@ fn get_json<T: DeserializeOwned>(path: &str) -> impl Future<Output = Result<T, A
         if !response.ok() {
             return Err(error_of(response).await);
         }
+        let content_type = response.headers().get("content-type").unwrap_or_default();
+        if !content_type.starts_with("application/json") {
+            // E.g. a static file server's `index.html` where the API should be.
+            return Err(ApiError::Decode(format!(
+                "expected JSON, got {content_type:?}"
+            )));
+        }
         response
             .json::<T>()
             .await

@@ -1,0 +1,34 @@
+// Playwright drives Debian's Chromium: Playwright's own browser downloads are not
+// available on Runboard's machines (`cargo xtask test` installs the `chromium`
+// package, see xtask/src/setup.rs).
+import { defineConfig } from "@playwright/test";
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "test-results",
+  reporter: "list",
+  // Each test starts its own server on a free loopback port, so files may run in
+  // parallel; the machines have two cores.
+  workers: 2,
+  use: {
+    browserName: "chromium",
+    headless: true,
+    // Kept as artifacts under test-results/, passing or not.
+    screenshot: "on",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      // Without the networking flags Chromium keeps calling home, and the machines'
+      // closed network refuses every such connection.
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+});
