@@ -55,10 +55,18 @@ impl Client {
         let saved = ClientConfig::load();
         let url = url
             .or_else(|| saved.as_ref().map(|c| c.url.clone()))
-            .ok_or_else(|| anyhow!("no server URL: pass --url, set RUNBOARD_URL, or start `runboard serve` once"))?;
+            .ok_or_else(|| {
+                anyhow!(
+                    "no server URL: pass --url, set RUNBOARD_URL, or start `runboard serve` once"
+                )
+            })?;
         let token = token
             .or_else(|| saved.as_ref().map(|c| c.token.clone()))
-            .ok_or_else(|| anyhow!("no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once"))?;
+            .ok_or_else(|| {
+                anyhow!(
+                    "no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once"
+                )
+            })?;
         Ok(Self {
             url: url.trim_end_matches('/').to_owned(),
             token,
@@ -103,7 +111,10 @@ impl Client {
                     .mime_str("application/gzip")?,
             );
         let response = self
-            .request(reqwest::Method::POST, &format!("/api/experiments/{}/runs", args.experiment))
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/experiments/{}/runs", args.experiment),
+            )
             .multipart(form)
             .send()
             .await
@@ -117,7 +128,11 @@ impl Client {
         if let Some(e) = experiment {
             query.push(("experiment", e.to_owned()));
         }
-        let response = self.request(reqwest::Method::GET, "/api/runs").query(&query).send().await?;
+        let response = self
+            .request(reqwest::Method::GET, "/api/runs")
+            .query(&query)
+            .send()
+            .await?;
         json_or_error(response).await
     }
 
@@ -133,13 +148,19 @@ impl Client {
     /// Downloads a run file into `out`.
     pub async fn download(&self, run_id: &str, path: &str, out: &Path) -> Result<u64> {
         let response = self
-            .request(reqwest::Method::GET, &format!("/api/runs/{run_id}/files/{path}"))
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/runs/{run_id}/files/{path}"),
+            )
             .send()
             .await?;
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        let tmp_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let tmp_dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(tmp_dir)?;
         let mut stream = response.bytes_stream();
         let mut total = 0u64;
@@ -154,15 +175,23 @@ impl Client {
 
     /// Streams a run's `std_log.txt` to `out` until the run ends, resuming after
     /// dropped connections, and returns the final status and error.
-    pub async fn follow(&self, run_id: &str, out: &mut (dyn Write + Send)) -> Result<(RunStatus, Option<String>)> {
+    pub async fn follow(
+        &self,
+        run_id: &str,
+        out: &mut (dyn Write + Send),
+    ) -> Result<(RunStatus, Option<String>)> {
         let ws_url = format!(
             "{}/api/runs/{run_id}/events",
-            self.url.replacen("http://", "ws://", 1).replacen("https://", "wss://", 1)
+            self.url
+                .replacen("http://", "ws://", 1)
+                .replacen("https://", "wss://", 1)
         );
         let mut after = 0u64;
         let mut failures = 0u32;
         loop {
-            let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!("{ws_url}?after={after}"))?;
+            let mut request = tungstenite::client::IntoClientRequest::into_client_request(
+                format!("{ws_url}?after={after}"),
+            )?;
             request
                 .headers_mut()
                 .insert("Authorization", format!("Bearer {}", self.token).parse()?);
@@ -172,24 +201,32 @@ impl Client {
                     socket
                 }
                 Err(tungstenite::Error::Http(response)) if response.status().is_client_error() => {
-                    bail!("the server refused to stream run {run_id}: HTTP {}", response.status());
+                    bail!(
+                        "the server refused to stream run {run_id}: HTTP {}",
+                        response.status()
+                    );
                 }
                 Err(e) => {
                     failures += 1;
                     if failures > 600 {
                         bail!("lost the server at {}: {e}", self.url);
                     }
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures.min(10)))).await;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures.min(10))))
+                        .await;
                     continue;
                 }
             };
             while let Some(message) = socket.next().await {
-                let Ok(tungstenite::Message::Text(text)) = message else { break };
+                let Ok(tungstenite::Message::Text(text)) = message else {
+                    break;
+                };
                 match serde_json::from_str::<Frame>(&text)? {
                     Frame::Event { event } => {
                         after = event.seq;
                         match event.body {
-                            EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => {
+                            EventBody::Log { path, text, .. }
+                                if path == "user_logs/std_log.txt" =>
+                            {
                                 out.write_all(text.as_bytes())?;
                                 out.flush()?;
                             }
@@ -214,8 +251,11 @@ impl Client {
 pub fn estimator_json(args: &SubmitArgs) -> Result<Value> {
     let mut estimator = match &args.estimator_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            match serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))? {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match serde_json::from_str(&text)
+                .with_context(|| format!("parsing {}", path.display()))?
+            {
                 Value::Object(map) => map,
                 _ => bail!("{} must hold a JSON object (an estimator)", path.display()),
             }
@@ -293,7 +333,10 @@ pub fn git_properties(dir: &Path) -> Map<String, Value> {
         ("azureml.git.repository_uri", repo.clone()),
         ("azureml.git.branch", branch.clone()),
         ("azureml.git.commit", commit.clone()),
-        ("azureml.git.dirty", if dirty { "True" } else { "False" }.to_owned()),
+        (
+            "azureml.git.dirty",
+            if dirty { "True" } else { "False" }.to_owned(),
+        ),
         ("mlflow.source.git.repoURL", repo),
         ("mlflow.source.git.branch", branch),
         ("mlflow.source.git.commit", commit),

@@ -106,7 +106,8 @@ impl ClientConfig {
 
     /// Writes the client config (mode 0600).
     pub fn save(&self) -> std::io::Result<PathBuf> {
-        let path = client_config_path().ok_or_else(|| std::io::Error::other("no HOME to write the client config in"))?;
+        let path = client_config_path()
+            .ok_or_else(|| std::io::Error::other("no HOME to write the client config in"))?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }

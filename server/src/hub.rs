@@ -35,10 +35,11 @@ impl Hub {
     pub fn publish(&self, run_id: &RunId, event: RunEvent) {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(sender) = channels.get(run_id)
-            && sender.send(event).is_err() {
-                // Nobody listens any more: forget the channel; the next subscriber
-                // makes a new one and replays from the store.
-                channels.remove(run_id);
-            }
+            && sender.send(event).is_err()
+        {
+            // Nobody listens any more: forget the channel; the next subscriber
+            // makes a new one and replays from the store.
+            channels.remove(run_id);
+        }
     }
 }

@@ -54,7 +54,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Opens the store in the data folder and sets up the compute targets.
     pub async fn open(config: Config) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(config.data_dir.join("runs")).map_err(|e| StoreError::Sql(e.into()))?;
+        std::fs::create_dir_all(config.data_dir.join("runs"))
+            .map_err(|e| StoreError::Sql(e.into()))?;
         let store = Store::open(&config.data_dir.join("runboard.sqlite")).await?;
         let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
             supervisor_exe: config.supervisor_exe.clone(),

@@ -9,7 +9,11 @@ use runboard_server::config::{self, ClientConfig, Config};
 use runboard_server::{AppState, api, runner};
 
 #[derive(Debug, Parser)]
-#[command(name = "runboard", version, about = "Runboard: run ML training jobs and watch them live")]
+#[command(
+    name = "runboard",
+    version,
+    about = "Runboard: run ML training jobs and watch them live"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -277,20 +281,32 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             } else {
                 println!("{:<50} {:<16} {:<10} CREATED", "RUN ID", "STATUS", "TARGET");
                 for r in list.runs {
-                    println!("{:<50} {:<16} {:<10} {}", r.run_id, r.status, r.target, r.created_utc);
+                    println!(
+                        "{:<50} {:<16} {:<10} {}",
+                        r.run_id, r.status, r.target, r.created_utc
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Logs { run, follow, remote } => {
+        Command::Logs {
+            run,
+            follow,
+            remote,
+        } => {
             let client = remote.client()?;
             let run = parse_run_id(&run)?;
             if follow {
                 return follow_to_end(&client, run.as_str()).await;
             }
             let tmp = tempfile::NamedTempFile::new()?;
-            client.download(run.as_str(), "user_logs/std_log.txt", tmp.path()).await?;
-            std::io::copy(&mut std::fs::File::open(tmp.path())?, &mut std::io::stdout())?;
+            client
+                .download(run.as_str(), "user_logs/std_log.txt", tmp.path())
+                .await?;
+            std::io::copy(
+                &mut std::fs::File::open(tmp.path())?,
+                &mut std::io::stdout(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Download {
@@ -302,7 +318,12 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let client = remote.client()?;
             let run = parse_run_id(&run)?;
             let output = output.unwrap_or_else(|| {
-                PathBuf::from(path.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("download"))
+                PathBuf::from(
+                    path.rsplit('/')
+                        .next()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or("download"),
+                )
             });
             let bytes = client.download(run.as_str(), &path, &output).await?;
             eprintln!("wrote {bytes} bytes to {}", output.display());
@@ -315,8 +336,12 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { data_dir } => {
-            let token = std::fs::read_to_string(data_dir.join("token"))
-                .with_context(|| format!("no token in {}: start `runboard serve` there first", data_dir.display()))?;
+            let token = std::fs::read_to_string(data_dir.join("token")).with_context(|| {
+                format!(
+                    "no token in {}: start `runboard serve` there first",
+                    data_dir.display()
+                )
+            })?;
             let url = ClientConfig::load()
                 .map(|c| c.url)
                 .unwrap_or_else(|| "http://127.0.0.1:8070".into());

@@ -14,7 +14,7 @@ use runboard_shared::api::{ExperimentSummary, RunFile, RunSummary, StatusChange,
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -137,12 +137,14 @@ impl Store {
         .await?;
         for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
             for (k, v) in map {
-                sqlx::query(&format!("INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"))
-                    .bind(run.run_id.as_str())
-                    .bind(k)
-                    .bind(v)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(&format!(
+                    "INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"
+                ))
+                .bind(run.run_id.as_str())
+                .bind(k)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
@@ -170,10 +172,11 @@ impl Store {
         error: Option<&str>,
     ) -> Result<Option<RunEvent>> {
         let mut tx = self.write.begin().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM runs WHERE run_id = ?")
-            .bind(run_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM runs WHERE run_id = ?")
+                .bind(run_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         let current = parse_status(&current.ok_or_else(|| StoreError::NoSuchRun(run_id.clone()))?)?;
         if !current.can_become(status) {
             return Ok(None);
@@ -268,7 +271,10 @@ impl Store {
                 .bind(path)
                 .fetch_optional(&self.read)
                 .await?;
-        if known.as_ref().is_some_and(|(s, m)| *s == size_db && m == modified) {
+        if known
+            .as_ref()
+            .is_some_and(|(s, m)| *s == size_db && m == modified)
+        {
             return Ok(None);
         }
         let mut tx = self.write.begin().await?;
@@ -312,7 +318,12 @@ impl Store {
     }
 
     /// Events of a run with `seq > after`, in order, at most `limit` of them.
-    pub async fn events_after(&self, run_id: &RunId, after: u64, limit: u32) -> Result<Vec<RunEvent>> {
+    pub async fn events_after(
+        &self,
+        run_id: &RunId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<RunEvent>> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT seq, at, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
@@ -326,8 +337,9 @@ impl Store {
                 Ok(RunEvent {
                     seq: seq.try_into().unwrap_or(0),
                     time,
-                    body: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Corrupt(format!("event {seq} of {run_id}: {e}")))?,
+                    body: serde_json::from_str(&body).map_err(|e| {
+                        StoreError::Corrupt(format!("event {seq} of {run_id}: {e}"))
+                    })?,
                 })
             })
             .collect()
@@ -343,7 +355,8 @@ impl Store {
             None => Ok(None),
             Some(row) => {
                 let mut record = run_record(&row)?;
-                self.fill_maps(std::slice::from_mut(&mut record.summary)).await?;
+                self.fill_maps(std::slice::from_mut(&mut record.summary))
+                    .await?;
                 Ok(Some(record))
             }
         }
@@ -390,7 +403,8 @@ impl Store {
             .collect::<Result<_>>()?;
         let next = if runs.len() > query.limit as usize {
             runs.truncate(query.limit as usize);
-            runs.last().map(|r| format!("{}|{}", r.created_utc, r.run_id))
+            runs.last()
+                .map(|r| format!("{}|{}", r.created_utc, r.run_id))
         } else {
             None
         };
@@ -417,7 +431,9 @@ impl Store {
                     status_counts: BTreeMap::new(),
                 });
             }
-            let Some(summary) = out.last_mut() else { continue };
+            let Some(summary) = out.last_mut() else {
+                continue;
+            };
             let count = u64::try_from(count).unwrap_or(0);
             summary.run_count += count;
             if last > summary.last_run_time {
@@ -468,10 +484,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let tags: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM tags WHERE run_id = ?")
-            .bind(run_id.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        let tags: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM tags WHERE run_id = ?")
+                .bind(run_id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
         let body = EventBody::Tags {
             tags: tags.into_iter().collect(),
         };
@@ -515,7 +532,8 @@ fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
             tags: BTreeMap::new(),
             properties: BTreeMap::new(),
         },
-        definition: serde_json::from_str(&definition).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        definition: serde_json::from_str(&definition)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         run_token: row.try_get("run_token")?,
         error: row.try_get("error")?,
     })

@@ -89,7 +89,9 @@ pub async fn tail_logs(
         loop {
             let offset = store.log_offset(run_id, &log.path).await?;
             let path = run_dir.join(&log.path);
-            let Ok(bytes) = read_from(&path, offset) else { break };
+            let Ok(bytes) = read_from(&path, offset) else {
+                break;
+            };
             if bytes.is_empty() {
                 break;
             }
@@ -155,14 +157,18 @@ pub fn list_area_files(run_dir: &Path) -> Vec<FoundFile> {
         let root = run_dir.join(folder);
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let Ok(meta) = entry.metadata() else { continue };
                 let path = entry.path();
                 if meta.is_dir() {
                     stack.push(path);
                 } else if meta.is_file() {
-                    let Ok(rel) = path.strip_prefix(&root) else { continue };
+                    let Ok(rel) = path.strip_prefix(&root) else {
+                        continue;
+                    };
                     let Some(rel) = rel.to_str() else { continue };
                     let modified = meta
                         .modified()
@@ -184,7 +190,11 @@ pub fn list_area_files(run_dir: &Path) -> Vec<FoundFile> {
 
 /// Indexes the run's files, returning events for new or changed files of the
 /// announced areas.
-pub async fn scan_files(store: &Store, run_id: &RunId, run_dir: &Path) -> Result<Vec<RunEvent>, StoreError> {
+pub async fn scan_files(
+    store: &Store,
+    run_id: &RunId,
+    run_dir: &Path,
+) -> Result<Vec<RunEvent>, StoreError> {
     let dir = run_dir.to_owned();
     let found = tokio::task::spawn_blocking(move || list_area_files(&dir))
         .await
@@ -206,7 +216,11 @@ mod tests {
     use super::*;
 
     fn check(bytes: &[u8], eof: bool, text: &str, used: usize) {
-        assert_eq!(decode_chunk(bytes, eof), (text.to_owned(), used), "{bytes:?}");
+        assert_eq!(
+            decode_chunk(bytes, eof),
+            (text.to_owned(), used),
+            "{bytes:?}"
+        );
     }
 
     #[test]
@@ -227,11 +241,18 @@ mod tests {
     fn log_files_carry_their_rank() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("user_logs")).unwrap();
-        for name in ["std_log.txt", "std_log_process_1.txt", "std_log_process_0.txt", "notes.bin"] {
+        for name in [
+            "std_log.txt",
+            "std_log_process_1.txt",
+            "std_log_process_0.txt",
+            "notes.bin",
+        ] {
             std::fs::write(dir.path().join("user_logs").join(name), "").unwrap();
         }
-        let got: Vec<(String, Option<u32>)> =
-            log_files(dir.path()).into_iter().map(|l| (l.path, l.rank)).collect();
+        let got: Vec<(String, Option<u32>)> = log_files(dir.path())
+            .into_iter()
+            .map(|l| (l.path, l.rank))
+            .collect();
         assert_eq!(
             got,
             [

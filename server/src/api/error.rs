@@ -123,7 +123,11 @@ impl From<RunnerError> for ApiError {
 impl From<SnapshotError> for ApiError {
     fn from(e: SnapshotError) -> Self {
         match e {
-            SnapshotError::TooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "snapshot_too_large", e.to_string()),
+            SnapshotError::TooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "snapshot_too_large",
+                e.to_string(),
+            ),
             SnapshotError::Io(_) | SnapshotError::Walk(_) => Self::internal(e),
             _ => Self::bad_request("invalid_snapshot", e.to_string()),
         }

@@ -47,7 +47,9 @@ pub async fn websocket(
             let json = serde_json::to_string(&frame).map_err(axum::Error::new)?;
             Ok::<_, axum::Error>(Message::Text(json.into()))
         });
-        let incoming = stream.take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))));
+        let incoming = stream.take_while(|m| {
+            std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
+        });
         session(state, id, query.after, Box::pin(sink), Box::pin(incoming)).await;
     }))
 }
@@ -57,8 +59,13 @@ pub async fn websocket(
 /// client goes away (`incoming` ends). A client that falls more than the hub's
 /// capacity behind gets [`Frame::Resume`] and is dropped: server memory per client
 /// stays bounded and the client loses nothing.
-pub async fn session<S, I, T>(state: AppState, run_id: RunId, after: u64, mut sink: S, mut incoming: I)
-where
+pub async fn session<S, I, T>(
+    state: AppState,
+    run_id: RunId,
+    after: u64,
+    mut sink: S,
+    mut incoming: I,
+) where
     S: Sink<Frame> + Unpin,
     I: Stream<Item = T> + Unpin,
 {

@@ -12,7 +12,10 @@ use crate::runner::snapshot::is_inside;
 use crate::watch::area_root;
 
 /// `GET /api/runs/{id}/files`.
-pub async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RunFileList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunFileList>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));
@@ -46,7 +49,9 @@ fn resolve(run_dir: &std::path::Path, path: &str) -> Result<std::path::PathBuf, 
     let escapes = || {
         ApiError::bad_request(
             "invalid_path",
-            format!("file path '{path}' escapes the run folder; give a path such as outputs/model.pkl"),
+            format!(
+                "file path '{path}' escapes the run folder; give a path such as outputs/model.pkl"
+            ),
         )
     };
     let (root, rest) = area_root(run_dir, path).ok_or_else(|| {

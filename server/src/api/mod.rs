@@ -37,7 +37,11 @@ pub struct ApiRoute {
 
 /// Every API route. [`app`] mounts exactly these, behind authentication.
 pub fn routes(state: &AppState) -> Vec<ApiRoute> {
-    let route = |method: Method, path, handler| ApiRoute { method, path, handler };
+    let route = |method: Method, path, handler| ApiRoute {
+        method,
+        path,
+        handler,
+    };
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
     vec![
         route(Method::GET, "/api/experiments", get(runs::experiments)),
@@ -49,11 +53,23 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
         route(Method::GET, "/api/runs", get(runs::list)),
         route(Method::GET, "/api/runs/{id}", get(runs::details)),
         route(Method::POST, "/api/runs/{id}/cancel", post(runs::cancel)),
-        route(Method::PATCH, "/api/runs/{id}/tags", patch(runs::patch_tags)),
+        route(
+            Method::PATCH,
+            "/api/runs/{id}/tags",
+            patch(runs::patch_tags),
+        ),
         route(Method::GET, "/api/runs/{id}/files", get(files::list)),
-        route(Method::GET, "/api/runs/{id}/files/{*path}", get(files::download)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/files/{*path}",
+            get(files::download),
+        ),
         route(Method::GET, "/api/runs/{id}/events", get(events::websocket)),
-        route(Method::GET, "/api/compute-targets", get(runs::compute_targets)),
+        route(
+            Method::GET,
+            "/api/compute-targets",
+            get(runs::compute_targets),
+        ),
     ]
 }
 

@@ -36,7 +36,11 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, ApiErro
                 "the upload is larger than the server accepts; exclude large files from the snapshot with .amlignore or .gitignore, or raise --max-snapshot-mb",
             )
         } else {
-            ApiError::new(status, "invalid_multipart", format!("could not read the multipart body: {}", e.body_text()))
+            ApiError::new(
+                status,
+                "invalid_multipart",
+                format!("could not read the multipart body: {}", e.body_text()),
+            )
         }
     };
     while let Some(field) = multipart.next_field().await.map_err(field_error)? {
@@ -61,7 +65,9 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, ApiErro
             other => {
                 return Err(ApiError::bad_request(
                     "invalid_multipart",
-                    format!("unknown multipart field '{other}'; expected estimator, snapshot, properties, tags"),
+                    format!(
+                        "unknown multipart field '{other}'; expected estimator, snapshot, properties, tags"
+                    ),
                 ));
             }
         }
@@ -86,10 +92,16 @@ pub async fn submit(
     })?;
     let sub = read_submission(multipart).await?;
     let estimator_json = sub.estimator.ok_or_else(|| {
-        ApiError::bad_request("invalid_multipart", "multipart field 'estimator' (the estimator as JSON) is missing")
+        ApiError::bad_request(
+            "invalid_multipart",
+            "multipart field 'estimator' (the estimator as JSON) is missing",
+        )
     })?;
     let estimator = Estimator::from_json(&estimator_json).map_err(ApiError::fields)?;
-    let target = estimator.compute_target.clone().unwrap_or_else(|| "local".to_owned());
+    let target = estimator
+        .compute_target
+        .clone()
+        .unwrap_or_else(|| "local".to_owned());
     if state.target(&target).is_err() {
         return Err(ApiError::fields(vec![FieldError {
             field: "compute_target".into(),
@@ -127,10 +139,18 @@ pub async fn submit(
     }
 
     let now = chrono::Utc::now();
-    let run_id = RunId::new(&experiment, u64::try_from(now.timestamp()).unwrap_or(0), rand::random());
+    let run_id = RunId::new(
+        &experiment,
+        u64::try_from(now.timestamp()).unwrap_or(0),
+        rand::random(),
+    );
     let datastores = state.config.data_dir.join("datastores");
     let argv = script_argv(&estimator.script_params, &|d| {
-        datastores.join(&d.datastore).join(&d.path_on_datastore).display().to_string()
+        datastores
+            .join(&d.datastore)
+            .join(&d.path_on_datastore)
+            .display()
+            .to_string()
     });
     let mut command = vec![state.config.python.clone(), estimator.entry_script.clone()];
     command.extend(argv.iter().cloned());
@@ -214,18 +234,26 @@ pub async fn list(
                     .ok()
                     .filter(|l| (1..=1000).contains(l))
                     .ok_or_else(|| {
-                        ApiError::bad_request("invalid_query", format!("limit must be a whole number from 1 to 1000, got '{value}'"))
+                        ApiError::bad_request(
+                            "invalid_query",
+                            format!("limit must be a whole number from 1 to 1000, got '{value}'"),
+                        )
                     })?;
             }
             "cursor" => {
                 query.cursor = Some(parse_cursor(value).ok_or_else(|| {
-                    ApiError::bad_request("invalid_query", format!("cursor '{value}' is not one this server gave out"))
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("cursor '{value}' is not one this server gave out"),
+                    )
                 })?);
             }
             other => {
                 return Err(ApiError::bad_request(
                     "invalid_query",
-                    format!("unknown query parameter '{other}'; expected experiment, status, limit, cursor"),
+                    format!(
+                        "unknown query parameter '{other}'; expected experiment, status, limit, cursor"
+                    ),
                 ));
             }
         }
@@ -235,7 +263,10 @@ pub async fn list(
 }
 
 /// `GET /api/runs/{id}`: the SDK's `get_details()`.
-pub async fn details(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RunDetails>, ApiError> {
+pub async fn details(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunDetails>, ApiError> {
     let id = run_id(&id)?;
     let record = state
         .store
@@ -281,14 +312,21 @@ pub async fn cancel(
     let id = run_id(&id)?;
     let status = state.current_status(&id).await?;
     if status.is_terminal() {
-        return Err(ApiError::conflict(format!("run {id} has already ended ({status}); there is nothing to cancel")));
+        return Err(ApiError::conflict(format!(
+            "run {id} has already ended ({status}); there is nothing to cancel"
+        )));
     }
-    match state.set_status(&id, RunStatus::CancelRequested, None).await? {
+    match state
+        .set_status(&id, RunStatus::CancelRequested, None)
+        .await?
+    {
         Some(_) => {}
         None if state.current_status(&id).await? == RunStatus::CancelRequested => {}
         None => {
             let status = state.current_status(&id).await?;
-            return Err(ApiError::conflict(format!("run {id} has already ended ({status}); there is nothing to cancel")));
+            return Err(ApiError::conflict(format!(
+                "run {id} has already ended ({status}); there is nothing to cancel"
+            )));
         }
     }
     if !state.request_cancel(&id) {
@@ -310,8 +348,16 @@ pub async fn patch_tags(
 ) -> Result<Json<BTreeMap<String, String>>, ApiError> {
     let id = run_id(&id)?;
     let Json(patch) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
-    if let Some(bad) = patch.set.keys().chain(&patch.remove).find(|k| k.trim().is_empty()) {
-        return Err(ApiError::bad_request("invalid_tags", format!("tag name {bad:?} is empty")));
+    if let Some(bad) = patch
+        .set
+        .keys()
+        .chain(&patch.remove)
+        .find(|k| k.trim().is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_tags",
+            format!("tag name {bad:?} is empty"),
+        ));
     }
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));

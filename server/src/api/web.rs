@@ -93,7 +93,11 @@ mod tests {
             assert_eq!(without_token(&uri), rest);
         };
         check("/?token=abc", Some("abc"), "/");
-        check("/runs/x?tab=logs&token=abc", Some("abc"), "/runs/x?tab=logs");
+        check(
+            "/runs/x?tab=logs&token=abc",
+            Some("abc"),
+            "/runs/x?tab=logs",
+        );
         check("/runs/x?tab=logs", None, "/runs/x?tab=logs");
     }
 }

@@ -108,7 +108,9 @@ pub fn write<T: Serialize>(run_dir: &Path, name: &str, value: &T) -> std::io::Re
 /// Reads a control file; `None` when it does not exist (yet).
 pub fn read<T: DeserializeOwned>(run_dir: &Path, name: &str) -> std::io::Result<Option<T>> {
     match std::fs::read(path(run_dir, name)) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(std::io::Error::other),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(std::io::Error::other),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -48,8 +48,8 @@ impl ComputeTarget for LocalTarget {
     }
 
     fn cancel(&self, run_dir: &Path) -> Result<(), RunnerError> {
-        let info: Option<SupervisorInfo> =
-            control::read(run_dir, control::SUPERVISOR).map_err(RunnerError::io("reading supervisor.json"))?;
+        let info: Option<SupervisorInfo> = control::read(run_dir, control::SUPERVISOR)
+            .map_err(RunnerError::io("reading supervisor.json"))?;
         match info {
             Some(info) if info.is_alive() => {
                 // The supervisor turns SIGTERM into: SIGTERM to the job's group, a grace
@@ -58,7 +58,8 @@ impl ComputeTarget for LocalTarget {
             }
             _ => {
                 // No supervisor: stop whatever is left of the job's group directly.
-                let started: Option<Started> = control::read(run_dir, control::STARTED).unwrap_or(None);
+                let started: Option<Started> =
+                    control::read(run_dir, control::STARTED).unwrap_or(None);
                 if let Some(started) = started {
                     let _ = nix::sys::signal::killpg(Pid::from_raw(started.pid), Signal::SIGKILL);
                 }
@@ -74,14 +75,18 @@ impl ComputeTarget for LocalTarget {
         if let Some(exit) = read_exit()? {
             return Ok(JobState::Exited(exit));
         }
-        let info: Option<SupervisorInfo> =
-            control::read(run_dir, control::SUPERVISOR).map_err(RunnerError::io("reading supervisor.json"))?;
+        let info: Option<SupervisorInfo> = control::read(run_dir, control::SUPERVISOR)
+            .map_err(RunnerError::io("reading supervisor.json"))?;
         let Some(info) = info else {
             return Ok(JobState::NotLaunched);
         };
         if info.is_alive() {
             let started = control::path(run_dir, control::STARTED).exists();
-            return Ok(if started { JobState::Running } else { JobState::Launching });
+            return Ok(if started {
+                JobState::Running
+            } else {
+                JobState::Launching
+            });
         }
         // It may have written exit.json just before ending: look once more.
         if let Some(exit) = read_exit()? {

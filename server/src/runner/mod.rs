@@ -103,7 +103,9 @@ pub fn spawn_driver(state: &AppState, run_id: RunId) {
         if let Err(e) = drive(&state, &run_id, cancel_rx).await {
             tracing::error!(%run_id, error = %e, "run driver failed");
             let message = format!("Runboard failed to run the job: {e}");
-            let _ = state.set_status(&run_id, RunStatus::Failed, Some(&message)).await;
+            let _ = state
+                .set_status(&run_id, RunStatus::Failed, Some(&message))
+                .await;
         }
         state.unregister_driver(&run_id);
     });
@@ -111,7 +113,11 @@ pub fn spawn_driver(state: &AppState, run_id: RunId) {
 
 /// Takes a run from wherever it is to a terminal status.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
-async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<bool>) -> Result<(), RunnerError> {
+async fn drive(
+    state: &AppState,
+    run_id: &RunId,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<(), RunnerError> {
     let record = state
         .store
         .run(run_id)
@@ -127,12 +133,24 @@ async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<boo
         if status == RunStatus::Queued {
             state.set_status(run_id, RunStatus::Preparing, None).await?;
         }
-        let job = job_for(state, run_id, &record.definition, &record.run_token, &run_dir)?;
+        let job = job_for(
+            state,
+            run_id,
+            &record.definition,
+            &record.run_token,
+            &run_dir,
+        )?;
         let dir = run_dir.clone();
         tokio::task::spawn_blocking(move || prepare(&dir, &job))
             .await
-            .map_err(|e| RunnerError::io("preparing the working directory")(std::io::Error::other(e)))??;
-        if state.set_status(run_id, RunStatus::Starting, None).await?.is_none() {
+            .map_err(|e| {
+                RunnerError::io("preparing the working directory")(std::io::Error::other(e))
+            })??;
+        if state
+            .set_status(run_id, RunStatus::Starting, None)
+            .await?
+            .is_none()
+        {
             // Refused: the run was cancelled while it was being prepared.
             state.set_status(run_id, RunStatus::Canceled, None).await?;
             return Ok(());
@@ -154,7 +172,10 @@ async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<boo
             target.cancel(&run_dir)?;
         }
         let job = target.poll(&run_dir)?;
-        state.publish_all(run_id, tail_logs(&state.store, run_id, &run_dir, false).await?);
+        state.publish_all(
+            run_id,
+            tail_logs(&state.store, run_id, &run_dir, false).await?,
+        );
         if ticks.is_multiple_of(SCAN_EVERY) {
             state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
         }
@@ -162,9 +183,9 @@ async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<boo
             JobState::Exited(exit) => break Ok(exit),
             JobState::Lost(why) => break Err(why),
             JobState::Running if matches!(status, RunStatus::Starting | RunStatus::Preparing) => {
-                if state.set_status(run_id, RunStatus::Running, None).await?.is_some() {
-                    status = RunStatus::Running;
-                }
+                // Refused when a cancel came first; either way, ask only once.
+                state.set_status(run_id, RunStatus::Running, None).await?;
+                status = RunStatus::Running;
             }
             JobState::NotLaunched if waiting_since.elapsed() > LAUNCH_TIMEOUT => {
                 break Err("the job's supervisor never started".to_owned());
@@ -175,16 +196,23 @@ async fn drive(state: &AppState, run_id: &RunId, mut cancel: watch::Receiver<boo
 
     let current = state.current_status(run_id).await?;
     if current != RunStatus::CancelRequested {
-        state.set_status(run_id, RunStatus::Finalizing, None).await?;
+        state
+            .set_status(run_id, RunStatus::Finalizing, None)
+            .await?;
     }
-    state.publish_all(run_id, tail_logs(&state.store, run_id, &run_dir, true).await?);
+    state.publish_all(
+        run_id,
+        tail_logs(&state.store, run_id, &run_dir, true).await?,
+    );
     state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
 
     let (final_status, error) = match exit {
         Err(why) => (RunStatus::Failed, Some(why)),
         Ok(exit) => outcome(&exit, &run_dir),
     };
-    state.set_status(run_id, final_status, error.as_deref()).await?;
+    state
+        .set_status(run_id, final_status, error.as_deref())
+        .await?;
     Ok(())
 }
 
@@ -200,11 +228,18 @@ fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
                 (None, None) => "the script ended abnormally".to_owned(),
             };
             let tail = log_tail(&run_dir.join("user_logs/std_log.txt"), 30, 4096);
-            (RunStatus::Failed, Some(format!("{how}. Last lines of std_log.txt:\n{tail}")))
+            (
+                RunStatus::Failed,
+                Some(format!("{how}. Last lines of std_log.txt:\n{tail}")),
+            )
         }
         ExitReason::Timeout | ExitReason::SpawnFailed => (
             RunStatus::Failed,
-            Some(exit.message.clone().unwrap_or_else(|| format!("{:?}", exit.reason))),
+            Some(
+                exit.message
+                    .clone()
+                    .unwrap_or_else(|| format!("{:?}", exit.reason)),
+            ),
         ),
     }
 }
@@ -264,10 +299,12 @@ fn prepare(run_dir: &Path, job: &Job) -> Result<(), RunnerError> {
     if wd.exists() {
         std::fs::remove_dir_all(&wd).map_err(RunnerError::io("clearing the working directory"))?;
     }
-    snapshot::copy_tree(&run_dir.join("snapshot"), &wd)
-        .map_err(RunnerError::io("copying the snapshot into the working directory"))?;
+    snapshot::copy_tree(&run_dir.join("snapshot"), &wd).map_err(RunnerError::io(
+        "copying the snapshot into the working directory",
+    ))?;
     for dir in ["wd/outputs", "wd/logs", "user_logs", "system_logs"] {
-        std::fs::create_dir_all(run_dir.join(dir)).map_err(RunnerError::io(format!("creating {dir}")))?;
+        std::fs::create_dir_all(run_dir.join(dir))
+            .map_err(RunnerError::io(format!("creating {dir}")))?;
     }
     control::write(run_dir, control::JOB, job).map_err(RunnerError::io("writing control/job.json"))
 }

@@ -120,7 +120,10 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
     let mut total = 0u64;
     for entry in tar.entries().map_err(SnapshotError::BadArchive)? {
         let mut entry = entry.map_err(SnapshotError::BadArchive)?;
-        let path = entry.path().map_err(SnapshotError::BadArchive)?.into_owned();
+        let path = entry
+            .path()
+            .map_err(SnapshotError::BadArchive)?
+            .into_owned();
         let shown = path.display().to_string();
         if !is_inside(&path) {
             return Err(SnapshotError::EscapingPath(shown));
@@ -145,7 +148,10 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
                 });
             }
         } else if !(kind.is_file() || kind.is_dir() || kind.is_contiguous()) {
-            if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() {
+            if kind.is_pax_global_extensions()
+                || kind.is_pax_local_extensions()
+                || kind.is_gnu_longname()
+            {
                 continue;
             }
             return Err(SnapshotError::UnsupportedEntry(shown));
@@ -232,14 +238,26 @@ mod tests {
     fn check_rejected(archive: Vec<u8>, expect: &str) {
         let dir = tempfile::tempdir().unwrap();
         let err = unpack(archive.as_slice(), dir.path(), DEFAULT_LIMIT).unwrap_err();
-        assert!(err.to_string().contains(expect), "{err} should contain {expect:?}");
+        assert!(
+            err.to_string().contains(expect),
+            "{err} should contain {expect:?}"
+        );
     }
 
     #[test]
     fn unpack_rejects_escapes() {
-        check_rejected(tar_gz(|b| file(b, "../evil.py", b"x")), "escapes the source folder");
-        check_rejected(tar_gz(|b| file(b, "/etc/evil.py", b"x")), "escapes the source folder");
-        check_rejected(tar_gz(|b| file(b, "a/../../evil.py", b"x")), "escapes the source folder");
+        check_rejected(
+            tar_gz(|b| file(b, "../evil.py", b"x")),
+            "escapes the source folder",
+        );
+        check_rejected(
+            tar_gz(|b| file(b, "/etc/evil.py", b"x")),
+            "escapes the source folder",
+        );
+        check_rejected(
+            tar_gz(|b| file(b, "a/../../evil.py", b"x")),
+            "escapes the source folder",
+        );
         check_rejected(
             tar_gz(|b| link(b, "data", "/etc", tar::EntryType::Symlink)),
             "a link to \"/etc\"",
@@ -259,45 +277,87 @@ mod tests {
     fn unpack_keeps_links_that_stay_inside_and_enforces_the_limit() {
         let archive = tar_gz(|b| {
             file(b, "train.py", b"print(1)\n");
-            link(b, "lib/train_link.py", "../train.py", tar::EntryType::Symlink);
+            link(
+                b,
+                "lib/train_link.py",
+                "../train.py",
+                tar::EntryType::Symlink,
+            );
         });
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(unpack(archive.as_slice(), dir.path(), DEFAULT_LIMIT).unwrap(), 9);
-        assert_eq!(std::fs::read_to_string(dir.path().join("lib/train_link.py")).unwrap(), "print(1)\n");
+        assert_eq!(
+            unpack(archive.as_slice(), dir.path(), DEFAULT_LIMIT).unwrap(),
+            9
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("lib/train_link.py")).unwrap(),
+            "print(1)\n"
+        );
 
         let big = tar_gz(|b| file(b, "big.bin", &[0u8; 2048]));
         let dir = tempfile::tempdir().unwrap();
         let err = unpack(big.as_slice(), dir.path(), 1024).unwrap_err();
-        assert!(matches!(err, SnapshotError::TooLarge { limit: 1024 }), "{err}");
+        assert!(
+            matches!(err, SnapshotError::TooLarge { limit: 1024 }),
+            "{err}"
+        );
     }
 
     #[test]
     fn pack_honours_amlignore_over_gitignore_and_skips_git() {
         let src = tempfile::tempdir().unwrap();
         let p = src.path();
-        for f in ["train.py", "data.csv", "notes.log", ".git/HEAD", "sub/keep.py", "sub/big.ckpt"] {
+        for f in [
+            "train.py",
+            "data.csv",
+            "notes.log",
+            ".git/HEAD",
+            "sub/keep.py",
+            "sub/big.ckpt",
+        ] {
             std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
             std::fs::write(p.join(f), f).unwrap();
         }
         std::fs::write(p.join(".gitignore"), "*.csv\n").unwrap();
         let listed = |p: &Path| -> Vec<String> {
-            source_files(p).unwrap().iter().map(|f| f.display().to_string()).collect()
+            source_files(p)
+                .unwrap()
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect()
         };
         assert_eq!(
             listed(p),
-            [".gitignore", "notes.log", "sub", "sub/big.ckpt", "sub/keep.py", "train.py"]
+            [
+                ".gitignore",
+                "notes.log",
+                "sub",
+                "sub/big.ckpt",
+                "sub/keep.py",
+                "train.py"
+            ]
         );
         std::fs::write(p.join(".amlignore"), "*.log\n*.ckpt\n").unwrap();
         assert_eq!(
             listed(p),
-            [".amlignore", ".gitignore", "data.csv", "sub", "sub/keep.py", "train.py"]
+            [
+                ".amlignore",
+                ".gitignore",
+                "data.csv",
+                "sub",
+                "sub/keep.py",
+                "train.py"
+            ]
         );
 
         let mut archive = Vec::new();
         pack(p, DEFAULT_LIMIT, &mut archive).unwrap();
         let dst = tempfile::tempdir().unwrap();
         unpack(archive.as_slice(), dst.path(), DEFAULT_LIMIT).unwrap();
-        assert_eq!(std::fs::read_to_string(dst.path().join("sub/keep.py")).unwrap(), "sub/keep.py");
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("sub/keep.py")).unwrap(),
+            "sub/keep.py"
+        );
         assert!(!dst.path().join("sub/big.ckpt").exists());
 
         let err = pack(p, 10, Vec::new()).unwrap_err();

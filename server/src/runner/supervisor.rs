@@ -25,9 +25,17 @@ const TICK: Duration = Duration::from_millis(10);
 /// Runs the job of `run_dir` to its end. Errors are for the supervisor's own log
 /// (`system_logs/supervisor.txt`); how the job ended is always in `exit.json`.
 pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
-    control::write(run_dir, control::SUPERVISOR, &SupervisorInfo::this_process())?;
-    let job: Job = control::read(run_dir, control::JOB)?
-        .ok_or_else(|| anyhow::anyhow!("{} is missing", control::path(run_dir, control::JOB).display()))?;
+    control::write(
+        run_dir,
+        control::SUPERVISOR,
+        &SupervisorInfo::this_process(),
+    )?;
+    let job: Job = control::read(run_dir, control::JOB)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} is missing",
+            control::path(run_dir, control::JOB).display()
+        )
+    })?;
 
     // Orphans of the job become our children rather than init's, so we can reap them.
     let _ = nix::sys::prctl::set_child_subreaper(true);
@@ -35,12 +43,18 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
     // The server's terminal going away must not end the job.
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::new(AtomicBool::new(false)))?;
+    signal_hook::flag::register(
+        signal_hook::consts::SIGHUP,
+        Arc::new(AtomicBool::new(false)),
+    )?;
 
     if let Some(parent) = job.log.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let log = OpenOptions::new().create(true).append(true).open(&job.log)?;
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&job.log)?;
     let spawned = Command::new(job.argv.first().map(String::as_str).unwrap_or("python3"))
         .args(job.argv.iter().skip(1))
         .current_dir(&job.cwd)
@@ -53,7 +67,10 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
-            let message = format!("could not start {:?}: {e}", job.argv.first().cloned().unwrap_or_default());
+            let message = format!(
+                "could not start {:?}: {e}",
+                job.argv.first().cloned().unwrap_or_default()
+            );
             return finish(run_dir, ExitReason::SpawnFailed, None, None, Some(message));
         }
     };
@@ -90,9 +107,10 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
             }
         }
         if let Some((_, deadline)) = stopping
-            && Instant::now() >= deadline {
-                let _ = killpg(group, Signal::SIGKILL);
-            }
+            && Instant::now() >= deadline
+        {
+            let _ = killpg(group, Signal::SIGKILL);
+        }
         std::thread::sleep(TICK);
     };
     // Whatever the job left running in its group goes with it, and is reaped here

@@ -36,7 +36,9 @@ impl App {
     async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let response = api::app(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, body)
     }
@@ -52,8 +54,14 @@ impl App {
     }
 
     async fn submit(&self, estimator: &Value, snapshot: &[u8]) -> (StatusCode, Value) {
-        self.submit_raw("exp", &[("estimator", estimator.to_string().as_bytes()), ("snapshot", snapshot)])
-            .await
+        self.submit_raw(
+            "exp",
+            &[
+                ("estimator", estimator.to_string().as_bytes()),
+                ("snapshot", snapshot),
+            ],
+        )
+        .await
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -70,7 +78,11 @@ impl App {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(runs["runs"], json!([]), "a run was stored");
         let data = &self.state.config.data_dir;
-        let leftovers = |dir: &str| std::fs::read_dir(data.join(dir)).map(|d| d.count()).unwrap_or(0);
+        let leftovers = |dir: &str| {
+            std::fs::read_dir(data.join(dir))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        };
         assert_eq!(leftovers("runs"), 0, "a run folder was left behind");
         assert_eq!(leftovers("incoming"), 0, "an upload was left behind");
     }
@@ -91,16 +103,30 @@ fn check(got: (StatusCode, Value), status: StatusCode, code: &str, needle: &str)
     assert_eq!(got_status, status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(needle), "message {message:?} should contain {needle:?}");
+    assert!(
+        message.contains(needle),
+        "message {message:?} should contain {needle:?}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_estimator_json() {
     let app = app().await;
     let got = app
-        .submit_raw("exp", &[("estimator", b"{\"entry_script\": "), ("snapshot", &train_py())])
+        .submit_raw(
+            "exp",
+            &[
+                ("estimator", b"{\"entry_script\": "),
+                ("snapshot", &train_py()),
+            ],
+        )
         .await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_estimator", "estimator:");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_estimator",
+        "estimator:",
+    );
     app.assert_unchanged().await;
 }
 
@@ -110,7 +136,12 @@ async fn unknown_estimator_field_names_the_closest_known_one() {
     let mut est = estimator();
     est["entry_scirpt"] = json!("x.py");
     let got = app.submit(&est, &train_py()).await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_estimator", "did you mean 'entry_script'");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_estimator",
+        "did you mean 'entry_script'",
+    );
     app.assert_unchanged().await;
 }
 
@@ -126,7 +157,10 @@ async fn every_field_error_comes_at_once() {
         .iter()
         .map(|d| d["field"].as_str().unwrap())
         .collect();
-    assert!(fields.contains(&"node_count") && fields.contains(&"max_run_duration_seconds"), "{body}");
+    assert!(
+        fields.contains(&"node_count") && fields.contains(&"max_run_duration_seconds"),
+        "{body}"
+    );
     app.assert_unchanged().await;
 }
 
@@ -135,9 +169,20 @@ async fn invalid_experiment_names() {
     let app = app().await;
     for name in ["-starts-with-dash", "has.dot", &"x".repeat(256)] {
         let got = app
-            .submit_raw(name, &[("estimator", estimator().to_string().as_bytes()), ("snapshot", &train_py())])
+            .submit_raw(
+                name,
+                &[
+                    ("estimator", estimator().to_string().as_bytes()),
+                    ("snapshot", &train_py()),
+                ],
+            )
             .await;
-        check(got, StatusCode::BAD_REQUEST, "invalid_experiment_name", "invalid experiment name");
+        check(
+            got,
+            StatusCode::BAD_REQUEST,
+            "invalid_experiment_name",
+            "invalid experiment name",
+        );
     }
     app.assert_unchanged().await;
 }
@@ -148,11 +193,21 @@ async fn entry_script_missing_or_outside_the_source_folder() {
     let mut est = estimator();
     est["entry_script"] = json!("missing.py");
     let got = app.submit(&est, &train_py()).await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_estimator", "entry_script: 'missing.py' is not a file");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_estimator",
+        "entry_script: 'missing.py' is not a file",
+    );
     for outside in ["../train.py", "/etc/passwd"] {
         est["entry_script"] = json!(outside);
         let got = app.submit(&est, &train_py()).await;
-        check(got, StatusCode::BAD_REQUEST, "invalid_estimator", "entry_script");
+        check(
+            got,
+            StatusCode::BAD_REQUEST,
+            "invalid_estimator",
+            "entry_script",
+        );
     }
     app.assert_unchanged().await;
 }
@@ -163,7 +218,12 @@ async fn unknown_compute_target() {
     let mut est = estimator();
     est["compute_target"] = json!("gpu-cluster");
     let got = app.submit(&est, &train_py()).await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_estimator", "compute_target: unknown compute target 'gpu-cluster'");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_estimator",
+        "compute_target: unknown compute target 'gpu-cluster'",
+    );
     app.assert_unchanged().await;
 }
 
@@ -171,31 +231,68 @@ async fn unknown_compute_target() {
 async fn tar_entries_that_escape_the_root() {
     let app = app().await;
     let cases: [(Vec<u8>, &str); 4] = [
-        (tar_gz(&[("train.py", b"\n"), ("../evil.py", b"x")]), "\"../evil.py\" escapes"),
-        (tar_gz(&[("train.py", b"\n"), ("/etc/cron.d/evil", b"x")]), "escapes the source folder"),
+        (
+            tar_gz(&[("train.py", b"\n"), ("../evil.py", b"x")]),
+            "\"../evil.py\" escapes",
+        ),
+        (
+            tar_gz(&[("train.py", b"\n"), ("/etc/cron.d/evil", b"x")]),
+            "escapes the source folder",
+        ),
         (tar_gz_symlink("data", "/etc"), "is a link to \"/etc\""),
-        (tar_gz_symlink("sub/data", "../../../x"), "outside the source folder"),
+        (
+            tar_gz_symlink("sub/data", "../../../x"),
+            "outside the source folder",
+        ),
     ];
     for (archive, needle) in cases {
         let got = app.submit(&estimator(), &archive).await;
         check(got, StatusCode::BAD_REQUEST, "invalid_snapshot", needle);
     }
     let got = app.submit(&estimator(), b"this is not gzip").await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_snapshot", "not a valid tar.gz");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_snapshot",
+        "not a valid tar.gz",
+    );
     app.assert_unchanged().await;
 }
 
 #[tokio::test]
 async fn missing_or_unknown_multipart_fields() {
     let app = app().await;
-    let got = app.submit_raw("exp", &[("estimator", estimator().to_string().as_bytes())]).await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_multipart", "'snapshot'");
-    let got = app.submit_raw("exp", &[("snapshot", &train_py())]).await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_multipart", "'estimator'");
     let got = app
-        .submit_raw("exp", &[("estimator", estimator().to_string().as_bytes()), ("snapsh0t", b"")])
+        .submit_raw("exp", &[("estimator", estimator().to_string().as_bytes())])
         .await;
-    check(got, StatusCode::BAD_REQUEST, "invalid_multipart", "unknown multipart field 'snapsh0t'");
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_multipart",
+        "'snapshot'",
+    );
+    let got = app.submit_raw("exp", &[("snapshot", &train_py())]).await;
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_multipart",
+        "'estimator'",
+    );
+    let got = app
+        .submit_raw(
+            "exp",
+            &[
+                ("estimator", estimator().to_string().as_bytes()),
+                ("snapsh0t", b""),
+            ],
+        )
+        .await;
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_multipart",
+        "unknown multipart field 'snapsh0t'",
+    );
     app.assert_unchanged().await;
 }
 
@@ -207,15 +304,27 @@ async fn oversize_uploads_and_snapshots_get_413() {
     })
     .await;
     // The compressed upload itself is over the limit (random bytes do not compress).
-    let noise: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let got = app.submit(&estimator(), &noise).await;
-    check(got, StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large", "larger than the server accepts");
+    check(
+        got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "upload_too_large",
+        "larger than the server accepts",
+    );
     // A small upload that unpacks to more than the snapshot limit.
     let zeros = vec![0u8; 100 * 1024];
     let archive = tar_gz(&[("train.py", b"\n"), ("weights.bin", &zeros)]);
     assert!(archive.len() < 64 * 1024);
     let got = app.submit(&estimator(), &archive).await;
-    check(got, StatusCode::PAYLOAD_TOO_LARGE, "snapshot_too_large", "larger than the limit");
+    check(
+        got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "snapshot_too_large",
+        "larger than the limit",
+    );
     app.assert_unchanged().await;
 }
 
@@ -228,22 +337,52 @@ async fn unknown_run_ids_are_404() {
         "/api/runs/exp_1700000000_0000abcd/files",
         "/api/runs/exp_1700000000_0000abcd/files/outputs/model.pkl",
     ] {
-        check(app.get(path).await, StatusCode::NOT_FOUND, "not_found", "no run with id");
+        check(
+            app.get(path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no run with id",
+        );
     }
     let cancel = Request::post("/api/runs/exp_1700000000_0000abcd/cancel")
         .header("Authorization", format!("Bearer {TOKEN}"))
         .body(Body::empty())
         .unwrap();
-    check(app.send(cancel).await, StatusCode::NOT_FOUND, "not_found", "no run with id");
+    check(
+        app.send(cancel).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no run with id",
+    );
 }
 
 #[tokio::test]
 async fn bad_queries_and_tag_patches() {
     let app = app().await;
-    check(app.get("/api/runs?status=Done").await, StatusCode::BAD_REQUEST, "invalid_query", "status 'Done'");
-    check(app.get("/api/runs?limit=0").await, StatusCode::BAD_REQUEST, "invalid_query", "limit");
-    check(app.get("/api/runs?cursor=xyz").await, StatusCode::BAD_REQUEST, "invalid_query", "cursor");
-    check(app.get("/api/runs?colour=red").await, StatusCode::BAD_REQUEST, "invalid_query", "'colour'");
+    check(
+        app.get("/api/runs?status=Done").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "status 'Done'",
+    );
+    check(
+        app.get("/api/runs?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "limit",
+    );
+    check(
+        app.get("/api/runs?cursor=xyz").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "cursor",
+    );
+    check(
+        app.get("/api/runs?colour=red").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        "'colour'",
+    );
     let patch = |body: &'static str| {
         Request::builder()
             .method(Method::PATCH)
@@ -253,16 +392,33 @@ async fn bad_queries_and_tag_patches() {
             .body(Body::from(body))
             .unwrap()
     };
-    check(app.send(patch("{\"set\": ")).await, StatusCode::BAD_REQUEST, "invalid_json", "");
-    check(app.send(patch("{\"sett\": {}}")).await, StatusCode::BAD_REQUEST, "invalid_json", "sett");
-    check(app.send(patch("{\"set\": {\"a\": \"b\"}}")).await, StatusCode::NOT_FOUND, "not_found", "no run");
+    check(
+        app.send(patch("{\"set\": ")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        "",
+    );
+    check(
+        app.send(patch("{\"sett\": {}}")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        "sett",
+    );
+    check(
+        app.send(patch("{\"set\": {\"a\": \"b\"}}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no run",
+    );
 }
 
 /// Submits a run whose script writes `outputs/` files (one a symlink to /etc/passwd)
 /// and waits for it to end.
 async fn finished_run(app: &App) -> String {
     let script = b"import os\nos.makedirs('outputs', exist_ok=True)\nopen('outputs/ok.txt','w').write('ok')\nos.symlink('/etc/passwd', 'outputs/passwd')\n";
-    let (status, body) = app.submit(&estimator(), &tar_gz(&[("train.py", script)])).await;
+    let (status, body) = app
+        .submit(&estimator(), &tar_gz(&[("train.py", script)]))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["run_id"].as_str().unwrap().to_owned();
     for _ in 0..600 {
@@ -280,7 +436,9 @@ async fn finished_run(app: &App) -> String {
 async fn downloads_that_escape_the_run_folder_and_cancels_of_finished_runs() {
     let app = app().await;
     let id = finished_run(&app).await;
-    let (status, _) = app.get(&format!("/api/runs/{id}/files/outputs/ok.txt")).await;
+    let (status, _) = app
+        .get(&format!("/api/runs/{id}/files/outputs/ok.txt"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     for path in [
         "outputs/../../../../etc/passwd",
@@ -290,13 +448,23 @@ async fn downloads_that_escape_the_run_folder_and_cancels_of_finished_runs() {
         "outputs/passwd",
     ] {
         let got = app.get(&format!("/api/runs/{id}/files/{path}")).await;
-        check(got, StatusCode::BAD_REQUEST, "invalid_path", "escapes the run folder");
+        check(
+            got,
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "escapes the run folder",
+        );
     }
     let cancel = Request::post(format!("/api/runs/{id}/cancel"))
         .header("Authorization", format!("Bearer {TOKEN}"))
         .body(Body::empty())
         .unwrap();
-    check(app.send(cancel).await, StatusCode::CONFLICT, "conflict", "already ended (Completed)");
+    check(
+        app.send(cancel).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        "already ended (Completed)",
+    );
     let (_, details) = app.get(&format!("/api/runs/{id}")).await;
     assert_eq!(details["status"], "Completed", "the 409 changed nothing");
 }
@@ -340,12 +508,16 @@ async fn every_api_route_answers_401_without_credentials() {
 #[tokio::test]
 async fn token_login_sets_the_cookie_and_drops_the_token_from_the_address() {
     let app = app().await;
-    let request = Request::get(format!("/runs/x?tab=logs&token={TOKEN}")).body(Body::empty()).unwrap();
+    let request = Request::get(format!("/runs/x?tab=logs&token={TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
     let response = api::app(app.state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/runs/x?tab=logs");
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with(&format!("{}={TOKEN};", api::COOKIE)) && cookie.contains("HttpOnly"));
+    assert!(
+        cookie.starts_with(&format!("{}={TOKEN};", api::COOKIE)) && cookie.contains("HttpOnly")
+    );
     let request = Request::get("/?token=wrong").body(Body::empty()).unwrap();
     let response = api::app(app.state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

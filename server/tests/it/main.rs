@@ -1,6 +1,9 @@
 //! Integration tests of the `runboard` binary and its router: real processes, real
 //! SQLite, a real server on 127.0.0.1:0.
 
+// A failed unwrap is a failed test, with its location: the right behaviour here.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod restart;
 mod runs;

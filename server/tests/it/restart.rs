@@ -19,12 +19,16 @@ async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_lo
     )]);
     let mut ids = Vec::new();
     for _ in 0..5 {
-        let run = server.submit("restart", src.path(), json!({"entry_script": "train.py"})).await;
+        let run = server
+            .submit("restart", src.path(), json!({"entry_script": "train.py"}))
+            .await;
         ids.push(run.run_id.to_string());
     }
     for id in &ids {
         server
-            .wait_for(id, Duration::from_secs(30), |d| d.status == RunStatus::Running)
+            .wait_for(id, Duration::from_secs(30), |d| {
+                d.status == RunStatus::Running
+            })
             .await;
     }
     let port = server.port;
@@ -35,7 +39,12 @@ async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_lo
     let expected: String = (0..300).map(|i| format!("step {i}\n")).collect();
     for id in &ids {
         let details = server.wait_until_ended(id).await;
-        assert_eq!(details.status, RunStatus::Completed, "{id}: {:?}", details.error);
+        assert_eq!(
+            details.status,
+            RunStatus::Completed,
+            "{id}: {:?}",
+            details.error
+        );
         let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
         assert_eq!(log, expected, "{id}: the log file is complete");
         // The event stream holds the whole log exactly once, across the restart.
@@ -49,6 +58,10 @@ async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_lo
             frames.push(frame);
             assert!(start.elapsed() < Duration::from_secs(30));
         }
-        assert_eq!(log_text(&frames), expected, "{id}: the streamed log is complete");
+        assert_eq!(
+            log_text(&frames),
+            expected,
+            "{id}: the streamed log is complete"
+        );
     }
 }

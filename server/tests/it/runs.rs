@@ -34,14 +34,28 @@ async fn the_seed_single_node_run_completes_with_its_log_outputs_and_follow() {
 
     let out = server
         .cli()
-        .args(["submit", "--experiment", "sklearn-seed", "--entry-script", "train.py"])
+        .args([
+            "submit",
+            "--experiment",
+            "sklearn-seed",
+            "--entry-script",
+            "train.py",
+        ])
         .arg("--source-directory")
         .arg(src.path())
-        .args(["--script-param=--data-folder=/tmp/data", "--script-param=--regularization=0.8", "--follow"])
+        .args([
+            "--script-param=--data-folder=/tmp/data",
+            "--script-param=--regularization=0.8",
+            "--follow",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "--follow must exit 0: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "--follow must exit 0: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run_id = stdout
         .lines()
         .find_map(|l| l.strip_prefix("Run id: "))
@@ -49,13 +63,22 @@ async fn the_seed_single_node_run_completes_with_its_log_outputs_and_follow() {
         .to_owned();
     assert!(stdout.contains(&format!("Portal: {}/runs/{run_id}", server.url)));
 
-    let expected_lines: Vec<String> = ["Data folder: /tmp/data".to_owned(), "Regularization rate: 0.8".to_owned()]
-        .into_iter()
-        .chain((0..20).map(|e| format!("epoch {e} loss {:.4}", 1.0 / (e as f64 + 1.0))))
-        .chain(["done".to_owned()])
+    let expected_lines: Vec<String> = [
+        "Data folder: /tmp/data".to_owned(),
+        "Regularization rate: 0.8".to_owned(),
+    ]
+    .into_iter()
+    .chain((0..20).map(|e| format!("epoch {e} loss {:.4}", 1.0 / (e as f64 + 1.0))))
+    .chain(["done".to_owned()])
+    .collect();
+    let followed: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Data folder"))
         .collect();
-    let followed: Vec<&str> = stdout.lines().skip_while(|l| !l.starts_with("Data folder")).collect();
-    assert_eq!(followed, expected_lines, "--follow streams the log in order");
+    assert_eq!(
+        followed, expected_lines,
+        "--follow streams the log in order"
+    );
 
     let details = server.details(&run_id).await;
     assert_eq!(details.status, RunStatus::Completed);
@@ -75,16 +98,28 @@ async fn the_seed_single_node_run_completes_with_its_log_outputs_and_follow() {
     assert!(details.log_files.contains_key("user_logs/std_log.txt"));
 
     let log = String::from_utf8(server.file(&run_id, "user_logs/std_log.txt").await).unwrap();
-    assert_eq!(log.lines().collect::<Vec<_>>(), expected_lines, "std_log.txt holds every line in order");
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        expected_lines,
+        "std_log.txt holds every line in order"
+    );
 
-    let files: serde_json::Value = server.get(&format!("/api/runs/{run_id}/files")).await.json().await.unwrap();
+    let files: serde_json::Value = server
+        .get(&format!("/api/runs/{run_id}/files"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let paths: Vec<&str> = files["files"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert!(paths.contains(&"outputs/model.txt") && paths.contains(&"logs/train.log"), "{paths:?}");
+    assert!(
+        paths.contains(&"outputs/model.txt") && paths.contains(&"logs/train.log"),
+        "{paths:?}"
+    );
 
     let downloaded = data.path().join("model.txt");
     let out = server
@@ -93,14 +128,25 @@ async fn the_seed_single_node_run_completes_with_its_log_outputs_and_follow() {
         .arg(&downloaded)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut expected = (0..=255u8).collect::<Vec<u8>>().repeat(4);
     expected.extend_from_slice(b"reg=0.8\n");
-    assert_eq!(std::fs::read(&downloaded).unwrap(), expected, "byte-identical download");
+    assert_eq!(
+        std::fs::read(&downloaded).unwrap(),
+        expected,
+        "byte-identical download"
+    );
 
     // HTTP Range on the same file.
     let response = reqwest::Client::new()
-        .get(format!("{}/api/runs/{run_id}/files/outputs/model.txt", server.url))
+        .get(format!(
+            "{}/api/runs/{run_id}/files/outputs/model.txt",
+            server.url
+        ))
         .bearer_auth(&server.token)
         .header("Range", "bytes=256-259")
         .send()
@@ -142,7 +188,12 @@ print('PARSED', a.numbers_in_sequence, a.my_bool_var, a.lr, a.flag_true, a.dropp
     let run = server.submit("params", src.path(), estimator).await;
     let details = server.wait_until_ended(run.run_id.as_str()).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(server.file(run.run_id.as_str(), "user_logs/std_log.txt").await).unwrap();
+    let log = String::from_utf8(
+        server
+            .file(run.run_id.as_str(), "user_logs/std_log.txt")
+            .await,
+    )
+    .unwrap();
     assert!(
         log.contains("ARGV ['--numbers-in-sequence', '10', '--my_bool_var', '--lr', '0.8', '--flag-true', 'True']"),
         "{log}"
@@ -158,13 +209,21 @@ async fn a_failing_script_fails_with_its_traceback_tail() {
         "train.py",
         "print('starting')\ndef load():\n    raise ValueError('the data folder is empty')\nload()\n",
     )]);
-    let run = server.submit("failing", src.path(), json!({"entry_script": "train.py"})).await;
+    let run = server
+        .submit("failing", src.path(), json!({"entry_script": "train.py"}))
+        .await;
     let details = server.wait_until_ended(run.run_id.as_str()).await;
     assert_eq!(details.status, RunStatus::Failed);
     let error = details.error.unwrap();
     assert!(error.contains("exited with code 1"), "{error}");
-    assert!(error.contains("Traceback (most recent call last)"), "{error}");
-    assert!(error.contains("ValueError: the data folder is empty"), "{error}");
+    assert!(
+        error.contains("Traceback (most recent call last)"),
+        "{error}"
+    );
+    assert!(
+        error.contains("ValueError: the data folder is empty"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -181,29 +240,41 @@ print('PGID', os.getpgid(0), 'CHILD', child.pid, flush=True)
 time.sleep(600)
 "#,
     )]);
-    let run = server.submit("cancel", src.path(), json!({"entry_script": "train.py"})).await;
+    let run = server
+        .submit("cancel", src.path(), json!({"entry_script": "train.py"}))
+        .await;
     let id = run.run_id.as_str();
     let mut pgid = 0;
     let start = Instant::now();
     while pgid == 0 {
-        let response = server.get(&format!("/api/runs/{id}/files/user_logs/std_log.txt")).await;
+        let response = server
+            .get(&format!("/api/runs/{id}/files/user_logs/std_log.txt"))
+            .await;
         let log = response.text().await.unwrap_or_default();
         if let Some(line) = log.lines().find(|l| l.starts_with("PGID")) {
             pgid = line.split(' ').nth(1).unwrap().parse().unwrap();
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the script never printed its group");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the script never printed its group"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     let asked = Instant::now();
     let response = server.post(&format!("/api/runs/{id}/cancel")).await;
     assert_eq!(response.status(), 202);
-    let details = server.wait_for(id, Duration::from_secs(5), |d| d.status.is_terminal()).await;
+    let details = server
+        .wait_for(id, Duration::from_secs(5), |d| d.status.is_terminal())
+        .await;
     let took = asked.elapsed();
     assert_eq!(details.status, RunStatus::Canceled);
     assert!(took <= Duration::from_secs(5), "took {took:?}");
     let statuses: Vec<RunStatus> = details.status_history.iter().map(|s| s.status).collect();
-    assert!(statuses.ends_with(&[RunStatus::CancelRequested, RunStatus::Canceled]), "{statuses:?}");
+    assert!(
+        statuses.ends_with(&[RunStatus::CancelRequested, RunStatus::Canceled]),
+        "{statuses:?}"
+    );
     let group = nix::unistd::Pid::from_raw(-pgid);
     assert_eq!(
         nix::sys::signal::kill(group, None),
@@ -215,14 +286,22 @@ time.sleep(600)
     let again = server.post(&format!("/api/runs/{id}/cancel")).await;
     assert_eq!(again.status(), 409);
     let body: serde_json::Value = again.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("already ended (Canceled)"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already ended (Canceled)")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_run_duration_seconds_stops_the_run_and_says_so() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));
-    let src = source(&[("train.py", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n")]);
+    let src = source(&[(
+        "train.py",
+        "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n",
+    )]);
     let run = server
         .submit(
             "timeout",
@@ -252,12 +331,18 @@ async fn environment_variables_and_the_run_context_reach_the_script() {
         )
         .await;
     let id = run.run_id.as_str();
-    assert_eq!(server.wait_until_ended(id).await.status, RunStatus::Completed);
+    assert_eq!(
+        server.wait_until_ended(id).await.status,
+        RunStatus::Completed
+    );
     let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
     assert!(log.contains("MY_SETTING 42"), "{log}");
     assert!(log.contains(&format!("AZUREML_RUN_ID {id}")), "{log}");
     assert!(log.contains(&format!("RUNBOARD_RUN_ID {id}")), "{log}");
-    assert!(log.contains(&format!("RUNBOARD_URL {}", server.url)), "{log}");
+    assert!(
+        log.contains(&format!("RUNBOARD_URL {}", server.url)),
+        "{log}"
+    );
     assert!(log.contains("TOKEN 32"), "{log}");
 }
 
@@ -279,25 +364,53 @@ async fn git_properties_are_recorded_when_the_source_is_a_work_tree() {
         assert!(ok, "git {args:?}");
     };
     git(&["init", "-q", "-b", "main"]);
-    git(&["remote", "add", "origin", "https://example.com/team/model.git"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://example.com/team/model.git",
+    ]);
     git(&["add", "."]);
     git(&["commit", "-qm", "first"]);
     let out = server
         .cli()
-        .args(["submit", "--experiment", "git", "--entry-script", "train.py", "--follow"])
+        .args([
+            "submit",
+            "--experiment",
+            "git",
+            "--entry-script",
+            "train.py",
+            "--follow",
+        ])
         .arg("--source-directory")
         .arg(src.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let run_id = stdout.lines().find_map(|l| l.strip_prefix("Run id: ")).unwrap();
+    let run_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Run id: "))
+        .unwrap();
     let props = server.details(run_id).await.properties;
-    assert_eq!(props["azureml.git.repository_uri"], "https://example.com/team/model.git");
+    assert_eq!(
+        props["azureml.git.repository_uri"],
+        "https://example.com/team/model.git"
+    );
     assert_eq!(props["azureml.git.branch"], "main");
     assert_eq!(props["azureml.git.commit"].len(), 40);
     assert_eq!(props["azureml.git.dirty"], "False");
-    assert_eq!(props["mlflow.source.git.commit"], props["azureml.git.commit"]);
+    assert_eq!(
+        props["mlflow.source.git.commit"],
+        props["azureml.git.commit"]
+    );
     assert_eq!(props["mlflow.source.git.branch"], "main");
-    assert_eq!(props["mlflow.source.git.repoURL"], props["azureml.git.repository_uri"]);
+    assert_eq!(
+        props["mlflow.source.git.repoURL"],
+        props["azureml.git.repository_uri"]
+    );
 }

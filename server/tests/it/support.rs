@@ -55,7 +55,15 @@ impl Server {
             .open(data_dir.with_extension("serve.log"))
             .unwrap();
         let mut child = Command::new(RUNBOARD)
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string(), "--grace-seconds", "2"])
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--grace-seconds",
+                "2",
+            ])
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUNBOARD_CONFIG", data_dir.with_extension("client.json"))
@@ -121,7 +129,12 @@ impl Server {
     }
 
     /// Submits `src` with `estimator` (source_directory is filled in).
-    pub async fn submit(&self, experiment: &str, src: &Path, mut estimator: Value) -> SubmitResponse {
+    pub async fn submit(
+        &self,
+        experiment: &str,
+        src: &Path,
+        mut estimator: Value,
+    ) -> SubmitResponse {
         estimator["source_directory"] = json!(src.display().to_string());
         let mut archive = Vec::new();
         snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).unwrap();
@@ -148,7 +161,12 @@ impl Server {
     }
 
     /// Waits until the run's status satisfies `done`, failing after `timeout`.
-    pub async fn wait_for(&self, run_id: &str, timeout: Duration, done: impl Fn(&RunDetails) -> bool) -> RunDetails {
+    pub async fn wait_for(
+        &self,
+        run_id: &str,
+        timeout: Duration,
+        done: impl Fn(&RunDetails) -> bool,
+    ) -> RunDetails {
         let start = Instant::now();
         loop {
             let details = self.details(run_id).await;
@@ -167,7 +185,8 @@ impl Server {
 
     /// Waits until the run has ended.
     pub async fn wait_until_ended(&self, run_id: &str) -> RunDetails {
-        self.wait_for(run_id, Duration::from_secs(60), |d| d.status.is_terminal()).await
+        self.wait_for(run_id, Duration::from_secs(60), |d| d.status.is_terminal())
+            .await
     }
 
     /// A file of the run, as bytes.
@@ -188,7 +207,10 @@ impl Server {
 
     /// The websocket URL of a run's events.
     pub fn events_url(&self, run_id: &str, after: u64) -> String {
-        format!("{}/api/runs/{run_id}/events?after={after}", self.url.replacen("http", "ws", 1))
+        format!(
+            "{}/api/runs/{run_id}/events?after={after}",
+            self.url.replacen("http", "ws", 1)
+        )
     }
 }
 
@@ -204,21 +226,29 @@ impl Drop for Server {
 /// A websocket connection to a run's events.
 pub async fn connect(server: &Server, run_id: &str, after: u64) -> WsStream {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = server.events_url(run_id, after).into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Authorization", format!("Bearer {}", server.token).parse().unwrap());
+    let mut request = server
+        .events_url(run_id, after)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", server.token).parse().unwrap(),
+    );
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
 /// A client websocket.
-pub type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next frame on a websocket, or `None` when it closed.
 pub async fn next_frame(ws: &mut WsStream) -> Option<Frame> {
     use futures_util::StreamExt;
     loop {
-        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await.expect("no frame for 60 s")? {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next())
+            .await
+            .expect("no frame for 60 s")?
+        {
             Ok(tokio_tungstenite::tungstenite::Message::Text(text)) => {
                 return Some(serde_json::from_str(&text).unwrap());
             }
@@ -234,7 +264,9 @@ pub fn log_text(frames: &[Frame]) -> String {
         .iter()
         .filter_map(|f| match f {
             Frame::Event { event } => match &event.body {
-                EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => Some(text.as_str()),
+                EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => {
+                    Some(text.as_str())
+                }
                 _ => None,
             },
             _ => None,

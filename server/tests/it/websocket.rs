@@ -11,7 +11,11 @@ use serde_json::json;
 use crate::support::{Server, connect, log_text, next_frame, source};
 
 /// Reads frames until the run's terminal status, or `stop_after_lines` log lines.
-async fn read_until(ws: &mut crate::support::WsStream, frames: &mut Vec<Frame>, stop_after_lines: usize) -> bool {
+async fn read_until(
+    ws: &mut crate::support::WsStream,
+    frames: &mut Vec<Frame>,
+    stop_after_lines: usize,
+) -> bool {
     while let Some(frame) = next_frame(ws).await {
         let ended = matches!(&frame, Frame::Event { event } if matches!(event.body, EventBody::Status { status, .. } if status.is_terminal()));
         frames.push(frame);
@@ -33,13 +37,18 @@ async fn a_client_that_drops_and_resumes_receives_each_of_10000_lines_exactly_on
         "train.py",
         "import time\nfor i in range(10000):\n    print(f'line {i}')\n    if i % 500 == 0:\n        time.sleep(0.05)\n",
     )]);
-    let run = server.submit("ws", src.path(), json!({"entry_script": "train.py"})).await;
+    let run = server
+        .submit("ws", src.path(), json!({"entry_script": "train.py"}))
+        .await;
     let id = run.run_id.as_str();
 
     let mut frames = Vec::new();
     let mut ws = connect(&server, id, 0).await;
     let ended = read_until(&mut ws, &mut frames, 2000).await;
-    assert!(!ended, "the run ended before the client dropped; make it slower");
+    assert!(
+        !ended,
+        "the run ended before the client dropped; make it slower"
+    );
     drop(ws);
     let last_seq = frames
         .iter()
@@ -52,7 +61,10 @@ async fn a_client_that_drops_and_resumes_receives_each_of_10000_lines_exactly_on
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut ws = connect(&server, id, last_seq).await;
-    assert!(read_until(&mut ws, &mut frames, usize::MAX).await, "the run did not end");
+    assert!(
+        read_until(&mut ws, &mut frames, usize::MAX).await,
+        "the run did not end"
+    );
 
     let seqs: Vec<u64> = frames
         .iter()
@@ -61,9 +73,17 @@ async fn a_client_that_drops_and_resumes_receives_each_of_10000_lines_exactly_on
             _ => None,
         })
         .collect();
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "sequence numbers without gap or repeat");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "sequence numbers without gap or repeat"
+    );
     let expected: String = (0..10000).map(|i| format!("line {i}\n")).collect();
-    assert_eq!(log_text(&frames), expected, "each line exactly once, in order");
+    assert_eq!(
+        log_text(&frames),
+        expected,
+        "each line exactly once, in order"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -71,7 +91,9 @@ async fn a_finished_run_replays_from_any_point() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));
     let src = source(&[("train.py", "print('one')\nprint('two')\n")]);
-    let run = server.submit("replay", src.path(), json!({"entry_script": "train.py"})).await;
+    let run = server
+        .submit("replay", src.path(), json!({"entry_script": "train.py"}))
+        .await;
     let id = run.run_id.as_str();
     server.wait_until_ended(id).await;
 
@@ -87,8 +109,20 @@ async fn a_finished_run_replays_from_any_point() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(matches!(all[0].1, EventBody::Status { status: RunStatus::Queued, .. }));
-    assert!(matches!(all.last().unwrap().1, EventBody::Status { status: RunStatus::Completed, .. }));
+    assert!(matches!(
+        all[0].1,
+        EventBody::Status {
+            status: RunStatus::Queued,
+            ..
+        }
+    ));
+    assert!(matches!(
+        all.last().unwrap().1,
+        EventBody::Status {
+            status: RunStatus::Completed,
+            ..
+        }
+    ));
 
     // From the middle: exactly the rest.
     let middle = all[all.len() / 2].0;
@@ -97,7 +131,10 @@ async fn a_finished_run_replays_from_any_point() {
     while let Some(Frame::Event { event }) = next_frame(&mut ws).await {
         rest.push(event.seq);
     }
-    assert_eq!(rest, ((middle + 1)..=all.last().unwrap().0).collect::<Vec<_>>());
+    assert_eq!(
+        rest,
+        ((middle + 1)..=all.last().unwrap().0).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -125,17 +162,32 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
     let (sink, mut frames) = futures_channel_pair();
     let (_keep_open, incoming) = tokio::sync::mpsc::unbounded_channel::<()>();
     let incoming = tokio_stream_from(incoming);
-    let session = tokio::spawn(api::session(state.clone(), run_id.clone(), 0, sink, incoming));
+    let session = tokio::spawn(api::session(
+        state.clone(),
+        run_id.clone(),
+        0,
+        sink,
+        incoming,
+    ));
     // Wait for the replay of event 1 and the caught-up frame.
     assert!(matches!(frames.next().await, Some(Frame::Event { .. })));
-    assert!(matches!(frames.next().await, Some(Frame::CaughtUp { seq: 1 })));
+    assert!(matches!(
+        frames.next().await,
+        Some(Frame::CaughtUp { seq: 1 })
+    ));
 
     // Far more events than the hub holds for one subscriber, while the client sleeps.
     let total = runboard_server::hub::CHANNEL_CAPACITY as u64 * 3;
     for i in 0..total {
         let event = state
             .store
-            .append_log(&run_id, "user_logs/std_log.txt", None, i + 1, format!("{i}\n"))
+            .append_log(
+                &run_id,
+                "user_logs/std_log.txt",
+                None,
+                i + 1,
+                format!("{i}\n"),
+            )
             .await
             .unwrap();
         state.hub.publish(&run_id, event);
@@ -149,15 +201,28 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
             other => panic!("expected events then a resume frame, got {other:?}"),
         }
     };
-    assert_eq!(frames.next().await, None, "the server closed the connection");
+    assert_eq!(
+        frames.next().await,
+        None,
+        "the server closed the connection"
+    );
     session.await.unwrap();
     assert_eq!(received, (1..=resume_after).collect::<Vec<_>>());
-    assert!(resume_after < total + 1, "the client was dropped before the end");
+    assert!(
+        resume_after < total + 1,
+        "the client was dropped before the end"
+    );
 
     // Reconnecting with after= gives exactly the rest.
     let (sink, frames) = futures_channel_pair();
     let (close, incoming) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let session = tokio::spawn(api::session(state.clone(), run_id.clone(), resume_after, sink, tokio_stream_from(incoming)));
+    let session = tokio::spawn(api::session(
+        state.clone(),
+        run_id.clone(),
+        resume_after,
+        sink,
+        tokio_stream_from(incoming),
+    ));
     let rest: Vec<u64> = frames
         .take_while(|f| std::future::ready(!matches!(f, Frame::CaughtUp { .. })))
         .filter_map(|f| async move {
@@ -173,22 +238,25 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
     assert_eq!(rest, ((resume_after + 1)..=total + 1).collect::<Vec<_>>());
 }
 
+type FrameSink = std::pin::Pin<Box<dyn futures_util::Sink<Frame, Error = ()> + Send>>;
+type FrameStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Frame> + Send>>;
+
 /// A sink that holds one frame at a time, like a socket whose peer does not read.
-fn futures_channel_pair() -> (
-    std::pin::Pin<Box<dyn futures_util::Sink<Frame, Error = ()> + Send>>,
-    std::pin::Pin<Box<dyn futures_util::Stream<Item = Frame> + Send>>,
-) {
+fn futures_channel_pair() -> (FrameSink, FrameStream) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Frame>(1);
     let sink = futures_util::sink::unfold(tx, |tx, frame: Frame| async move {
         tx.send(frame).await.map_err(|_| ())?;
         Ok::<_, ()>(tx)
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let stream =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     (Box::pin(sink), Box::pin(stream))
 }
 
 fn tokio_stream_from<T: Send + 'static>(
     rx: tokio::sync::mpsc::UnboundedReceiver<T>,
 ) -> std::pin::Pin<Box<dyn futures_util::Stream<Item = T> + Send>> {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) }))
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|v| (v, rx))
+    }))
 }
