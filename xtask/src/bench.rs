@@ -14,7 +14,9 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     };
     for name in names {
         match name {
-            "submit" => crate::cargo(&["bench", "--package", "runboard-server", "--bench", "submit"])?,
+            "submit" => {
+                crate::cargo(&["bench", "--package", "runboard-server", "--bench", "submit"])?
+            }
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }
     }
