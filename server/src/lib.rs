@@ -38,6 +38,10 @@ pub struct Inner {
     pub store: Store,
     /// Live event fan-out.
     pub hub: Hub,
+    /// Builds and caches Python environments for the local target.
+    pub envs: runner::env::Builder,
+    /// Whether a Docker engine answers on this machine.
+    pub docker: bool,
     /// Compute targets by name.
     targets: HashMap<String, Arc<dyn ComputeTarget>>,
     /// The cancel switch of each run whose driver is running.
@@ -60,7 +64,11 @@ impl AppState {
         let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
             supervisor_exe: config.supervisor_exe.clone(),
         });
+        let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
+        let docker = runner::docker_engine_available();
         Ok(Self(Arc::new(Inner {
+            envs,
+            docker,
             targets: HashMap::from([("local".to_owned(), local)]),
             config,
             store,

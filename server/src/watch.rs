@@ -55,12 +55,23 @@ pub struct LogFile {
     pub rank: Option<u32>,
 }
 
-/// The log files that exist under `<run>/user_logs/`, by name.
+/// The environment build log, streamed like the job's own logs.
+pub const ENVIRONMENT_LOG: &str = "system_logs/environment.txt";
+
+/// The log files that exist: the environment build log, then those under
+/// `<run>/user_logs/`, by name.
 pub fn log_files(run_dir: &Path) -> Vec<LogFile> {
+    let mut files = Vec::new();
+    if run_dir.join(ENVIRONMENT_LOG).is_file() {
+        files.push(LogFile {
+            path: ENVIRONMENT_LOG.to_owned(),
+            rank: None,
+        });
+    }
     let Ok(entries) = std::fs::read_dir(run_dir.join("user_logs")) else {
-        return Vec::new();
+        return files;
     };
-    let mut files: Vec<LogFile> = entries
+    let mut user: Vec<LogFile> = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".txt"))
         .map(|name| LogFile {
@@ -71,7 +82,8 @@ pub fn log_files(run_dir: &Path) -> Vec<LogFile> {
             path: format!("user_logs/{name}"),
         })
         .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    user.sort_by(|a, b| a.path.cmp(&b.path));
+    files.extend(user);
     files
 }
 

@@ -169,3 +169,31 @@ pub struct FieldErrorBody {
     /// What is wrong with it.
     pub message: String,
 }
+
+/// One cached Python environment (`GET /api/environments`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentSummary {
+    /// The hash that names it.
+    pub hash: String,
+    /// What was asked for, in words (`pip: scikit-learn`).
+    pub requested: String,
+    /// The interpreter's version.
+    pub python_version: String,
+    /// `uv`, `pip` or `conda`.
+    pub installer: String,
+    /// When it was built (RFC 3339).
+    pub created: String,
+    /// When a run last used it (RFC 3339).
+    pub last_used: String,
+    /// Its size on disk, in bytes.
+    pub size_bytes: u64,
+    /// What is installed (`pip freeze`).
+    pub packages: Vec<String>,
+}
+
+/// `GET /api/environments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentList {
+    /// The environments, by hash.
+    pub environments: Vec<EnvironmentSummary>,
+}

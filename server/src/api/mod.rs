@@ -2,6 +2,7 @@
 //! web app's files. [`app`] builds the whole router, so tests can call it without a
 //! socket.
 
+mod environments;
 mod error;
 mod events;
 mod files;
@@ -13,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use runboard_shared::run::RunId;
 
 pub use error::ApiError;
@@ -65,6 +66,13 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             get(files::download),
         ),
         route(Method::GET, "/api/runs/{id}/events", get(events::websocket)),
+        route(Method::GET, "/api/environments", get(environments::list)),
+        route(Method::GET, "/api/environments/{hash}", get(environments::one)),
+        route(
+            Method::DELETE,
+            "/api/environments/{hash}",
+            delete(environments::delete),
+        ),
         route(
             Method::GET,
             "/api/compute-targets",

@@ -8,6 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use runboard_shared::api::{ExperimentList, RunDetails, RunList, SubmitResponse, TagsPatch};
+use runboard_shared::environment::env_spec;
 use runboard_shared::estimator::{Estimator, FieldError, script_argv};
 use runboard_shared::run::{ExperimentName, RunId, RunStatus};
 
@@ -127,6 +128,7 @@ pub async fn submit(
     tokio::task::spawn_blocking(move || snapshot::unpack(archive.as_ref(), &dst, limit))
         .await
         .map_err(ApiError::internal)??;
+    let environment = environment_for(&state, &estimator, incoming.path())?;
     let entry = incoming.path().join(&estimator.entry_script);
     if !snapshot::is_inside(std::path::Path::new(&estimator.entry_script)) || !entry.is_file() {
         return Err(ApiError::fields(vec![FieldError {
@@ -152,12 +154,17 @@ pub async fn submit(
             .display()
             .to_string()
     });
-    let mut command = vec![state.config.python.clone(), estimator.entry_script.clone()];
+    let python = match environment["hash"].as_str() {
+        Some(hash) => state.envs.root.join(hash).join("bin/python").display().to_string(),
+        None => state.config.python.clone(),
+    };
+    let mut command = vec![python, estimator.entry_script.clone()];
     command.extend(argv.iter().cloned());
     let definition = serde_json::json!({
         "estimator": estimator,
         "arguments": argv,
         "command": command,
+        "environment": environment,
     });
     let run_dir = state.run_dir(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(ApiError::internal)?;
@@ -193,6 +200,55 @@ pub async fn submit(
             status: RunStatus::Queued,
         }),
     ))
+}
+
+/// The run's environment, checked at submit time so that a bad request changes
+/// nothing: `{"spec", "hash"}`, or `null` for a `user_managed` run.
+fn environment_for(
+    state: &AppState,
+    estimator: &Estimator,
+    snapshot_dir: &std::path::Path,
+) -> Result<serde_json::Value, ApiError> {
+    if let Some(image) = &estimator.custom_docker_image
+        && !state.docker
+    {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "custom_docker_image",
+            format!(
+                "'{image}' cannot run: this compute target has no Docker engine (`docker info` failed); \
+                 leave custom_docker_image unset to run in a virtual environment"
+            ),
+        )]));
+    }
+    let read = |field: &str, path: &Option<String>| -> Result<Option<String>, ApiError> {
+        let Some(path) = path else { return Ok(None) };
+        let file = snapshot_dir.join(path);
+        if !snapshot::is_inside(std::path::Path::new(path)) || !file.is_file() {
+            return Err(ApiError::fields(vec![FieldError::new(
+                field,
+                format!(
+                    "'{path}' is not a file inside source_directory '{}'",
+                    estimator.source_directory
+                ),
+            )]));
+        }
+        std::fs::read_to_string(&file).map(Some).map_err(|e| {
+            ApiError::fields(vec![FieldError::new(field, format!("'{path}' is not readable text: {e}"))])
+        })
+    };
+    let requirements = read("pip_requirements_file", &estimator.pip_requirements_file)?;
+    let conda_file = read("conda_dependencies_file", &estimator.conda_dependencies_file)?;
+    let spec = env_spec(
+        estimator,
+        requirements.as_deref(),
+        conda_file.as_deref(),
+        state.envs.conda_mode(),
+    )
+    .map_err(|e| ApiError::fields(vec![e]))?;
+    Ok(match spec {
+        None => serde_json::Value::Null,
+        Some(spec) => serde_json::json!({"hash": state.envs.hash(&spec), "spec": spec}),
+    })
 }
 
 /// `GET /api/experiments`.

@@ -9,6 +9,7 @@
 //! ([`resume_all`]).
 
 pub mod control;
+pub mod env;
 pub mod local;
 pub mod snapshot;
 pub mod supervisor;
@@ -133,19 +134,29 @@ async fn drive(
         if status == RunStatus::Queued {
             state.set_status(run_id, RunStatus::Preparing, None).await?;
         }
-        let job = job_for(
-            state,
-            run_id,
-            &record.definition,
-            &record.run_token,
-            &run_dir,
-        )?;
         let dir = run_dir.clone();
-        tokio::task::spawn_blocking(move || prepare(&dir, &job))
+        tokio::task::spawn_blocking(move || prepare_dirs(&dir))
             .await
             .map_err(|e| {
                 RunnerError::io("preparing the working directory")(std::io::Error::other(e))
             })??;
+        let environment =
+            match prepare_environment(state, run_id, &record.definition, &run_dir).await {
+                Ok(environment) => environment,
+                Err(message) => {
+                    state.publish_all(
+                        run_id,
+                        tail_logs(&state.store, run_id, &run_dir, true).await?,
+                    );
+                    state
+                        .set_status(run_id, RunStatus::Failed, Some(&message))
+                        .await?;
+                    return Ok(());
+                }
+            };
+        let job = job_for(state, run_id, &record, environment.as_ref(), &run_dir)?;
+        control::write(&run_dir, control::JOB, &job)
+            .map_err(RunnerError::io("writing control/job.json"))?;
         if state
             .set_status(run_id, RunStatus::Starting, None)
             .await?
@@ -255,33 +266,122 @@ pub fn log_tail(path: &Path, lines: usize, max_bytes: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// The job of a run: the command line from its estimator, the environment, limits.
-fn job_for(
+/// Builds or reuses the run's Python environment, streaming the build log, and
+/// returns it (`None` for a `user_managed` run). `Err` holds why the run fails.
+async fn prepare_environment(
     state: &AppState,
     run_id: &RunId,
     definition: &serde_json::Value,
-    run_token: &str,
+    run_dir: &Path,
+) -> Result<Option<env::Ready>, String> {
+    let log = run_dir.join(crate::watch::ENVIRONMENT_LOG);
+    let estimator: Estimator = serde_json::from_value(definition["estimator"].clone())
+        .map_err(|e| format!("the run definition is unreadable: {e}"))?;
+    if estimator.use_docker && estimator.custom_docker_image.is_none() {
+        let line = if state.docker {
+            "use_docker=True without custom_docker_image: running in a virtual environment on the host\n"
+        } else {
+            "use_docker=True, but this target has no Docker engine: running in a virtual environment instead\n"
+        };
+        std::fs::write(&log, line).map_err(|e| format!("writing {}: {e}", log.display()))?;
+    }
+    let spec: Option<runboard_shared::environment::EnvSpec> =
+        serde_json::from_value(definition["environment"]["spec"].clone()).unwrap_or(None);
+    let Some(spec) = spec else {
+        return Ok(None);
+    };
+    let requirements = estimator
+        .pip_requirements_file
+        .as_ref()
+        .map(|f| run_dir.join("snapshot").join(f));
+    let build = state.envs.ensure(&spec, requirements.as_deref(), &log);
+    tokio::pin!(build);
+    // Stream the build log while the environment builds.
+    let mut tick = tokio::time::interval(state.config.poll_interval * 5);
+    loop {
+        tokio::select! {
+            result = &mut build => {
+                return result.map(Some).map_err(|e| e.to_string());
+            }
+            _ = tick.tick() => {
+                if let Ok(events) = tail_logs(&state.store, run_id, run_dir, false).await {
+                    state.publish_all(run_id, events);
+                }
+            }
+        }
+    }
+}
+
+/// Whether a Docker engine answers (`docker info`), within 5 seconds.
+pub fn docker_engine_available() -> bool {
+    let child = std::process::Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else { return false };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.success();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
+}
+
+/// The job of a run: the command line from its estimator (in its environment, or in
+/// its Docker image), the environment variables, the limits.
+fn job_for(
+    state: &AppState,
+    run_id: &RunId,
+    record: &crate::store::RunRecord,
+    environment: Option<&env::Ready>,
     run_dir: &Path,
 ) -> Result<Job, RunnerError> {
-    let estimator: Estimator = serde_json::from_value(definition["estimator"].clone())
+    let estimator: Estimator = serde_json::from_value(record.definition["estimator"].clone())
         .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
     let datastores = state.config.data_dir.join("datastores");
-    let mut argv = vec![state.config.python.clone(), estimator.entry_script.clone()];
-    argv.extend(script_argv(&estimator.script_params, &|d| {
+    let args = script_argv(&estimator.script_params, &|d| {
         datastores
             .join(&d.datastore)
             .join(&d.path_on_datastore)
             .display()
             .to_string()
-    }));
+    });
     let mut env = estimator.environment_variables.clone();
     env.extend([
         ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
         ("RUNBOARD_URL".to_owned(), state.config.public_url.clone()),
         ("RUNBOARD_RUN_ID".to_owned(), run_id.to_string()),
-        ("RUNBOARD_RUN_TOKEN".to_owned(), run_token.to_owned()),
+        ("RUNBOARD_RUN_TOKEN".to_owned(), record.run_token.clone()),
         ("AZUREML_RUN_ID".to_owned(), run_id.to_string()),
     ]);
+    let argv = match (&estimator.custom_docker_image, environment) {
+        (Some(image), _) => docker_argv(run_id, image, &estimator, &env, run_dir, &args),
+        (None, Some(ready)) => {
+            let path = std::env::var("PATH").unwrap_or_default();
+            env.insert(
+                "PATH".into(),
+                format!("{}:{path}", ready.dir.join("bin").display()),
+            );
+            env.insert("VIRTUAL_ENV".into(), ready.dir.display().to_string());
+            let mut argv = vec![
+                ready.python.display().to_string(),
+                estimator.entry_script.clone(),
+            ];
+            argv.extend(args);
+            argv
+        }
+        (None, None) => {
+            let mut argv = vec![state.config.python.clone(), estimator.entry_script.clone()];
+            argv.extend(args);
+            argv
+        }
+    };
     Ok(Job {
         argv,
         cwd: run_dir.join("wd"),
@@ -292,9 +392,51 @@ fn job_for(
     })
 }
 
+/// `docker run` of the entry script in `image`, with the working directory mounted at
+/// `/workspace`, the environment variables, `shm_size` and GPUs when `use_gpu`.
+fn docker_argv(
+    run_id: &RunId,
+    image: &str,
+    estimator: &Estimator,
+    env: &std::collections::BTreeMap<String, String>,
+    run_dir: &Path,
+    args: &[String],
+) -> Vec<String> {
+    let mut argv: Vec<String> = vec![
+        "docker".into(),
+        "run".into(),
+        "--rm".into(),
+        "--init".into(),
+        "--name".into(),
+        format!("runboard-{run_id}"),
+        "--network".into(),
+        "host".into(),
+        "-v".into(),
+        format!("{}:/workspace", run_dir.join("wd").display()),
+        "-w".into(),
+        "/workspace".into(),
+    ];
+    if let Some(shm) = &estimator.shm_size {
+        argv.extend(["--shm-size".into(), shm.clone()]);
+    }
+    if estimator.use_gpu {
+        argv.extend(["--gpus".into(), "all".into()]);
+    }
+    for (k, v) in env {
+        argv.extend(["-e".into(), format!("{k}={v}")]);
+    }
+    argv.extend([
+        image.to_owned(),
+        "python".into(),
+        estimator.entry_script.clone(),
+    ]);
+    argv.extend(args.iter().cloned());
+    argv
+}
+
 /// Makes the run folder ready: a fresh working directory copied from the snapshot,
-/// the log folders, and `control/job.json`. Safe to repeat after a crash.
-fn prepare(run_dir: &Path, job: &Job) -> Result<(), RunnerError> {
+/// and the log folders. Safe to repeat after a crash.
+fn prepare_dirs(run_dir: &Path) -> Result<(), RunnerError> {
     let wd = run_dir.join("wd");
     if wd.exists() {
         std::fs::remove_dir_all(&wd).map_err(RunnerError::io("clearing the working directory"))?;
@@ -306,5 +448,5 @@ fn prepare(run_dir: &Path, job: &Job) -> Result<(), RunnerError> {
         std::fs::create_dir_all(run_dir.join(dir))
             .map_err(RunnerError::io(format!("creating {dir}")))?;
     }
-    control::write(run_dir, control::JOB, job).map_err(RunnerError::io("writing control/job.json"))
+    Ok(())
 }
