@@ -39,6 +39,7 @@ fn main() -> Result<()> {
 /// a data folder in the checkout.
 fn run(extra: &[String]) -> Result<()> {
     setup::python()?;
+    setup::uv()?;
     frontend::build(false)?;
     cargo(&["build", "--package", "runboard-server"])?;
     let bin = target_dir().join("debug/runboard");
@@ -55,6 +56,7 @@ fn run(extra: &[String]) -> Result<()> {
 /// `cargo xtask test`: formatting, lints, then every test.
 fn test() -> Result<()> {
     setup::python()?;
+    setup::uv()?;
     step("cargo fmt --check");
     cargo(&["fmt", "--all", "--check"])?;
     step("cargo clippy -D warnings");

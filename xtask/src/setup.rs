@@ -80,3 +80,19 @@ pub(crate) fn e2e_setup() -> Result<()> {
     }
     Ok(())
 }
+
+/// `uv` builds the runs' Python environments (the server falls back to venv + pip
+/// without it, much slower). Installed from PyPI with pip when missing.
+pub(crate) fn uv() -> Result<()> {
+    if has("uv", &["--version"]) || has("python3", &["-m", "uv", "--version"]) {
+        return Ok(());
+    }
+    eprintln!("==> installing uv from PyPI");
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "uv"])
+        .status()?;
+    if !status.success() {
+        bail!("`python3 -m pip install uv` failed; run it by hand and try again");
+    }
+    Ok(())
+}
