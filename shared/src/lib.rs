@@ -5,7 +5,10 @@
 //! so it builds for `wasm32-unknown-unknown` as well as natively.
 
 pub mod api;
+pub mod display;
 pub mod environment;
 pub mod estimator;
 pub mod event;
+pub mod filetree;
+pub mod logview;
 pub mod run;
