@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod files;
 mod runs;
+mod snapshot;
 mod web;
 
 use axum::Router;
@@ -66,6 +67,12 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             get(files::download),
         ),
         route(Method::GET, "/api/runs/{id}/events", get(events::websocket)),
+        route(Method::GET, "/api/runs/{id}/snapshot", get(snapshot::list)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/snapshot/{*path}",
+            get(snapshot::download),
+        ),
         route(Method::GET, "/api/environments", get(environments::list)),
         route(Method::GET, "/api/environments/{hash}", get(environments::one)),
         route(

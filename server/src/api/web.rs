@@ -1,11 +1,25 @@
 //! The web app's side of the server: `?token=` login (Jupyter's convention) and the
 //! app's files, with `index.html` for deep links such as `/runs/<id>`.
+//!
+//! The files come from `--static-dir` (what `cargo xtask run` passes: `static/pkg`,
+//! written by `cargo xtask frontend`), else, in a binary built with the `embed-ui`
+//! feature (`cargo xtask run --release`), from the copy of `static/pkg` embedded at
+//! build time. Either way:
+//! - `.br` and `.gz` siblings written by the build are served to browsers that accept
+//!   them (with `Vary: Accept-Encoding`);
+//! - files whose name carries a content hash (`runboard-<16 hex>_bg.wasm`) are cached
+//!   for a year (`immutable`); everything else, `index.html` above all, is
+//!   `no-cache`, so a new build is picked up at the next page load;
+//! - a path that is not a file and has no extension (`/runs/<id>`) gets `index.html`,
+//!   whose router shows the page; a missing file (`/runboard-<old hash>.js`) gets 404.
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use super::COOKIE;
@@ -16,6 +30,11 @@ const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><head><meta charset=
 <body><main><h1>Runboard</h1><p>The server is running. The web app is not built: \
 run <code>cargo xtask run</code> to build and serve it.</p></main></body></html>";
 
+/// `Cache-Control` of files whose name carries their content's hash.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of everything else: revalidate on every use.
+pub const NO_CACHE: &str = "no-cache";
+
 /// Pages and assets, behind the token login.
 pub fn router(state: &AppState) -> Router<AppState> {
     let index_html = state
@@ -25,15 +44,92 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .map(|d| d.join("index.html"))
         .filter(|p| p.is_file());
     let router = match (&state.config.static_dir, index_html) {
-        (Some(dir), Some(index)) => Router::new().fallback_service(
-            ServeDir::new(dir)
-                .precompressed_gzip()
-                .precompressed_br()
-                .fallback(ServeFile::new(index)),
-        ),
-        _ => Router::new().fallback(|| async { Html(PLACEHOLDER) }),
+        (Some(dir), Some(index)) => from_folder(dir, &index),
+        _ => fallback_router(),
     };
-    router.layer(middleware::from_fn_with_state(state.clone(), token_login))
+    router
+        .layer(middleware::from_fn(cache_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), token_login))
+}
+
+#[cfg(feature = "embed-ui")]
+fn fallback_router() -> Router<AppState> {
+    Router::new().fallback(embedded::serve)
+}
+
+#[cfg(not(feature = "embed-ui"))]
+fn fallback_router() -> Router<AppState> {
+    Router::new().fallback(|| async { Html(PLACEHOLDER) })
+}
+
+/// Serves the folder `dir`, with `index` for app paths.
+fn from_folder(dir: &std::path::Path, index: &std::path::Path) -> Router<AppState> {
+    let index = ServeFile::new(index)
+        .precompressed_br()
+        .precompressed_gzip();
+    let app_page = tower::service_fn(move |request: Request| {
+        let index = index.clone();
+        async move {
+            if looks_like_file(request.uri().path()) {
+                return Ok(not_found());
+            }
+            let response = index.oneshot(request).await?;
+            Ok::<_, std::convert::Infallible>(response.map(Body::new))
+        }
+    });
+    Router::new().fallback_service(
+        ServeDir::new(dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(app_page),
+    )
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such file\n").into_response()
+}
+
+/// True when a path names a file (its last part has an extension) rather than a
+/// page of the app: app paths (`/runs/<id>`, `/experiments/<name>`) have none, since
+/// run ids and experiment names cannot hold a dot.
+fn looks_like_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+/// True when the last part of `path` carries a 16-hex-digit content hash, as the
+/// bundle step names files: `<stem>-<hash>.<ext>` or `<stem>-<hash>_bg.wasm`.
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = match name.strip_suffix("_bg.wasm") {
+        Some(stem) => stem,
+        None => match name.split_once('.') {
+            Some((stem, _)) => stem,
+            None => return false,
+        },
+    };
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() == 16 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// Sets `Cache-Control` (see the module doc) and `Vary: Accept-Encoding`.
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let cache = if hashed && (status.is_success() || status == StatusCode::NOT_MODIFIED) {
+        IMMUTABLE
+    } else {
+        NO_CACHE
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 /// `?token=` on any page URL: a right token sets the session cookie and redirects to
@@ -81,6 +177,107 @@ fn without_token(uri: &Uri) -> String {
     }
 }
 
+/// The content type of a bundle file, by extension.
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The precompressed variant to send for an `Accept-Encoding` header: `br` before
+/// `gzip` (smaller), each only when accepted with a non-zero quality.
+fn pick_encoding(accept_encoding: &str) -> [Option<(&'static str, &'static str)>; 2] {
+    let accepted = |name: &str| {
+        accept_encoding.split(',').any(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let coding = fields.next().unwrap_or_default();
+            let zero = fields.any(|f| {
+                f.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            coding.eq_ignore_ascii_case(name) && !zero
+        })
+    };
+    [
+        accepted("br").then_some(("br", ".br")),
+        accepted("gzip").then_some(("gzip", ".gz")),
+    ]
+}
+
+/// The bundle embedded in the binary (`--features embed-ui`): `static/pkg/` as it was
+/// when the server was compiled. `cargo xtask run --release` builds the bundle
+/// first; the embedded files are tracked by cargo, so a new bundle (whose hashed
+/// names change) rebuilds the server.
+#[cfg(feature = "embed-ui")]
+mod embedded {
+    use super::*;
+    use axum::http::Method;
+
+    static BUNDLE: include_dir::Dir<'static> =
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/../static/pkg");
+
+    /// Answers a GET or HEAD for a bundle file, or `index.html` for an app path.
+    pub(super) async fn serve(request: Request) -> Response {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        let path = request.uri().path().trim_start_matches('/');
+        let name = if path.is_empty() { "index.html" } else { path };
+        let name = match BUNDLE.get_file(name) {
+            Some(_) => name,
+            None if looks_like_file(name) => return not_found(),
+            None => "index.html",
+        };
+        let Some(file) = BUNDLE.get_file(name) else {
+            return (StatusCode::NOT_FOUND, Html(PLACEHOLDER)).into_response();
+        };
+        let accept = request
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let variant = pick_encoding(accept)
+            .into_iter()
+            .flatten()
+            .find_map(|(coding, ext)| {
+                BUNDLE
+                    .get_file(format!("{name}{ext}"))
+                    .map(|f| (coding, f.contents()))
+            });
+        let mut response = Response::builder()
+            .header(header::CONTENT_TYPE, content_type(name))
+            .header(header::VARY, "accept-encoding");
+        let body = match variant {
+            Some((coding, bytes)) => {
+                response = response.header(header::CONTENT_ENCODING, coding);
+                bytes
+            }
+            None => file.contents(),
+        };
+        response = response.header(header::CONTENT_LENGTH, body.len());
+        let body = if request.method() == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(body)
+        };
+        response
+            .body(body)
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +296,146 @@ mod tests {
             "/runs/x?tab=logs",
         );
         check("/runs/x?tab=logs", None, "/runs/x?tab=logs");
+    }
+
+    #[test]
+    fn hashed_names_are_recognised() {
+        let check = |path: &str, expect: bool| assert_eq!(is_hashed(path), expect, "{path}");
+        check("/runboard-55ae9b002befc812.js", true);
+        check("/runboard-55ae9b002befc812_bg.wasm", true);
+        check("/style-e1a45d488002fad4.css", true);
+        check("/bench/baseline-e1a45d488002fad4.html", true);
+        check("/index.html", false);
+        check("/manifest.json", false);
+        check("/", false);
+        check("/runs/exp_1700000000_0000abcd", false);
+        check("/runboard-55AE9B002BEFC812.js", false);
+        check("/runboard-55ae9b002befc81.js", false);
+    }
+
+    #[test]
+    fn app_paths_are_not_files() {
+        assert!(!looks_like_file("/runs/exp_1700000000_0000abcd"));
+        assert!(!looks_like_file("/experiments/mnist"));
+        assert!(!looks_like_file("/"));
+        assert!(looks_like_file("/runboard-0123.js"));
+        assert!(looks_like_file("/favicon.ico"));
+    }
+
+    #[test]
+    fn encodings_follow_accept_encoding() {
+        let check = |header: &str, expect: &[&str]| {
+            let picked: Vec<&str> = pick_encoding(header)
+                .into_iter()
+                .flatten()
+                .map(|(c, _)| c)
+                .collect();
+            assert_eq!(picked, expect, "{header}");
+        };
+        check("gzip, deflate, br, zstd", &["br", "gzip"]);
+        check("gzip", &["gzip"]);
+        check("br;q=0, gzip;q=0.5", &["gzip"]);
+        check("", &[]);
+        check("identity", &[]);
+        assert_eq!(content_type("/a/b_bg.wasm"), "application/wasm");
+        assert_eq!(content_type("/index.html"), "text/html; charset=utf-8");
+    }
+
+    /// A server state whose static folder holds a tiny bundle.
+    async fn state_with_bundle() -> (tempfile::TempDir, AppState) {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("index.html"), "<!doctype html><title>app</title>").unwrap();
+        std::fs::write(pkg.join("index.html.gz"), "gzipped index").unwrap();
+        std::fs::write(pkg.join("runboard-0123456789abcdef.js"), "js").unwrap();
+        std::fs::write(pkg.join("runboard-0123456789abcdef.js.br"), "br js").unwrap();
+        let mut config = crate::config::Config::new(dir.path().join("data"));
+        config.token = "secret".into();
+        config.static_dir = Some(pkg);
+        let state = AppState::open(config).await.unwrap();
+        (dir, state)
+    }
+
+    async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = Request::get(uri);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        crate::api::app(state.clone())
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn text(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn header<'a>(response: &'a Response, name: header::HeaderName) -> &'a str {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[tokio::test]
+    async fn the_bundle_is_served_with_cache_headers_and_deep_links() {
+        let (_dir, state) = state_with_bundle().await;
+
+        let js = get(&state, "/runboard-0123456789abcdef.js", &[]).await;
+        assert_eq!(js.status(), StatusCode::OK);
+        assert_eq!(header(&js, header::CACHE_CONTROL), IMMUTABLE);
+        assert_eq!(header(&js, header::VARY), "accept-encoding");
+        assert_eq!(text(js).await, "js");
+
+        let js_br = get(
+            &state,
+            "/runboard-0123456789abcdef.js",
+            &[("accept-encoding", "gzip, br")],
+        )
+        .await;
+        assert_eq!(header(&js_br, header::CONTENT_ENCODING), "br");
+        assert_eq!(text(js_br).await, "br js");
+
+        for deep_link in ["/", "/runs/exp_1700000000_0000abcd", "/experiments/mnist"] {
+            let page = get(&state, deep_link, &[]).await;
+            assert_eq!(page.status(), StatusCode::OK, "{deep_link}");
+            assert_eq!(
+                header(&page, header::CACHE_CONTROL),
+                NO_CACHE,
+                "{deep_link}"
+            );
+            assert!(header(&page, header::CONTENT_TYPE).starts_with("text/html"));
+            assert_eq!(text(page).await, "<!doctype html><title>app</title>");
+        }
+        let gz = get(
+            &state,
+            "/runs/exp_1_0000abcd",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+        assert_eq!(header(&gz, header::CONTENT_ENCODING), "gzip");
+
+        let stale = get(&state, "/runboard-ffffffffffffffff.js", &[]).await;
+        assert_eq!(stale.status(), StatusCode::NOT_FOUND);
+        assert_eq!(header(&stale, header::CACHE_CONTROL), NO_CACHE);
+
+        // The API never falls back to the app's page.
+        let api = get(&state, "/api/nope", &[("authorization", "Bearer secret")]).await;
+        assert_eq!(api.status(), StatusCode::NOT_FOUND);
+        assert!(header(&api, header::CONTENT_TYPE).starts_with("application/json"));
+
+        // Login: the token sets the cookie and leaves the address.
+        let login = get(&state, "/runs/exp_1_0000abcd?token=secret", &[]).await;
+        assert_eq!(login.status(), StatusCode::SEE_OTHER);
+        assert_eq!(header(&login, header::LOCATION), "/runs/exp_1_0000abcd");
+        assert!(header(&login, header::SET_COOKIE).starts_with("runboard_token=secret;"));
+        let wrong = get(&state, "/?token=nope", &[]).await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     }
 }
