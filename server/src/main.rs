@@ -212,7 +212,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let mut config = Config::new(data_dir);
             config.public_url = url.trim_end_matches('/').to_owned();
             config.token = token.clone();
-            config.python = python;
+            config.python = runner::env::resolve_interpreter(&python);
             config.max_snapshot_bytes = max_snapshot_mb * 1024 * 1024;
             config.max_upload_bytes = config.max_snapshot_bytes + 16 * 1024 * 1024;
             config.grace_seconds = grace_seconds;

@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 
 /// The benchmarks, by name.
-pub(crate) const NAMES: &[&str] = &["submit"];
+pub(crate) const NAMES: &[&str] = &["submit", "env"];
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     let names: Vec<&str> = if args.is_empty() {
@@ -14,8 +14,9 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     };
     for name in names {
         match name {
-            "submit" => {
-                crate::cargo(&["bench", "--package", "runboard-server", "--bench", "submit"])?
+            "submit" | "env" => {
+                crate::setup::uv()?;
+                crate::cargo(&["bench", "--package", "runboard-server", "--bench", name])?
             }
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }

@@ -112,6 +112,15 @@ fn run_version(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// The interpreter's real path (`sys.executable`), so that each run skips wrappers
+/// such as pyenv's shims (about 200 ms a start here); `python` itself when it cannot
+/// be asked.
+pub fn resolve_interpreter(python: &str) -> String {
+    run_version(python, &["-c", "import sys; print(sys.executable)"])
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| python.to_owned())
+}
+
 fn on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(program))

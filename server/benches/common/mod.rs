@@ -1,0 +1,125 @@
+//! What the benchmarks share: a real `runboard serve`, and timing a submission until
+//! its first output line arrives on the run's websocket.
+
+#![allow(dead_code)] // Each benchmark uses a part of this module.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use runboard_server::runner::snapshot;
+use runboard_shared::event::{EventBody, Frame};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+/// The median of some durations.
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A `runboard serve` on a free port with a temporary data folder.
+pub struct Server {
+    child: Child,
+    /// Base URL.
+    pub url: String,
+    /// Access token.
+    pub token: String,
+    http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the server.
+    pub fn start() -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runboard"))
+            .args(["serve", "--port", "0", "--data-dir"])
+            .arg(data.path().join("data"))
+            .env("RUNBOARD_CONFIG", data.path().join("client.json"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("runboard serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = lines
+            .next()
+            .and_then(Result::ok)
+            .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
+            .expect("url");
+        let token = lines
+            .next()
+            .and_then(Result::ok)
+            .and_then(|l| l.rsplit("token=").next().map(str::to_owned))
+            .expect("token");
+        Self {
+            child,
+            url,
+            token,
+            http: reqwest::Client::new(),
+            _data: data,
+        }
+    }
+
+    /// Submits `src` with `estimator` (source_directory filled in) and returns the
+    /// time until the job's first output line arrives on the websocket.
+    pub async fn submit_to_first_line(
+        &self,
+        src: &Path,
+        mut estimator: serde_json::Value,
+    ) -> Duration {
+        let start = Instant::now();
+        estimator["source_directory"] = src.display().to_string().into();
+        let mut archive = Vec::new();
+        snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).expect("pack");
+        let form = reqwest::multipart::Form::new()
+            .text("estimator", estimator.to_string())
+            .part("snapshot", reqwest::multipart::Part::bytes(archive));
+        let response: serde_json::Value = self
+            .http
+            .post(format!("{}/api/experiments/bench/runs", self.url))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("submit")
+            .json()
+            .await
+            .expect("json");
+        let run_id = response["run_id"].as_str().expect("run_id");
+        let mut request = format!(
+            "{}/api/runs/{run_id}/events?after=0",
+            self.url.replacen("http", "ws", 1)
+        )
+        .into_client_request()
+        .expect("request");
+        request.headers_mut().insert(
+            "Authorization",
+            format!("Bearer {}", self.token).parse().expect("header"),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+        while let Some(Ok(Message::Text(text))) = ws.next().await {
+            if let Ok(Frame::Event { event }) = serde_json::from_str::<Frame>(&text)
+                && let EventBody::Log { path, text, .. } = event.body
+                && path == "user_logs/std_log.txt"
+            {
+                assert!(text.starts_with("first line"), "{text}");
+                return start.elapsed();
+            }
+        }
+        panic!("run {run_id} ended without output");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
