@@ -62,3 +62,32 @@ pub async fn delete(
         Err(e) => Err(ApiError::internal(e)),
     }
 }
+
+/// `GET /api/frameworks/{framework}/versions`: the SDK's `get_supported_versions()`,
+/// answered from the package index for the target's Python.
+pub async fn framework_versions(
+    State(state): State<AppState>,
+    Path(framework): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let parsed: runboard_shared::estimator::Framework = framework.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "no framework {framework:?}; known: SKLearn, PyTorch, TensorFlow, Chainer"
+        ))
+    })?;
+    let package = parsed.preset().pip_package.unwrap_or_default();
+    let versions = crate::runner::env::available_versions(&state.config.python, package)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "package_index_unavailable",
+                e.to_string(),
+            )
+        })?;
+    Ok(Json(serde_json::json!({
+        "framework": parsed.name(),
+        "package": package,
+        "python_version": state.envs.python_version,
+        "versions": versions,
+    })))
+}

@@ -74,7 +74,16 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             get(snapshot::download),
         ),
         route(Method::GET, "/api/environments", get(environments::list)),
-        route(Method::GET, "/api/environments/{hash}", get(environments::one)),
+        route(
+            Method::GET,
+            "/api/frameworks/{framework}/versions",
+            get(environments::framework_versions),
+        ),
+        route(
+            Method::GET,
+            "/api/environments/{hash}",
+            get(environments::one),
+        ),
         route(
             Method::DELETE,
             "/api/environments/{hash}",

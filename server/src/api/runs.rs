@@ -155,7 +155,13 @@ pub async fn submit(
             .to_string()
     });
     let python = match environment["hash"].as_str() {
-        Some(hash) => state.envs.root.join(hash).join("bin/python").display().to_string(),
+        Some(hash) => state
+            .envs
+            .root
+            .join(hash)
+            .join("bin/python")
+            .display()
+            .to_string(),
         None => state.config.python.clone(),
     };
     let mut command = vec![python, estimator.entry_script.clone()];
@@ -233,11 +239,17 @@ fn environment_for(
             )]));
         }
         std::fs::read_to_string(&file).map(Some).map_err(|e| {
-            ApiError::fields(vec![FieldError::new(field, format!("'{path}' is not readable text: {e}"))])
+            ApiError::fields(vec![FieldError::new(
+                field,
+                format!("'{path}' is not readable text: {e}"),
+            )])
         })
     };
     let requirements = read("pip_requirements_file", &estimator.pip_requirements_file)?;
-    let conda_file = read("conda_dependencies_file", &estimator.conda_dependencies_file)?;
+    let conda_file = read(
+        "conda_dependencies_file",
+        &estimator.conda_dependencies_file,
+    )?;
     let spec = env_spec(
         estimator,
         requirements.as_deref(),

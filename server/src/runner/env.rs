@@ -441,6 +441,44 @@ impl Builder {
     }
 }
 
+/// The versions of `package` that the package index offers for the target's Python,
+/// newest first (`pip index versions`), as the SDK's `get_supported_versions()`.
+pub async fn available_versions(python: &str, package: &str) -> Result<Vec<String>, EnvError> {
+    let out = tokio::process::Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "index",
+            "versions",
+            package,
+            "--disable-pip-version-check",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let versions = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Available versions:"))
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !out.status.success() {
+        return Err(EnvError::BuildFailed {
+            hash: String::new(),
+            message: format!(
+                "the package index did not answer for {package}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        });
+    }
+    Ok(versions)
+}
+
 async fn append(log: &Path, text: &str) -> std::io::Result<()> {
     let mut file = tokio::fs::OpenOptions::new()
         .create(true)

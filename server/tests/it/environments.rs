@@ -39,13 +39,20 @@ async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_i
         "script_params": {"--regularization": 0.8},
         "conda_packages": ["scikit-learn"]
     });
-    let first = server.submit("sklearn-digits", src.path(), estimator.clone()).await;
+    let first = server
+        .submit("sklearn-digits", src.path(), estimator.clone())
+        .await;
     let id = first.run_id.as_str();
     let details = server
         .wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal())
         .await;
     let env_log = environment_log(&server, id).await;
-    assert_eq!(details.status, RunStatus::Completed, "{:?}\n{env_log}", details.error);
+    assert_eq!(
+        details.status,
+        RunStatus::Completed,
+        "{:?}\n{env_log}",
+        details.error
+    );
     assert!(env_log.contains("Building environment"), "{env_log}");
     assert!(
         env_log.contains("conda package 'scikit-learn' is installed from PyPI as 'scikit-learn'"),
@@ -69,7 +76,10 @@ async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_i
     let env_log = environment_log(&server, id2).await;
     assert!(env_log.contains("Reusing environment"), "{env_log}");
     assert!(!env_log.contains("Building environment"), "{env_log}");
-    let hash = details.run_definition["environment"]["hash"].as_str().unwrap().to_owned();
+    let hash = details.run_definition["environment"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The environment is listed with what is really installed.
     let envs: serde_json::Value = server.get("/api/environments").await.json().await.unwrap();
@@ -99,10 +109,7 @@ async fn a_requirements_file_and_a_conda_file_with_a_pip_section_each_build_and_
             "env.yml",
             "name: project\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pyyaml\n  - pip:\n    - attrs==23.2.0\n",
         ),
-        (
-            "req.py",
-            "import six\nprint('six', six.__version__)\n",
-        ),
+        ("req.py", "import six\nprint('six', six.__version__)\n"),
         (
             "conda.py",
             "import attr, yaml\nprint('attrs', attr.__version__, 'yaml', yaml.safe_load('a: 1'))\n",
@@ -122,12 +129,20 @@ async fn a_requirements_file_and_a_conda_file_with_a_pip_section_each_build_and_
             json!({"entry_script": "conda.py", "conda_dependencies_file": "env.yml"}),
         )
         .await;
-    for (id, expect) in [(req.run_id.as_str(), "six 1.16.0"), (conda.run_id.as_str(), "attrs 23.2.0 yaml {'a': 1}")] {
+    for (id, expect) in [
+        (req.run_id.as_str(), "six 1.16.0"),
+        (conda.run_id.as_str(), "attrs 23.2.0 yaml {'a': 1}"),
+    ] {
         let details = server
             .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
             .await;
         let env_log = environment_log(&server, id).await;
-        assert_eq!(details.status, RunStatus::Completed, "{:?}\n{env_log}", details.error);
+        assert_eq!(
+            details.status,
+            RunStatus::Completed,
+            "{:?}\n{env_log}",
+            details.error
+        );
         let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
         assert!(log.contains(expect), "{log}");
     }
@@ -152,8 +167,13 @@ async fn two_runs_submitted_at_once_with_the_same_new_environment_cause_one_buil
         let env_log = environment_log(&server, id).await;
         builds += env_log.matches("Building environment").count();
     }
-    assert_eq!(builds, 1, "exactly one of the two runs built the environment");
-    let envs = std::fs::read_dir(data.path().join("data/envs")).unwrap().count();
+    assert_eq!(
+        builds, 1,
+        "exactly one of the two runs built the environment"
+    );
+    let envs = std::fs::read_dir(data.path().join("data/envs"))
+        .unwrap()
+        .count();
     assert_eq!(envs, 1);
 }
 
@@ -170,11 +190,16 @@ async fn a_package_that_does_not_exist_fails_in_preparing_and_a_fixed_spec_then_
         )
         .await;
     let details = server
-        .wait_for(bad.run_id.as_str(), Duration::from_secs(300), |d| d.status.is_terminal())
+        .wait_for(bad.run_id.as_str(), Duration::from_secs(300), |d| {
+            d.status.is_terminal()
+        })
         .await;
     assert_eq!(details.status, RunStatus::Failed);
     let statuses: Vec<RunStatus> = details.status_history.iter().map(|s| s.status).collect();
-    assert_eq!(statuses, [RunStatus::Queued, RunStatus::Preparing, RunStatus::Failed]);
+    assert_eq!(
+        statuses,
+        [RunStatus::Queued, RunStatus::Preparing, RunStatus::Failed]
+    );
     let error = details.error.unwrap();
     assert!(error.contains("runboard-no-such-package-4d1f9"), "{error}");
     assert!(error.contains("building environment"), "{error}");
@@ -185,10 +210,16 @@ async fn a_package_that_does_not_exist_fails_in_preparing_and_a_fixed_spec_then_
     assert_eq!(leftovers, 0);
 
     let fixed = server
-        .submit("badpkg", src.path(), json!({"entry_script": "train.py", "pip_packages": ["six"]}))
+        .submit(
+            "badpkg",
+            src.path(),
+            json!({"entry_script": "train.py", "pip_packages": ["six"]}),
+        )
         .await;
     let details = server
-        .wait_for(fixed.run_id.as_str(), Duration::from_secs(300), |d| d.status.is_terminal())
+        .wait_for(fixed.run_id.as_str(), Duration::from_secs(300), |d| {
+            d.status.is_terminal()
+        })
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
 }
@@ -197,14 +228,29 @@ async fn a_package_that_does_not_exist_fails_in_preparing_and_a_fixed_spec_then_
 async fn user_managed_runs_use_the_target_interpreter_as_it_is() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));
-    let src = source(&[("train.py", "import sys\nprint('prefix', sys.prefix == sys.base_prefix)\n")]);
+    let src = source(&[(
+        "train.py",
+        "import sys\nprint('prefix', sys.prefix == sys.base_prefix)\n",
+    )]);
     let run = server
-        .submit("managed", src.path(), json!({"entry_script": "train.py", "user_managed": true}))
+        .submit(
+            "managed",
+            src.path(),
+            json!({"entry_script": "train.py", "user_managed": true}),
+        )
         .await;
     let details = server.wait_until_ended(run.run_id.as_str()).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(server.file(run.run_id.as_str(), "user_logs/std_log.txt").await).unwrap();
-    assert!(log.contains("prefix True"), "not in a virtual environment: {log}");
+    let log = String::from_utf8(
+        server
+            .file(run.run_id.as_str(), "user_logs/std_log.txt")
+            .await,
+    )
+    .unwrap();
+    assert!(
+        log.contains("prefix True"),
+        "not in a virtual environment: {log}"
+    );
     assert!(details.run_definition["environment"].is_null());
 }
 
@@ -212,7 +258,10 @@ async fn user_managed_runs_use_the_target_interpreter_as_it_is() {
 async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused_when_not() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));
-    let src = source(&[("train.py", "import os\nprint('in docker', os.path.exists('/.dockerenv'))\n")]);
+    let src = source(&[(
+        "train.py",
+        "import os\nprint('in docker', os.path.exists('/.dockerenv'))\n",
+    )]);
     let estimator = json!({
         "source_directory": src.path().display().to_string(),
         "entry_script": "train.py",
@@ -231,14 +280,20 @@ async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused
         .await
         .unwrap();
     if !runboard_server::runner::docker_engine_available() {
-        eprintln!("skipped the in-image half: no Docker engine on this machine (`docker info` failed)");
+        eprintln!(
+            "skipped the in-image half: no Docker engine on this machine (`docker info` failed)"
+        );
         assert_eq!(response.status(), 400);
         let body: serde_json::Value = response.json().await.unwrap();
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains("custom_docker_image"), "{message}");
         assert!(message.contains("no Docker engine"), "{message}");
         let runs: serde_json::Value = server.get("/api/runs").await.json().await.unwrap();
-        assert_eq!(runs["runs"], json!([]), "the refused submission stored nothing");
+        assert_eq!(
+            runs["runs"],
+            json!([]),
+            "the refused submission stored nothing"
+        );
         return;
     }
     assert_eq!(response.status(), 201);
@@ -250,4 +305,24 @@ async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
     assert!(log.contains("in docker True"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supported_framework_versions_come_from_the_package_index() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let response = server.get("/api/frameworks/sklearn/versions").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["framework"], "SKLearn");
+    assert_eq!(body["package"], "scikit-learn");
+    let versions: Vec<&str> = body["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(versions.contains(&"1.3.2"), "{versions:?}");
+    let response = server.get("/api/frameworks/caffe/versions").await;
+    assert_eq!(response.status(), 404);
 }
