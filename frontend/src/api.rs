@@ -1,19 +1,34 @@
-//! Every request the app makes to the server goes through this module.
+//! Every request the app makes to the server goes through this module: REST calls
+//! through gloo-net's `fetch`, and the run websocket ([`follow_run`]).
 //!
 //! Requests carry the session cookie (`credentials: same-origin`: the server sets the
 //! cookie when the user opens its `?token=` login link) and are aborted when the
 //! reactive owner that made them is cleaned up, e.g. when the user leaves the page
-//! before the answer came.
+//! before the answer came. An answer `401` also flips the app's [`Session`] to
+//! "logged out", which shows the login page.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
 
-use gloo_net::http::{Request, Response};
-use leptos::prelude::on_cleanup;
-use runboard_shared::api::{ErrorBody, ExperimentList};
+use futures_util::StreamExt;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::websocket::Message;
+use gloo_net::websocket::futures::WebSocket;
+use leptos::prelude::*;
+use runboard_shared::api::{
+    ErrorBody, ExperimentList, RunDetails, RunFileList, RunList, TagsPatch,
+};
+use runboard_shared::event::{Frame, RunEvent};
+use runboard_shared::run::{RunId, RunStatus};
 use send_wrapper::SendWrapper;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, RequestCredentials};
+
+use crate::browser;
 
 /// Why a request gave no answer the page can use, in words for the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +44,16 @@ pub enum ApiError {
     },
     /// The answer was not the JSON this version of the app expects.
     Decode(String),
+}
+
+impl ApiError {
+    /// The HTTP status of a server error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Server { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -54,40 +79,197 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The app's login state, provided as context by [`crate::App`].
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    /// True once the server answered `401`: the page shows how to log in.
+    pub logged_out: RwSignal<bool>,
+}
+
 /// `GET /api/experiments`.
 pub fn experiments() -> impl Future<Output = Result<ExperimentList, ApiError>> {
-    get_json("/api/experiments")
+    get_json("/api/experiments".to_owned())
+}
+
+/// What to list with [`runs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunQuery {
+    /// Only this experiment's runs.
+    pub experiment: Option<String>,
+    /// Only runs in this status.
+    pub status: Option<RunStatus>,
+    /// At most this many runs.
+    pub limit: u32,
+    /// The page after this cursor (from an earlier answer's `next_cursor`).
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
+pub fn runs(query: &RunQuery) -> impl Future<Output = Result<RunList, ApiError>> + use<> {
+    let mut params = vec![format!("limit={}", query.limit.max(1))];
+    if let Some(e) = &query.experiment {
+        params.push(format!("experiment={}", encode(e)));
+    }
+    if let Some(s) = query.status {
+        params.push(format!("status={}", s.as_str()));
+    }
+    if let Some(c) = &query.cursor {
+        params.push(format!("cursor={}", encode(c)));
+    }
+    get_json(format!("/api/runs?{}", params.join("&")))
+}
+
+/// `GET /api/runs/{id}`.
+pub fn run(id: &RunId) -> impl Future<Output = Result<RunDetails, ApiError>> + use<> {
+    get_json(format!("/api/runs/{id}"))
+}
+
+/// `GET /api/runs/{id}/files`: `outputs/`, `logs/`, `user_logs/`, `system_logs/`.
+pub fn files(id: &RunId) -> impl Future<Output = Result<RunFileList, ApiError>> + use<> {
+    get_json(format!("/api/runs/{id}/files"))
+}
+
+/// `GET /api/runs/{id}/snapshot`: the source files the run was submitted with.
+pub fn snapshot(id: &RunId) -> impl Future<Output = Result<RunFileList, ApiError>> + use<> {
+    get_json(format!("/api/runs/{id}/snapshot"))
+}
+
+/// Which of a run's file areas a path is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileArea {
+    /// Outputs and logs: `GET /api/runs/{id}/files/{path}`.
+    Run,
+    /// The source snapshot: `GET /api/runs/{id}/snapshot/{path}`.
+    Snapshot,
+}
+
+/// The URL of a run file, for links, downloads and `<img>`.
+pub fn file_url(id: &RunId, area: FileArea, path: &str) -> String {
+    let route = match area {
+        FileArea::Run => "files",
+        FileArea::Snapshot => "snapshot",
+    };
+    let path: Vec<String> = path.split('/').map(encode).collect();
+    format!("/api/runs/{id}/{route}/{}", path.join("/"))
+}
+
+/// The start of a file, at most `max` bytes (an HTTP Range request), and whether
+/// there is more.
+pub fn file_head(url: String, max: u64) -> impl Future<Output = Result<(Vec<u8>, bool), ApiError>> {
+    let request = authorized(Request::get(&url)).header("Range", &format!("bytes=0-{}", max - 1));
+    let session = use_context::<Session>();
+    async move {
+        let response = send(request, session).await?;
+        let truncated = response.status() == 206
+            && response
+                .headers()
+                .get("content-range")
+                .and_then(|r| r.rsplit_once('/').map(|(_, total)| total.to_owned()))
+                .and_then(|total| total.parse::<u64>().ok())
+                .is_some_and(|total| total > max);
+        let bytes = response
+            .binary()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        Ok((bytes, truncated))
+    }
+}
+
+/// `POST /api/runs/{id}/cancel`.
+pub fn cancel(id: &RunId) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let request = authorized(Request::post(&format!("/api/runs/{id}/cancel")));
+    let session = use_context::<Session>();
+    async move {
+        send(request, session).await?;
+        Ok(())
+    }
+}
+
+/// `PATCH /api/runs/{id}/tags`: answers the run's whole new tag set.
+pub fn patch_tags(
+    id: &RunId,
+    patch: &TagsPatch,
+) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, ApiError>> + use<> {
+    send_json(
+        authorized(Request::patch(&format!("/api/runs/{id}/tags"))),
+        patch,
+    )
+}
+
+/// Percent-encodes a URL component (JavaScript's `encodeURIComponent`).
+pub fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
+fn authorized(request: RequestBuilder) -> RequestBuilder {
+    request.credentials(RequestCredentials::SameOrigin)
 }
 
 /// GETs `path` and decodes its JSON answer. The request starts when the future is
 /// first polled; it is aborted when the current reactive owner is cleaned up.
-fn get_json<T: DeserializeOwned>(path: &str) -> impl Future<Output = Result<T, ApiError>> + use<T> {
+fn get_json<T: DeserializeOwned>(path: String) -> impl Future<Output = Result<T, ApiError>> {
     let abort = abort_on_cleanup();
-    let request = Request::get(path)
-        .credentials(RequestCredentials::SameOrigin)
+    let request = authorized(Request::get(&path))
         .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+    let session = use_context::<Session>();
     async move {
         // Keeps the controller alive (and so the request abortable) until the answer.
         let _abort = abort;
+        decode(send(request, session).await?).await
+    }
+}
+
+/// Sends `body` as JSON and decodes the JSON answer.
+fn send_json<B: Serialize, T: DeserializeOwned>(
+    request: RequestBuilder,
+    body: &B,
+) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
+    let request = request.json(body);
+    let session = use_context::<Session>();
+    async move {
+        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
         let response = request
             .send()
             .await
             .map_err(|e| ApiError::Network(e.to_string()))?;
-        if !response.ok() {
-            return Err(error_of(response).await);
-        }
-        let content_type = response.headers().get("content-type").unwrap_or_default();
-        if !content_type.starts_with("application/json") {
-            // E.g. a static file server's `index.html` where the API should be.
-            return Err(ApiError::Decode(format!(
-                "expected JSON, got {content_type:?}"
-            )));
-        }
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| ApiError::Decode(e.to_string()))
+        decode(check(response, session).await?).await
     }
+}
+
+async fn send(request: RequestBuilder, session: Option<Session>) -> Result<Response, ApiError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    check(response, session).await
+}
+
+/// Turns a non-2xx answer into its error, noting a `401` in the session.
+async fn check(response: Response, session: Option<Session>) -> Result<Response, ApiError> {
+    if response.ok() {
+        return Ok(response);
+    }
+    let error = error_of(response).await;
+    if error.status() == Some(401)
+        && let Some(session) = session
+    {
+        session.logged_out.set(true);
+    }
+    Err(error)
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let content_type = response.headers().get("content-type").unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        // E.g. a static file server's `index.html` where the API should be.
+        return Err(ApiError::Decode(format!(
+            "expected JSON, got {content_type:?}"
+        )));
+    }
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// An abort controller that is aborted when the current reactive owner is cleaned up.
@@ -111,3 +293,155 @@ async fn error_of(response: Response) -> ApiError {
     };
     ApiError::Server { status, message }
 }
+
+/// The state of a run's websocket, for the page to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Opening the socket, or replaying what happened so far.
+    Connecting,
+    /// Caught up: events arrive as they happen.
+    Live,
+    /// The connection dropped; the next attempt is on its way.
+    Reconnecting {
+        /// How many attempts failed in a row.
+        attempt: u32,
+    },
+    /// The browser says it is offline: waiting for the network.
+    Offline,
+}
+
+/// Follows a run's events over `GET /api/runs/{id}/events?after=N`, calling `on_event`
+/// once for each event in sequence order, for as long as the current reactive owner
+/// lives.
+///
+/// The last sequence number handled is remembered: after a dropped connection the
+/// next one asks for `after=<it>`, and an event at or below it is never passed on, so
+/// the page sees every event exactly once. Reconnects back off from 250 ms to 5 s,
+/// and happen at once when the browser comes back online. `connection` tells the
+/// page where things stand.
+pub fn follow_run(
+    id: RunId,
+    connection: RwSignal<Connection>,
+    on_event: impl FnMut(RunEvent) + 'static,
+) {
+    let (task, abort) = futures_util::future::abortable(follow_loop(id, connection, on_event));
+    leptos::task::spawn_local(async move {
+        let _ = task.await;
+    });
+    on_cleanup(move || abort.abort());
+}
+
+async fn follow_loop(
+    id: RunId,
+    connection: RwSignal<Connection>,
+    mut on_event: impl FnMut(RunEvent),
+) {
+    let last = Rc::new(Cell::new(0u64));
+    // The open socket, so that going offline can close it at once: a socket whose
+    // network is gone may otherwise look open until TCP gives up, minutes later.
+    let current: Rc<RefCell<Option<web_sys::WebSocket>>> = Rc::default();
+    let close_on_offline = SendWrapper::new(Rc::clone(&current));
+    let offline = window_event_listener(leptos::ev::offline, move |_| {
+        if let Some(socket) = close_on_offline.borrow().as_ref() {
+            let _ = socket.close();
+        }
+    });
+    // Removes the listener when the loop is dropped (aborted).
+    let _offline = OnDrop(Some(offline));
+
+    let mut attempt = 0u32;
+    loop {
+        if !browser::online() {
+            connection.set(Connection::Offline);
+            browser::wait_until_online_or(Duration::from_secs(5)).await;
+        }
+        connection.set(if attempt == 0 {
+            Connection::Connecting
+        } else {
+            Connection::Reconnecting { attempt }
+        });
+        match connect(&id, last.get()) {
+            Ok((socket, raw)) => {
+                *current.borrow_mut() = Some(raw);
+                if read_frames(socket, &last, connection, &mut on_event).await {
+                    attempt = 0;
+                }
+                *current.borrow_mut() = None;
+            }
+            Err(e) => leptos::logging::warn!("websocket: {e}"),
+        }
+        attempt = attempt.saturating_add(1);
+        connection.set(Connection::Reconnecting { attempt });
+        let backoff = 250u64.saturating_mul(1 << attempt.min(5)).min(5000);
+        browser::wait_until_online_or(Duration::from_millis(backoff)).await;
+    }
+}
+
+/// Reads frames until the socket closes. Returns true if it got as far as live
+/// events (so the connection was good and the next one starts a fresh backoff).
+async fn read_frames(
+    mut socket: WebSocket,
+    last: &Cell<u64>,
+    connection: RwSignal<Connection>,
+    on_event: &mut impl FnMut(RunEvent),
+) -> bool {
+    let mut was_live = false;
+    while let Some(message) = socket.next().await {
+        let Ok(Message::Text(text)) = message else {
+            break;
+        };
+        match serde_json::from_str::<Frame>(&text) {
+            Ok(Frame::Event { event }) => {
+                if event.seq <= last.get() {
+                    continue;
+                }
+                if event.seq != last.get() + 1 {
+                    // The server sends every event in order; a gap means something
+                    // went wrong on the way: reconnect and have it filled.
+                    leptos::logging::warn!(
+                        "websocket: event {} after {}; reconnecting",
+                        event.seq,
+                        last.get()
+                    );
+                    break;
+                }
+                last.set(event.seq);
+                on_event(event);
+            }
+            Ok(Frame::CaughtUp { .. }) => {
+                was_live = true;
+                connection.set(Connection::Live);
+            }
+            // The server is closing this connection: reconnect after `last`.
+            Ok(Frame::Resume { .. }) => break,
+            Err(e) => leptos::logging::warn!("websocket: unreadable frame ({e})"),
+        }
+    }
+    was_live
+}
+
+/// Opens the run's websocket for events after `after`.
+fn connect(id: &RunId, after: u64) -> Result<(WebSocket, web_sys::WebSocket), String> {
+    let location = window().location();
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss:",
+        _ => "ws:",
+    };
+    let host = location.host().map_err(|e| format!("{e:?}"))?;
+    let url = format!("{scheme}//{host}/api/runs/{id}/events?after={after}");
+    let raw = web_sys::WebSocket::new(&url).map_err(|e| format!("{e:?}"))?;
+    let socket = WebSocket::try_from(raw.clone()).map_err(|e| e.to_string())?;
+    Ok((socket, raw))
+}
+
+/// Runs a cleanup when dropped.
+struct OnDrop(Option<WindowListenerHandle>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.remove();
+        }
+    }
+}
+

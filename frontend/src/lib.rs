@@ -4,33 +4,45 @@
 //! the server serves that folder with `index.html` for every unknown path, so deep
 //! links such as `/runs/<id>` load the app, whose router then picks the page.
 //!
-//! [`api`] owns every request to the server; each page is a module of [`pages`].
+//! [`api`] owns every request to the server and the run websocket; each page is a
+//! module of [`pages`]; [`components`] holds what several pages use.
 
 pub mod api;
+pub mod browser;
+pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-/// The whole app: the header, and the page that the address names.
+use crate::api::Session;
+
+/// The whole app: the header, and the page that the address names (or the login
+/// page, once the server has answered that the session is missing).
 #[component]
 pub fn App() -> impl IntoView {
+    let session = Session {
+        logged_out: RwSignal::new(false),
+    };
+    provide_context(session);
     view! {
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
-                <A href="/">
-                    <span class="brand">"Runboard"</span>
-                </A>
-                <nav>
-                    <A href="/">"Experiments"</A>
+                <a href="/" class="brand">"Runboard"</a>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Experiments"</A>
                 </nav>
             </header>
-            <main>
-                <Routes fallback=pages::not_found::NotFoundPage>
-                    <Route path=path!("/") view=pages::experiments::ExperimentsPage />
-                    <Route path=path!("/runs/:id") view=pages::run::RunPage />
-                </Routes>
+            <main id="main" tabindex="-1">
+                <Show when=move || !session.logged_out.get() fallback=pages::login::LoginPage>
+                    <Routes fallback=pages::not_found::NotFoundPage>
+                        <Route path=path!("/") view=pages::experiments::ExperimentsPage />
+                        <Route path=path!("/experiments/:name") view=pages::experiment::ExperimentPage />
+                        <Route path=path!("/runs/:id") view=pages::run::RunPage />
+                    </Routes>
+                </Show>
             </main>
         </Router>
     }

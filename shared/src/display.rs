@@ -209,6 +209,27 @@ pub fn timeline(history: &[StatusChange], now: i64) -> Vec<Step> {
         .collect()
 }
 
+/// A run's status history from two sources that may overlap (the details fetched
+/// once, and the status events that arrive live): each status once, at its earliest
+/// time, in time order. A run enters each status at most once, so the status alone
+/// identifies an entry.
+pub fn merge_history(fetched: &[StatusChange], live: &[StatusChange]) -> Vec<StatusChange> {
+    let mut merged: Vec<StatusChange> = Vec::with_capacity(fetched.len() + live.len());
+    for change in fetched.iter().chain(live) {
+        match merged.iter_mut().find(|c| c.status == change.status) {
+            Some(known) => {
+                if parse_time(&change.time) < parse_time(&known.time) {
+                    known.time.clone_from(&change.time);
+                }
+            }
+            None => merged.push(change.clone()),
+        }
+    }
+    // Stable: entries with the same (or an unreadable) time keep their order.
+    merged.sort_by_key(|c| parse_time(&c.time).unwrap_or(i64::MAX));
+    merged
+}
+
 /// Where a run was submitted from, from the git properties the CLI records:
 /// `main @ 1a2b3c4`, `main @ 1a2b3c4 (dirty)`, `@ 1a2b3c4`, or `None` when unknown.
 pub fn git_source(properties: &BTreeMap<String, String>) -> Option<String> {
@@ -440,6 +461,42 @@ mod tests {
         );
         assert_eq!(timeline(&ended, now).len(), 4);
         assert!(timeline(&[], now).is_empty());
+    }
+
+    #[test]
+    fn histories_merge_without_duplicates() {
+        let change = |status, time: &str| StatusChange {
+            status,
+            time: time.into(),
+        };
+        let fetched = [
+            change(RunStatus::Queued, "2026-11-27T05:00:00Z"),
+            change(RunStatus::Preparing, "2026-11-27T05:00:01Z"),
+        ];
+        let live = [
+            change(RunStatus::Queued, "2026-11-27T05:00:00Z"),
+            change(RunStatus::Preparing, "2026-11-27T05:00:01Z"),
+            change(RunStatus::Running, "2026-11-27T05:00:02Z"),
+            change(RunStatus::Canceled, "2026-11-27T05:00:09Z"),
+            change(RunStatus::CancelRequested, "2026-11-27T05:00:05Z"),
+        ];
+        let names = |h: Vec<StatusChange>| h.into_iter().map(|c| c.status).collect::<Vec<_>>();
+        use RunStatus::*;
+        assert_eq!(
+            names(merge_history(&fetched, &live)),
+            [Queued, Preparing, Running, CancelRequested, Canceled]
+        );
+        assert_eq!(
+            names(merge_history(&live[..3], &[])),
+            [Queued, Preparing, Running]
+        );
+        assert_eq!(names(merge_history(&[], &fetched)), [Queued, Preparing]);
+        // The earliest time of a status wins.
+        let later = [change(RunStatus::Queued, "2026-11-27T05:00:03Z")];
+        assert_eq!(
+            merge_history(&later, &fetched)[0].time,
+            "2026-11-27T05:00:00Z"
+        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
-//! The start page (`/`): every experiment, with its number of runs.
+//! The start page (`/`): every experiment, with its number of runs, its last run and
+//! how many runs are in each status.
 
 use leptos::prelude::*;
 use runboard_shared::api::ExperimentSummary;
+use runboard_shared::display::{format_ago, format_time, parse_time};
 
 use crate::api;
+use crate::browser;
+use crate::components::status::status_class;
 
 /// Lists the experiments from `GET /api/experiments`.
 #[component]
@@ -45,25 +49,48 @@ fn ExperimentTable(experiments: Vec<ExperimentSummary>) -> impl IntoView {
         }
         .into_any();
     }
+    let now = browser::now();
+    let offset = browser::utc_offset_minutes();
     view! {
-        <table class="experiments">
-            <thead>
-                <tr>
-                    <th>"Experiment"</th>
-                    <th>"Runs"</th>
-                    <th>"Last run"</th>
-                </tr>
-            </thead>
-            <tbody>
-                <For each=move || experiments.clone() key=|e| e.name.clone() let:e>
+        <div class="table-scroll">
+            <table class="experiments">
+                <thead>
                     <tr>
-                        <td>{e.name}</td>
-                        <td>{e.run_count}</td>
-                        <td>{e.last_run_time.unwrap_or_default()}</td>
+                        <th scope="col">"Experiment"</th>
+                        <th scope="col" class="num">"Runs"</th>
+                        <th scope="col">"Last run"</th>
+                        <th scope="col">"Statuses"</th>
                     </tr>
-                </For>
-            </tbody>
-        </table>
+                </thead>
+                <tbody>
+                    <For each=move || experiments.clone() key=|e| e.name.clone() let:e>
+                        <tr>
+                            <th scope="row">
+                                <a href=format!("/experiments/{}", api::encode(&e.name))>{e.name.clone()}</a>
+                            </th>
+                            <td class="num">{e.run_count}</td>
+                            <td>
+                                {e.last_run_time.as_deref().and_then(parse_time).map(|t| view! {
+                                    <time title=format_time(t, offset)>{format_ago(now - t)}</time>
+                                })}
+                            </td>
+                            <td>
+                                <ul class="status-counts" aria-label="Runs by status">
+                                    {e.status_counts
+                                        .iter()
+                                        .map(|(status, count)| view! {
+                                            <li class=status_class(*status)>
+                                                {status.as_str()} " " <strong>{*count}</strong>
+                                            </li>
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </div>
     }
     .into_any()
 }

@@ -1,0 +1,5 @@
+//! Components used by more than one page, one concept each.
+
+pub mod file_browser;
+pub mod log_view;
+pub mod status;

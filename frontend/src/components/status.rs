@@ -1,0 +1,62 @@
+//! Status badges: a run's status, and the state of a page's live connection.
+
+use leptos::prelude::*;
+use runboard_shared::run::RunStatus;
+
+use crate::api::Connection;
+
+/// The colour family of a status, as a CSS class.
+pub fn status_tone(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Queued | RunStatus::Preparing | RunStatus::Starting => "pending",
+        RunStatus::Running | RunStatus::Finalizing => "running",
+        RunStatus::Completed => "completed",
+        RunStatus::Failed => "failed",
+        RunStatus::CancelRequested | RunStatus::Canceled => "canceled",
+    }
+}
+
+/// The CSS classes of a status badge.
+pub fn status_class(status: RunStatus) -> String {
+    format!("status {}", status_tone(status))
+}
+
+/// A run's status as a coloured badge. The colour is never the only cue: the badge
+/// always carries the status's name.
+#[component]
+pub fn StatusBadge(#[prop(into)] status: Signal<RunStatus>) -> impl IntoView {
+    view! {
+        <span class=move || status_class(status.get()) data-status=move || status.get().as_str()>
+            {move || status.get().as_str()}
+        </span>
+    }
+}
+
+/// Whether the page's live connection is up, as a badge that screen readers announce
+/// when it changes.
+#[component]
+pub fn ConnectionBadge(#[prop(into)] connection: Signal<Connection>) -> impl IntoView {
+    let text = move || match connection.get() {
+        Connection::Connecting => "Connecting…".to_owned(),
+        Connection::Live => "Live".to_owned(),
+        Connection::Reconnecting { attempt } if attempt <= 1 => "Reconnecting…".to_owned(),
+        Connection::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})…"),
+        Connection::Offline => "Offline: waiting for the network".to_owned(),
+    };
+    let class = move || match connection.get() {
+        Connection::Live => "connection live",
+        Connection::Connecting => "connection connecting",
+        Connection::Reconnecting { .. } | Connection::Offline => "connection down",
+    };
+    view! {
+        <span class=class role="status" aria-live="polite" data-connection=move || match connection.get() {
+            Connection::Live => "live",
+            Connection::Connecting => "connecting",
+            Connection::Reconnecting { .. } => "reconnecting",
+            Connection::Offline => "offline",
+        }>
+            <span class="dot" aria-hidden="true"></span>
+            {text}
+        </span>
+    }
+}

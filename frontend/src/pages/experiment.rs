@@ -1,0 +1,280 @@
+//! An experiment's page (`/experiments/<name>`): its runs, newest first, a page at a
+//! time.
+//!
+//! Paging follows the server's cursors (`GET /api/runs?experiment=&status=&limit=&
+//! cursor=`), so each page costs the same with 100,000 runs as with 10. The status
+//! filter is part of the address (`?status=Running`) and is applied by the server.
+//! The server sorts only newest first; the column headers sort the page shown.
+//! Statuses stay live by asking for the page again every few seconds (there is no
+//! experiment-wide event stream yet).
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use runboard_shared::api::{RunList, RunSummary};
+use runboard_shared::display::{format_duration, format_time, git_source, parse_time, run_duration};
+use runboard_shared::run::RunStatus;
+
+use crate::api::{self, ApiError, RunQuery};
+use crate::browser;
+use crate::components::status::StatusBadge;
+
+/// Runs per page.
+const PAGE_SIZE: u32 = 50;
+/// How often the page asks for fresh statuses.
+const REFRESH: Duration = Duration::from_secs(3);
+
+/// A column the page can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Status,
+    Run,
+    Started,
+    Duration,
+    Source,
+}
+
+/// The experiment's runs table with its filter and pager.
+#[component]
+pub fn ExperimentPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let status = Memo::new(move |_| {
+        query
+            .read()
+            .get("status")
+            .and_then(|s| RunStatus::parse(&s))
+    });
+    // cursors[i] fetches page i; page 0 has none.
+    let cursors = RwSignal::new(vec![None::<String>]);
+    let page = RwSignal::new(0usize);
+    // A new experiment or filter starts again at the first page.
+    Effect::new(move |_| {
+        name.track();
+        status.track();
+        cursors.set(vec![None]);
+        page.set(0);
+    });
+    let refresh = RwSignal::new(0u64);
+    if let Ok(handle) = set_interval_with_handle(move || refresh.update(|r| *r += 1), REFRESH) {
+        on_cleanup(move || handle.clear());
+    }
+    // The page shown; kept while the next answer is on its way, so the table (and the
+    // keyboard focus in it) stays put when statuses refresh.
+    let data = RwSignal::new(None::<Result<RunList, ApiError>>);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        refresh.track();
+        let query = RunQuery {
+            experiment: Some(name.get()),
+            status: status.get(),
+            limit: PAGE_SIZE,
+            cursor: cursors.with(|c| c.get(page.get()).cloned().flatten()),
+        };
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        let request = api::runs(&query);
+        leptos::task::spawn_local(async move {
+            let answer = request.await;
+            // An answer to an older query (aborted or slow) is not shown.
+            if generation.try_get_value() == Some(mine) {
+                data.set(Some(answer));
+            }
+        });
+    });
+    let rows = Memo::new(move |_| {
+        data.with(|d| match d {
+            Some(Ok(list)) => list.runs.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let next_cursor = Memo::new(move |_| {
+        data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).and_then(|l| l.next_cursor.clone()))
+    });
+    let sort = RwSignal::new(None::<(Column, bool)>);
+    let now = browser::clock(Duration::from_secs(1));
+
+    let navigate = use_navigate();
+    let on_filter = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let path = format!("/experiments/{}", api::encode(&name.get_untracked()));
+        let target = if value.is_empty() {
+            path
+        } else {
+            format!("{path}?status={value}")
+        };
+        navigate(&target, Default::default());
+    };
+
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <a href="/">"Experiments"</a>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">{name}</span>
+        </nav>
+        <h1>"Experiment " <code>{name}</code></h1>
+        <div class="toolbar">
+            <label>
+                "Status "
+                <select on:change=on_filter prop:value=move || status.get().map(|s| s.as_str()).unwrap_or("")>
+                    <option value="">"All"</option>
+                    {RunStatus::ALL
+                        .iter()
+                        .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        </div>
+        {move || match data.with(|d| d.as_ref().map(|d| d.as_ref().err().cloned())) {
+            None => Some(view! { <p class="loading">"Loading runs…"</p> }.into_any()),
+            Some(Some(e)) => Some(view! { <p class="error" role="alert">"Could not load the runs: " {e.to_string()}</p> }.into_any()),
+            Some(None) if rows.with(Vec::is_empty) => Some(view! { <p class="empty">"No runs match."</p> }.into_any()),
+            Some(None) => None,
+        }}
+        <RunsTable rows=rows sort=sort now=now />
+        <nav class="pager" aria-label="Pages">
+            <button
+                type="button"
+                disabled=move || page.get() == 0
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
+            >
+                "← Newer"
+            </button>
+            <span>"Page " {move || page.get() + 1}</span>
+            <button
+                type="button"
+                disabled=move || next_cursor.with(Option::is_none)
+                on:click=move |_| {
+                    let next = page.get_untracked() + 1;
+                    let cursor = next_cursor.get_untracked();
+                    cursors.update(|c| {
+                        c.truncate(next);
+                        c.push(cursor);
+                    });
+                    page.set(next);
+                }
+            >
+                "Older →"
+            </button>
+        </nav>
+    }
+}
+
+/// The runs of the page, sortable by column.
+#[component]
+fn RunsTable(
+    rows: Memo<Vec<RunSummary>>,
+    sort: RwSignal<Option<(Column, bool)>>,
+    now: ReadSignal<i64>,
+) -> impl IntoView {
+    let sorted = move || {
+        let mut rows = rows.get();
+        if let Some((column, descending)) = sort.get() {
+            let now = now.get_untracked();
+            rows.sort_by(|a, b| {
+                let order = compare(column, a, b, now);
+                if descending { order.reverse() } else { order }
+            });
+        }
+        rows
+    };
+    let header = move |column: Column, label: &'static str| {
+        let state = move || match sort.get() {
+            Some((c, true)) if c == column => "descending",
+            Some((c, false)) if c == column => "ascending",
+            _ => "none",
+        };
+        view! {
+            <th scope="col" aria-sort=state>
+                <button
+                    type="button"
+                    class="sort"
+                    on:click=move |_| {
+                        sort.update(|s| {
+                            *s = match *s {
+                                Some((c, false)) if c == column => Some((column, true)),
+                                Some((c, true)) if c == column => None,
+                                _ => Some((column, false)),
+                            }
+                        })
+                    }
+                >
+                    {label}
+                    <span class="sort-mark" aria-hidden="true">
+                        {move || match state() {
+                            "ascending" => " ▲",
+                            "descending" => " ▼",
+                            _ => "",
+                        }}
+                    </span>
+                </button>
+            </th>
+        }
+    };
+    let offset = browser::utc_offset_minutes();
+    view! {
+        <div class="table-scroll" class:hidden=move || rows.with(Vec::is_empty)>
+            <table class="runs">
+                <thead>
+                    <tr>
+                        {header(Column::Status, "Status")}
+                        {header(Column::Run, "Run")}
+                        {header(Column::Started, "Started")}
+                        {header(Column::Duration, "Duration")}
+                        {header(Column::Source, "Submitted from")}
+                    </tr>
+                </thead>
+                <tbody>
+                    <For
+                        each=sorted
+                        key=|r| (r.run_id.clone(), r.status, r.end_time_utc.clone())
+                        children=move |run| view! { <RunRow run=run now=now offset=offset /> }
+                    />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
+    let status = run.status;
+    let started = run.start_time_utc.clone().or_else(|| Some(run.created_utc.clone()));
+    let start = run.start_time_utc.clone();
+    let end = run.end_time_utc.clone();
+    let duration = move || {
+        let now = if end.is_none() { now.get() } else { 0 };
+        run_duration(start.as_deref(), end.as_deref(), now).map(format_duration)
+    };
+    let source = git_source(&run.properties);
+    let id = run.run_id.to_string();
+    view! {
+        <tr>
+            <td><StatusBadge status=status /></td>
+            <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a></td>
+            <td>
+                {started.as_deref().and_then(parse_time).map(|t| view! { <time>{format_time(t, offset)}</time> })}
+            </td>
+            <td class="num">{duration}</td>
+            <td>{source.unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering {
+    match column {
+        Column::Status => a.status.cmp(&b.status),
+        Column::Run => a.run_id.cmp(&b.run_id),
+        Column::Started => a.start_time_utc.cmp(&b.start_time_utc),
+        Column::Duration => {
+            let d = |r: &RunSummary| {
+                run_duration(r.start_time_utc.as_deref(), r.end_time_utc.as_deref(), now)
+            };
+            d(a).cmp(&d(b))
+        }
+        Column::Source => git_source(&a.properties).cmp(&git_source(&b.properties)),
+    }
+}
