@@ -7,6 +7,9 @@ export default defineConfig({
   testDir: "./tests",
   outputDir: "test-results",
   reporter: "list",
+  // Tests run real jobs; a slow machine (two cores, shared) needs room.
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
   // Each test starts its own server on a free loopback port, so files may run in
   // parallel; the machines have two cores.
   workers: 2,

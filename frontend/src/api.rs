@@ -351,7 +351,7 @@ async fn follow_loop(
 
     let mut attempt = 0u32;
     loop {
-        if !browser::online() {
+        while !browser::online() {
             connection.set(Connection::Offline);
             browser::wait_until_online_or(Duration::from_secs(5)).await;
         }

@@ -5,6 +5,7 @@
 //! command to run.
 
 mod bench;
+mod e2e;
 mod frontend;
 mod setup;
 
@@ -24,7 +25,7 @@ fn main() -> Result<()> {
         Some("frontend") => frontend::build(args[1..].iter().any(|a| a == "--release")),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- serve flags]   build everything and start the server\n\
+                "usage: cargo xtask run [--release]       build everything and start the server\n\
                  \x20      cargo xtask test                  fmt, clippy, unit, integration and browser tests\n\
                  \x20      cargo xtask bench [NAME]          benchmarks: {}\n\
                  \x20      cargo xtask frontend [--release]  build the browser app into static/pkg/",
@@ -35,17 +36,39 @@ fn main() -> Result<()> {
     }
 }
 
-/// `cargo xtask run`: builds the browser app and the server, and starts the server on
-/// a data folder in the checkout.
-fn run(extra: &[String]) -> Result<()> {
+/// `cargo xtask run [--release] [serve flags]`: builds the browser app and the server,
+/// and starts the server on a data folder in the checkout.
+///
+/// A dev build serves the bundle from `static/pkg/` (`--static-dir`), so a rebuilt
+/// frontend shows at the next page load. `--release` builds the size-optimised bundle
+/// and a release server with the `embed-ui` feature, which carries the bundle inside
+/// the binary: that `runboard serve` needs no files beside it.
+fn run(args: &[String]) -> Result<()> {
+    let release = args.iter().any(|a| a == "--release");
+    let extra: Vec<&String> = args.iter().filter(|a| *a != "--release").collect();
     setup::python()?;
     setup::uv()?;
-    frontend::build(false)?;
-    cargo(&["build", "--package", "runboard-server"])?;
-    let bin = target_dir().join("debug/runboard");
+    frontend::build(release)?;
+    let bin = if release {
+        cargo(&[
+            "build",
+            "--release",
+            "--package",
+            "runboard-server",
+            "--features",
+            "embed-ui",
+        ])?;
+        target_dir().join("release/runboard")
+    } else {
+        cargo(&["build", "--package", "runboard-server"])?;
+        target_dir().join("debug/runboard")
+    };
     let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--data-dir", "runboard-data"])
-        .args(extra);
+    cmd.args(["serve", "--data-dir", "runboard-data"]);
+    if !release {
+        cmd.args(["--static-dir", "static/pkg"]);
+    }
+    cmd.args(extra);
     let status = cmd.status().context("starting runboard serve")?;
     if !status.success() {
         bail!("runboard serve exited with {status}");
@@ -73,6 +96,7 @@ fn test() -> Result<()> {
     setup::e2e_setup()?;
     step("cargo test");
     cargo(&["test", "--workspace"])?;
+    e2e::test()?;
     Ok(())
 }
 
