@@ -69,18 +69,36 @@ SlurmctldLogFile=$DIR/slurmctld.log
 SlurmdSpoolDir=$DIR/d-%n
 SlurmdPidFile=$DIR/slurmd-%n.pid
 SlurmdLogFile=$DIR/slurmd-%n.log
+# Per-node /tmp: srun --mpi=pmix puts spmix_appdir_* there; one /tmp for both nodes clashes.
+TmpFS=$DIR/tmp-%n
 NodeName=${NODES[0]} NodeHostname=$host Port=${PORTS[0]} CPUs=$cpus State=UNKNOWN
 NodeName=${NODES[1]} NodeHostname=$host Port=${PORTS[1]} CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=${NODES[0]},${NODES[1]} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE
 EOF
 }
 
-# The pid in $1 if that process is alive.
+# The pid in file $1 if that process is alive (not a zombie) and is $2 (not a reused pid).
 alive_pid() {
     local pid
     [ -r "$1" ] || return 1
     pid=$(tr -dc '0-9' <"$1")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+        && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] \
+        && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] \
+        && echo "$pid"
+}
+
+# Runs a daemon without the file descriptors this script inherited (beyond 0-2, which
+# the daemons point at /dev/null themselves): a daemon holding, say, the write end of
+# the pipe through which CI reads `cargo xtask test` would keep CI waiting forever.
+spawn() {
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        exec "$@" </dev/null
+    )
 }
 
 munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
@@ -100,7 +118,7 @@ start_munge() {
     if munge_ok; then return 0; fi
     say "starting munged"
     # As the munge user, like Debian's service; --force gets past a stale socket.
-    runuser -u munge -- /usr/sbin/munged --force
+    spawn runuser -u munge -- /usr/sbin/munged --force
     for _ in $(seq 50); do munge_ok && return 0; sleep 0.1; done
     die "munged does not answer (munge -n | unmunge); see /var/log/munge/munged.log"
 }
@@ -108,19 +126,20 @@ start_munge() {
 ctld_ok() { scontrol ping 2>/dev/null | grep -q 'is UP'; }
 
 start_slurmctld() {
-    if alive_pid "$DIR/slurmctld.pid" >/dev/null; then return 0; fi
+    if alive_pid "$DIR/slurmctld.pid" slurmctld >/dev/null; then return 0; fi
     say "starting slurmctld"
-    /usr/sbin/slurmctld
+    spawn /usr/sbin/slurmctld
     for _ in $(seq 100); do ctld_ok && return 0; sleep 0.1; done
     die "slurmctld does not answer (scontrol ping); see $DIR/slurmctld.log"
 }
 
 start_slurmd() {
     local n=$1
-    if alive_pid "$DIR/slurmd-$n.pid" >/dev/null; then return 0; fi
+    if alive_pid "$DIR/slurmd-$n.pid" slurmd >/dev/null; then return 0; fi
     say "starting slurmd -N $n"
-    mkdir -p "$DIR/d-$n"
-    /usr/sbin/slurmd -N "$n"
+    mkdir -p "$DIR/d-$n" "$DIR/tmp-$n"
+    chmod 1777 "$DIR/tmp-$n"
+    spawn /usr/sbin/slurmd -N "$n"
 }
 
 # "n1 idle" lines, one per node.
@@ -180,15 +199,15 @@ start() {
 }
 
 any_running() {
-    alive_pid "$DIR/slurmctld.pid" >/dev/null && return 0
-    for n in "${NODES[@]}"; do alive_pid "$DIR/slurmd-$n.pid" >/dev/null && return 0; done
+    alive_pid "$DIR/slurmctld.pid" slurmctld >/dev/null && return 0
+    for n in "${NODES[@]}"; do alive_pid "$DIR/slurmd-$n.pid" slurmd >/dev/null && return 0; done
     return 1
 }
 
-# Sends SIGTERM to the pid in file $1 and waits (bounded) for it to go.
+# Sends SIGTERM to the pid in file $1 (if it is a live $2) and waits (bounded) for it.
 stop_pidfile() {
     local pid
-    pid=$(alive_pid "$1") || return 0
+    pid=$(alive_pid "$1" "$2") || return 0
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     say "pid $pid ($1) ignored SIGTERM; sending SIGKILL"
@@ -196,13 +215,13 @@ stop_pidfile() {
 }
 
 stop_slurm() {
-    for n in "${NODES[@]}"; do stop_pidfile "$DIR/slurmd-$n.pid"; done
-    stop_pidfile "$DIR/slurmctld.pid"
+    for n in "${NODES[@]}"; do stop_pidfile "$DIR/slurmd-$n.pid" slurmd; done
+    stop_pidfile "$DIR/slurmctld.pid" slurmctld
 }
 
 stop() {
     stop_slurm
-    stop_pidfile "$MUNGE_RUN/munged.pid"
+    stop_pidfile "$MUNGE_RUN/munged.pid" munged
     say "stopped"
 }
 
@@ -211,7 +230,7 @@ status() {
     if munge_ok; then echo "munged: up"; else echo "munged: down"; rc=1; fi
     if ctld_ok; then echo "slurmctld: up"; else echo "slurmctld: down"; rc=1; fi
     for n in "${NODES[@]}"; do
-        if alive_pid "$DIR/slurmd-$n.pid" >/dev/null; then echo "slurmd $n: running"; else echo "slurmd $n: not running"; fi
+        if alive_pid "$DIR/slurmd-$n.pid" slurmd >/dev/null; then echo "slurmd $n: running"; else echo "slurmd $n: not running"; fi
     done
     node_states | sed 's/^/node /'
     nodes_up || rc=1

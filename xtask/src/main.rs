@@ -94,6 +94,9 @@ fn test() -> Result<()> {
     // The browser tests load the built app in Debian's Chromium.
     frontend::build(false)?;
     setup::e2e_setup()?;
+    // The Slurm tests' two-node cluster (scripts/local-slurm.sh); without Slurm's
+    // packages (not installable here) those tests skip, saying so.
+    setup::slurm()?;
     step("cargo test");
     cargo(&["test", "--workspace"])?;
     e2e::test()?;

@@ -96,3 +96,82 @@ pub(crate) fn uv() -> Result<()> {
     }
     Ok(())
 }
+
+/// Debian's packages for the local Slurm cluster and MPI across its nodes.
+const SLURM_PACKAGES: [&str; 6] = [
+    "slurmctld",
+    "slurmd",
+    "slurm-client",
+    "munge",
+    "openmpi-bin",
+    "libpmix-dev",
+];
+
+/// True when dpkg reports the Debian package installed.
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.ends_with(b" installed"))
+}
+
+/// True when `sinfo` reports both nodes of the local cluster answering.
+fn slurm_up() -> bool {
+    Command::new("sinfo")
+        .args(["-h", "-N", "-o", "%t"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            let states = String::from_utf8_lossy(&o.stdout);
+            let up = states
+                .lines()
+                .filter(|s| matches!(s.trim(), "idle" | "mix" | "alloc"))
+                .count();
+            o.status.success() && up == 2
+        })
+}
+
+/// The local two-node Slurm cluster (`scripts/local-slurm.sh`) for the Slurm tests:
+/// installs the packages when missing (as root), then starts the cluster. `Ok(false)`,
+/// having said why, when the packages are missing and cannot be installed here (not
+/// root, or no apt-get): the tests that need it then skip. With the packages present, a
+/// cluster that is not up (and cannot be started: not root, or the script fails) is an
+/// error, as the tests would fail.
+pub(crate) fn slurm() -> Result<bool> {
+    let missing: Vec<&str> = SLURM_PACKAGES
+        .into_iter()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    if !missing.is_empty() {
+        let command = format!(
+            "apt-get install -y --no-install-recommends {}",
+            missing.join(" ")
+        );
+        if !is_root() || !has("apt-get", &["--version"]) {
+            eprintln!(
+                "==> Slurm packages missing ({}): the Slurm tests will skip; \
+                 to run them: sudo sh -c 'apt-get update && {command}'",
+                missing.join(", ")
+            );
+            return Ok(false);
+        }
+        apt_install(&missing)?;
+    }
+    if !is_root() {
+        if slurm_up() {
+            return Ok(true);
+        }
+        bail!(
+            "the local Slurm cluster is not running and starting it needs root; \
+             run: sudo scripts/local-slurm.sh start"
+        );
+    }
+    eprintln!("==> starting the local Slurm cluster (scripts/local-slurm.sh start)");
+    let script = crate::project_root().join("scripts/local-slurm.sh");
+    let status = Command::new("bash").arg(&script).arg("start").status()?;
+    if !status.success() {
+        bail!("`{} start` failed ({status})", script.display());
+    }
+    Ok(true)
+}
