@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 
 /// The benchmarks, by name.
-pub(crate) const NAMES: &[&str] = &["submit", "env"];
+pub(crate) const NAMES: &[&str] = &["submit", "env", "portal"];
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     let names: Vec<&str> = if args.is_empty() {
@@ -18,6 +18,7 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 crate::setup::uv()?;
                 crate::cargo(&["bench", "--package", "runboard-server", "--bench", name])?
             }
+            "portal" => crate::portal::bench()?,
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }
     }

@@ -109,6 +109,17 @@ pub(crate) fn bundle_size_gzipped() -> Result<u64> {
         .sum()
 }
 
+/// The gzipped size in bytes of one bundle file, by its source name (`style.css`,
+/// `bench/baseline.html`), as written by the last [`build`].
+pub(crate) fn gzipped_size_of(name: &str) -> Result<u64> {
+    let pkg = crate::project_root().join("static/pkg");
+    let manifest = read_manifest(&pkg)?;
+    let hashed = manifest
+        .get(name)
+        .with_context(|| format!("manifest.json names no {name}"))?;
+    file_size(&pkg.join(format!("{hashed}.gz")))
+}
+
 /// Installs the wasm target with rustup when it is missing.
 fn wasm_target() -> Result<()> {
     let listed = Command::new("rustup")

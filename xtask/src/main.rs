@@ -7,6 +7,7 @@
 mod bench;
 mod e2e;
 mod frontend;
+mod portal;
 mod setup;
 
 use std::path::{Path, PathBuf};

@@ -178,6 +178,7 @@ fn without_token(uri: &Uri) -> String {
 }
 
 /// The content type of a bundle file, by extension.
+#[cfg(any(feature = "embed-ui", test))]
 fn content_type(path: &str) -> &'static str {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
     match ext {
@@ -197,6 +198,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// The precompressed variant to send for an `Accept-Encoding` header: `br` before
 /// `gzip` (smaller), each only when accepted with a non-zero quality.
+#[cfg(any(feature = "embed-ui", test))]
 fn pick_encoding(accept_encoding: &str) -> [Option<(&'static str, &'static str)>; 2] {
     let accepted = |name: &str| {
         accept_encoding.split(',').any(|part| {
@@ -375,7 +377,7 @@ mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    fn header<'a>(response: &'a Response, name: header::HeaderName) -> &'a str {
+    fn header(response: &Response, name: header::HeaderName) -> &str {
         response
             .headers()
             .get(name)
