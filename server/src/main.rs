@@ -71,6 +71,17 @@ enum Command {
         /// The run folder.
         run_dir: PathBuf,
     },
+    /// Run one rank of an MPI job with its output in its own log (started by mpirun;
+    /// not for people).
+    #[command(hide = true)]
+    RankExec {
+        /// Folder of the rank logs.
+        #[arg(long)]
+        log_dir: PathBuf,
+        /// The command to run.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
     /// Submit a training script as a run.
     Submit {
         /// Experiment to submit to.
@@ -166,6 +177,11 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
+    if let Command::RankExec { log_dir, command } = &cli.command {
+        let e = runner::supervisor::rank_exec(log_dir, command);
+        eprintln!("runboard rank-exec: {e:?}");
+        return std::process::ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -236,7 +252,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Supervise { .. } => Ok(ExitCode::FAILURE),
+        Command::Supervise { .. } | Command::RankExec { .. } => Ok(ExitCode::FAILURE),
         Command::Submit {
             experiment,
             source_directory,

@@ -67,7 +67,10 @@ pub fn conda_to_pip(requirement: &str) -> Option<String> {
     let split = req.find(['=', '<', '>', '!', ' ']).unwrap_or(req.len());
     let (name, version) = req.split_at(split);
     let version = version.trim();
-    let pypi = match CONDA_TO_PYPI.iter().find(|(conda, _)| conda.eq_ignore_ascii_case(name)) {
+    let pypi = match CONDA_TO_PYPI
+        .iter()
+        .find(|(conda, _)| conda.eq_ignore_ascii_case(name))
+    {
         Some((_, pypi)) => (*pypi)?,
         None => name,
     };
@@ -77,7 +80,11 @@ pub fn conda_to_pip(requirement: &str) -> Option<String> {
         v if v.starts_with('=') && !v.starts_with("==") => {
             let v = v.trim_start_matches('=');
             let v = v.split('=').next().unwrap_or(v); // drop a build string
-            if v.ends_with('*') { format!("=={v}") } else { format!("=={v}.*") }
+            if v.ends_with('*') {
+                format!("=={v}")
+            } else {
+                format!("=={v}.*")
+            }
         }
         v => v.replace(' ', ""),
     };
@@ -242,12 +249,16 @@ mod tests {
     }
 
     fn spec(json: serde_json::Value, mode: CondaMode) -> EnvSpec {
-        env_spec(&estimator(json), None, None, mode).unwrap().unwrap()
+        env_spec(&estimator(json), None, None, mode)
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
     fn conda_names_translate_to_pypi() {
-        let check = |conda: &str, pip: Option<&str>| assert_eq!(conda_to_pip(conda).as_deref(), pip, "{conda}");
+        let check = |conda: &str, pip: Option<&str>| {
+            assert_eq!(conda_to_pip(conda).as_deref(), pip, "{conda}")
+        };
         check("scikit-learn", Some("scikit-learn"));
         check("pytorch", Some("torch"));
         check("conda-forge::pytorch=2.3", Some("torch==2.3.*"));
@@ -260,32 +271,50 @@ mod tests {
 
     #[test]
     fn equal_requests_hash_equal_and_order_does_not_matter() {
-        let a = spec(serde_json::json!({"pip_packages": ["b", "a", "a"]}), CondaMode::ViaPip);
-        let b = spec(serde_json::json!({"pip_packages": ["a", "b"]}), CondaMode::ViaPip);
+        let a = spec(
+            serde_json::json!({"pip_packages": ["b", "a", "a"]}),
+            CondaMode::ViaPip,
+        );
+        let b = spec(
+            serde_json::json!({"pip_packages": ["a", "b"]}),
+            CondaMode::ViaPip,
+        );
         assert_eq!(a.pip, ["a", "b"]);
         assert_eq!(a.hash("3.11.7", "uv"), b.hash("3.11.7", "uv"));
         assert_ne!(a.hash("3.11.7", "uv"), a.hash("3.12.1", "uv"));
         assert_ne!(a.hash("3.11.7", "uv"), a.hash("3.11.7", "pip"));
-        let c = spec(serde_json::json!({"pip_packages": ["a", "c"]}), CondaMode::ViaPip);
+        let c = spec(
+            serde_json::json!({"pip_packages": ["a", "c"]}),
+            CondaMode::ViaPip,
+        );
         assert_ne!(a.hash("3.11.7", "uv"), c.hash("3.11.7", "uv"));
         assert_eq!(a.hash("3.11.7", "uv").len(), 16);
     }
 
     #[test]
     fn conda_packages_without_conda_go_to_pip_with_a_warning_naming_each() {
-        let s = spec(serde_json::json!({"conda_packages": ["scikit-learn", "pytorch"]}), CondaMode::ViaPip);
+        let s = spec(
+            serde_json::json!({"conda_packages": ["scikit-learn", "pytorch"]}),
+            CondaMode::ViaPip,
+        );
         assert_eq!(s.pip, ["scikit-learn", "torch"]);
         assert!(s.conda.is_empty());
         assert_eq!(s.warnings.len(), 2);
         assert!(s.warnings[1].contains("'pytorch' is installed from PyPI as 'torch'"));
-        let native = spec(serde_json::json!({"conda_packages": ["scikit-learn"]}), CondaMode::Native);
+        let native = spec(
+            serde_json::json!({"conda_packages": ["scikit-learn"]}),
+            CondaMode::Native,
+        );
         assert_eq!(native.conda, ["scikit-learn"]);
         assert!(native.pip.is_empty() && native.warnings.is_empty());
     }
 
     #[test]
     fn presets_add_their_package_and_unpinned_ones_are_noted() {
-        let s = spec(serde_json::json!({"framework": "SKLearn"}), CondaMode::ViaPip);
+        let s = spec(
+            serde_json::json!({"framework": "SKLearn"}),
+            CondaMode::ViaPip,
+        );
         assert_eq!(s.pip, ["scikit-learn"]);
         assert_eq!(s.unpinned_framework.as_deref(), Some("scikit-learn"));
         let pinned = spec(
@@ -294,7 +323,10 @@ mod tests {
         );
         assert_eq!(pinned.pip, ["torch==2.3"]);
         assert_eq!(pinned.unpinned_framework, None);
-        let gpu = spec(serde_json::json!({"framework": "TensorFlow", "use_gpu": true}), CondaMode::ViaPip);
+        let gpu = spec(
+            serde_json::json!({"framework": "TensorFlow", "use_gpu": true}),
+            CondaMode::ViaPip,
+        );
         assert_eq!(gpu.pip, ["tensorflow[and-cuda]"]);
     }
 
@@ -302,10 +334,18 @@ mod tests {
     fn conda_files_with_a_pip_section_and_requirement_files() {
         let yaml = "name: project\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pyyaml\n  - pip:\n    - six==1.16.0\n";
         let e = estimator(serde_json::json!({"conda_dependencies_file": "env.yml"}));
-        let s = env_spec(&e, None, Some(yaml), CondaMode::ViaPip).unwrap().unwrap();
+        let s = env_spec(&e, None, Some(yaml), CondaMode::ViaPip)
+            .unwrap()
+            .unwrap();
         assert_eq!(s.pip, ["pyyaml", "six==1.16.0"]);
-        assert!(s.warnings.iter().any(|w| w.contains("'python=3.11' has no PyPI equivalent")));
-        let native = env_spec(&e, None, Some(yaml), CondaMode::Native).unwrap().unwrap();
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("'python=3.11' has no PyPI equivalent"))
+        );
+        let native = env_spec(&e, None, Some(yaml), CondaMode::Native)
+            .unwrap()
+            .unwrap();
         assert_eq!(native.conda, ["python=3.11", "pyyaml"]);
         assert_eq!(native.channels, ["conda-forge"]);
 
@@ -313,9 +353,14 @@ mod tests {
         assert_eq!(err.field, "conda_dependencies_file");
 
         let r = estimator(serde_json::json!({"pip_requirements_file": "requirements.txt"}));
-        let s = env_spec(&r, Some("# pinned\nsix==1.16.0  # why\n\nattrs\n"), None, CondaMode::ViaPip)
-            .unwrap()
-            .unwrap();
+        let s = env_spec(
+            &r,
+            Some("# pinned\nsix==1.16.0  # why\n\nattrs\n"),
+            None,
+            CondaMode::ViaPip,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(s.requirements, ["attrs", "six==1.16.0"]);
     }
 

@@ -112,6 +112,15 @@ pub async fn submit(
             ),
         }]));
     }
+    if target == "local" && estimator.node_count > 1 {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "node_count",
+            format!(
+                "{} nodes asked, but the compute target 'local' is one machine; submit to a Slurm compute target for several nodes",
+                estimator.node_count
+            ),
+        )]));
+    }
     let archive = sub.snapshot.ok_or_else(|| {
         ApiError::bad_request(
             "invalid_multipart",

@@ -14,21 +14,51 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-/// What the supervisor runs.
+/// What the supervisor runs: one or more processes, in one process group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
-    /// Program and arguments (`python3 train.py --lr 0.1`).
-    pub argv: Vec<String>,
+    /// The processes, rank 0 first. At least one.
+    pub processes: Vec<Process>,
     /// Working directory.
     pub cwd: PathBuf,
-    /// Environment variables added to the supervisor's own.
+    /// Environment variables added to the supervisor's own, for every process.
     pub env: BTreeMap<String, String>,
-    /// File that receives stdout and stderr, in the order written.
-    pub log: PathBuf,
     /// Stop the job after this many seconds.
     pub max_run_duration_seconds: Option<u64>,
     /// Seconds between SIGTERM and SIGKILL when stopping the job.
     pub grace_seconds: u64,
+}
+
+/// One process of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Process {
+    /// Program and arguments (`python3 train.py --lr 0.1`).
+    pub argv: Vec<String>,
+    /// Environment variables of this process only (`RANK`), over the job's.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// File that receives its stdout and stderr, in the order written.
+    pub log: PathBuf,
+    /// Whether the job waits for it: a job is done when every required process has
+    /// exited 0 (TensorFlow parameter servers never exit, so they are not required).
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Process {
+    /// A required process with no environment of its own.
+    pub fn new(argv: Vec<String>, log: PathBuf) -> Self {
+        Self {
+            argv,
+            env: BTreeMap::new(),
+            log,
+            required: true,
+        }
+    }
 }
 
 /// Who supervises the run.
@@ -75,6 +105,9 @@ pub struct Exit {
     pub signal: Option<i32>,
     /// A sentence for people (the spawn error, the timeout).
     pub message: Option<String>,
+    /// The index of the process whose failure ended the job, for several processes.
+    #[serde(default)]
+    pub failed_process: Option<usize>,
     /// When (RFC 3339).
     pub time: String,
 }
@@ -159,6 +192,7 @@ mod tests {
             code: None,
             signal: Some(15),
             message: Some("ran longer than 2 s".into()),
+            failed_process: None,
             time: "2026-11-27T00:00:00Z".into(),
         };
         write(dir.path(), EXIT, &exit).unwrap();

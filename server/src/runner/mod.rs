@@ -10,6 +10,7 @@
 
 pub mod control;
 pub mod env;
+pub mod launch;
 pub mod local;
 pub mod snapshot;
 pub mod supervisor;
@@ -233,15 +234,21 @@ fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
         ExitReason::Canceled => (RunStatus::Canceled, None),
         ExitReason::Exited if exit.code == Some(0) => (RunStatus::Completed, None),
         ExitReason::Exited => {
-            let how = match (exit.code, exit.signal) {
-                (Some(code), _) => format!("the script exited with code {code}"),
-                (None, Some(signal)) => format!("the script was killed by signal {signal}"),
-                (None, None) => "the script ended abnormally".to_owned(),
+            let launcher = log_tail(&run_dir.join("system_logs/mpirun.txt"), 200, 16384);
+            let who = match (exit.failed_process, mpi_failed_rank(&launcher)) {
+                (Some(i), _) => format!("process {i} of the job"),
+                (None, Some(rank)) => format!("MPI rank {rank}"),
+                (None, None) => "the script".to_owned(),
             };
-            let tail = log_tail(&run_dir.join("user_logs/std_log.txt"), 30, 4096);
+            let how = match (exit.code, exit.signal) {
+                (Some(code), _) => format!("{who} exited with code {code}"),
+                (None, Some(signal)) => format!("{who} was killed by signal {signal}"),
+                (None, None) => format!("{who} ended abnormally"),
+            };
+            let (name, tail) = failure_log(exit, run_dir);
             (
                 RunStatus::Failed,
-                Some(format!("{how}. Last lines of std_log.txt:\n{tail}")),
+                Some(format!("{how}. Last lines of {name}:\n{tail}")),
             )
         }
         ExitReason::Timeout | ExitReason::SpawnFailed => (
@@ -253,6 +260,52 @@ fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
             ),
         ),
     }
+}
+
+/// The log that best explains a failure, and its last lines: the failed process's,
+/// else the first rank log with a Python traceback, else `std_log.txt`, else the
+/// launcher's.
+fn failure_log(exit: &Exit, run_dir: &Path) -> (String, String) {
+    let user_logs = run_dir.join("user_logs");
+    let tail = |name: &str| log_tail(&user_logs.join(name), 30, 4096);
+    let launcher = log_tail(&run_dir.join("system_logs/mpirun.txt"), 200, 16384);
+    if let Some(i) = exit.failed_process.or_else(|| mpi_failed_rank(&launcher)) {
+        let name = format!("std_log_process_{i}.txt");
+        return (name.clone(), tail(&name));
+    }
+    let mut ranks: Vec<String> = std::fs::read_dir(&user_logs)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with("std_log_process_"))
+                .collect()
+        })
+        .unwrap_or_default();
+    ranks.sort_by_key(|n| {
+        n.trim_start_matches("std_log_process_")
+            .trim_end_matches(".txt")
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+    });
+    if let Some(name) = ranks.iter().find(|n| tail(n).contains("Traceback")) {
+        return (name.clone(), tail(name));
+    }
+    let main = tail("std_log.txt");
+    if !main.is_empty() {
+        return ("std_log.txt".to_owned(), main);
+    }
+    let lines: Vec<&str> = launcher.lines().collect();
+    let last = lines[lines.len().saturating_sub(30)..].join("\n");
+    ("system_logs/mpirun.txt".to_owned(), last)
+}
+
+/// The rank that `mpirun` (Open MPI) names as the first to fail, from its report:
+/// `Process name: [[41477,1],1]` → 1.
+pub fn mpi_failed_rank(mpirun_output: &str) -> Option<usize> {
+    let line = mpirun_output
+        .lines()
+        .find(|l| l.trim_start().starts_with("Process name:"))?;
+    let inner = line.rsplit_once("],")?.1;
+    inner.trim().trim_end_matches(']').trim().parse().ok()
 }
 
 /// The last `lines` lines of a text file, at most `max_bytes` of them.
@@ -360,36 +413,54 @@ fn job_for(
         ("RUNBOARD_RUN_TOKEN".to_owned(), record.run_token.clone()),
         ("AZUREML_RUN_ID".to_owned(), run_id.to_string()),
     ]);
-    let argv = match (&estimator.custom_docker_image, environment) {
-        (Some(image), _) => docker_argv(run_id, image, &estimator, &env, run_dir, &args),
-        (None, Some(ready)) => {
+    let python = match environment {
+        Some(ready) => {
             let path = std::env::var("PATH").unwrap_or_default();
             env.insert(
                 "PATH".into(),
                 format!("{}:{path}", ready.dir.join("bin").display()),
             );
             env.insert("VIRTUAL_ENV".into(), ready.dir.display().to_string());
-            let mut argv = vec![
-                ready.python.display().to_string(),
-                estimator.entry_script.clone(),
-            ];
-            argv.extend(args);
-            argv
+            ready.python.display().to_string()
         }
-        (None, None) => {
-            let mut argv = vec![state.config.python.clone(), estimator.entry_script.clone()];
-            argv.extend(args);
-            argv
+        None => state.config.python.clone(),
+    };
+    let processes = match &estimator.custom_docker_image {
+        Some(image) => vec![control::Process::new(
+            docker_argv(run_id, image, &estimator, &env, run_dir, &args),
+            run_dir.join("user_logs/std_log.txt"),
+        )],
+        None => {
+            let ctx = launch::LaunchContext {
+                python: &python,
+                args: &args,
+                env: &env,
+                user_logs: &run_dir.join("user_logs"),
+                system_logs: &run_dir.join("system_logs"),
+                runboard: &state.config.supervisor_exe,
+                port: free_port(),
+                cores: std::thread::available_parallelism().map_or(1, usize::from),
+                as_root: nix::unistd::geteuid().is_root(),
+            };
+            launch::plan(&estimator, &ctx).map_err(|e| {
+                RunnerError::io("laying out the job's processes")(std::io::Error::other(e))
+            })?
         }
     };
     Ok(Job {
-        argv,
+        processes,
         cwd: run_dir.join("wd"),
         env,
-        log: run_dir.join("user_logs/std_log.txt"),
         max_run_duration_seconds: estimator.max_run_duration_seconds,
         grace_seconds: state.config.grace_seconds,
     })
+}
+
+/// A TCP port that is free on this machine now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(29500, |a| a.port())
 }
 
 /// `docker run` of the entry script in `image`, with the working directory mounted at
@@ -449,4 +520,19 @@ fn prepare_dirs(run_dir: &Path) -> Result<(), RunnerError> {
             .map_err(RunnerError::io(format!("creating {dir}")))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::mpi_failed_rank;
+
+    #[test]
+    fn the_rank_open_mpi_names_as_first_to_fail() {
+        let report = "--------------------------------------------------------------------------\n\
+mpirun detected that one or more processes exited with non-zero status, thus causing\n\
+the job to be terminated. The first process to do so was:\n\n  Process name: [[41477,1],1]\n  Exit code:    1\n";
+        assert_eq!(mpi_failed_rank(report), Some(1));
+        assert_eq!(mpi_failed_rank("  Process name: [[5,1],12]"), Some(12));
+        assert_eq!(mpi_failed_rank("all good"), None);
+    }
 }

@@ -228,6 +228,22 @@ async fn unknown_compute_target() {
 }
 
 #[tokio::test]
+async fn several_nodes_on_the_local_target() {
+    let app = app().await;
+    let mut est = estimator();
+    est["node_count"] = json!(2);
+    est["distributed_backend"] = json!("mpi");
+    let got = app.submit(&est, &train_py()).await;
+    check(
+        got,
+        StatusCode::BAD_REQUEST,
+        "invalid_estimator",
+        "node_count: 2 nodes asked",
+    );
+    app.assert_unchanged().await;
+}
+
+#[tokio::test]
 async fn tar_entries_that_escape_the_root() {
     let app = app().await;
     let cases: [(Vec<u8>, &str); 4] = [

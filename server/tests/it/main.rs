@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod distributed;
 mod environments;
 mod restart;
 mod runs;

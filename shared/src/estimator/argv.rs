@@ -191,3 +191,69 @@ pub fn python_float_repr(x: f64) -> String {
         format!("{sign}{mantissa}e{exp_sign}{:02}", exponent.abs())
     }
 }
+
+/// Expands `$NAME` and `${NAME}` in `text` with `lookup`, as a shell would for one
+/// word, so that script parameters such as `'$AZ_BATCHAI_PYTORCH_INIT_METHOD'` reach
+/// the script expanded (the SDK ran them through a shell). Unknown names and a lone
+/// `$` are kept as written.
+pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        let valid = !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit());
+        match lookup(name).filter(|_| valid) {
+            Some(value) => {
+                out.push_str(&value);
+                rest = &after[len..];
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::expand_vars;
+
+    fn check(text: &str, expect: &str) {
+        let lookup = |k: &str| match k {
+            "INIT" => Some("tcp://10.0.0.4:6105".to_owned()),
+            "RANK" => Some("3".to_owned()),
+            _ => None,
+        };
+        assert_eq!(expand_vars(text, &lookup), expect, "{text:?}");
+    }
+
+    #[test]
+    fn variables_expand_like_a_shell_word() {
+        check("$INIT", "tcp://10.0.0.4:6105");
+        check("${INIT}", "tcp://10.0.0.4:6105");
+        check("rank-$RANK.log", "rank-3.log");
+        check("${RANK}x", "3x");
+        check("$RANKx", "$RANKx");
+        check("$UNKNOWN", "$UNKNOWN");
+        check("cost: 5$", "cost: 5$");
+        check("$", "$");
+        check("${INIT", "${INIT");
+        check("$1", "$1");
+        check("no variables", "no variables");
+    }
+}

@@ -53,8 +53,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use argv::{
-    DATA_MODES, DataReference, ParamValue, ScriptParams, python_bool_repr, python_float_repr,
-    script_argv,
+    DATA_MODES, DataReference, ParamValue, ScriptParams, expand_vars, python_bool_repr,
+    python_float_repr, script_argv,
 };
 pub use parse::KNOWN_FIELDS;
 pub use preset::{
