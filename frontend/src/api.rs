@@ -209,8 +209,8 @@ fn authorized(request: RequestBuilder) -> RequestBuilder {
 /// first polled; it is aborted when the current reactive owner is cleaned up.
 fn get_json<T: DeserializeOwned>(path: String) -> impl Future<Output = Result<T, ApiError>> {
     let abort = abort_on_cleanup();
-    let request = authorized(Request::get(&path))
-        .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+    let request =
+        authorized(Request::get(&path)).abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
     let session = use_context::<Session>();
     async move {
         // Keeps the controller alive (and so the request abortable) until the answer.
@@ -444,4 +444,3 @@ impl Drop for OnDrop {
         }
     }
 }
-

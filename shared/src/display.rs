@@ -141,19 +141,22 @@ pub fn format_ago(millis: i64) -> String {
     }
 }
 
-/// A size for people, in binary units: `512 B`, `1.5 KiB`, `20.0 MiB`.
+/// A size for people, in binary units: `512 B`, `1.5 KiB`, `20.0 MiB`. (Integer
+/// arithmetic: it keeps float formatting out of the browser app.)
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
+    let mut scale: u128 = 1024;
+    while u128::from(bytes) >= scale * 1024 && unit + 1 < UNITS.len() {
+        scale *= 1024;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    // Tenths, rounded half up.
+    let tenths = (u128::from(bytes) * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
 /// How long a run has run: from its start to its end, or to `now` while it runs;

@@ -77,7 +77,7 @@ fn FileRow(
     collapsed: RwSignal<BTreeSet<String>>,
     selected: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let indent = format!("padding-left: {}rem", 0.4 + row.depth as f32 * 1.1);
+    let indent = format!("padding-left: calc(0.4rem + {} * 1.1rem)", row.depth);
     let size = format_bytes(row.size);
     if row.is_dir {
         let path = row.path.clone();
@@ -153,7 +153,9 @@ fn FilePreview(run_id: RunId, area: FileArea, path: String) -> impl IntoView {
     let kind = preview_kind(&path);
     let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
     let body = match kind {
-        Preview::Image => view! { <img class="preview-image" src=url.clone() alt=name.clone() /> }.into_any(),
+        Preview::Image => {
+            view! { <img class="preview-image" src=url.clone() alt=name.clone() /> }.into_any()
+        }
         Preview::None => view! {
             <p class="empty">"No preview for this kind of file; download it instead."</p>
         }

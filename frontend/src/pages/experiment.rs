@@ -14,7 +14,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use runboard_shared::api::{RunList, RunSummary};
-use runboard_shared::display::{format_duration, format_time, git_source, parse_time, run_duration};
+use runboard_shared::display::{
+    format_duration, format_time, git_source, parse_time, run_duration,
+};
 use runboard_shared::run::RunStatus;
 
 use crate::api::{self, ApiError, RunQuery};
@@ -92,7 +94,11 @@ pub fn ExperimentPage() -> impl IntoView {
         })
     });
     let next_cursor = Memo::new(move |_| {
-        data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).and_then(|l| l.next_cursor.clone()))
+        data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .and_then(|l| l.next_cursor.clone())
+        })
     });
     let sort = RwSignal::new(None::<(Column, bool)>);
     let now = browser::clock(Duration::from_secs(1));
@@ -242,7 +248,10 @@ fn RunsTable(
 #[component]
 fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     let status = run.status;
-    let started = run.start_time_utc.clone().or_else(|| Some(run.created_utc.clone()));
+    let started = run
+        .start_time_utc
+        .clone()
+        .or_else(|| Some(run.created_utc.clone()));
     let start = run.start_time_utc.clone();
     let end = run.end_time_utc.clone();
     let duration = move || {

@@ -130,9 +130,9 @@ fn RunView(id: RunId) -> impl IntoView {
         live.with(|l| merge_history(&fetched, &l.statuses))
     });
     let status = Memo::new(move |_| {
-        history
-            .with(|h| h.last().map(|c| c.status))
-            .or_else(|| details.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.status)))
+        history.with(|h| h.last().map(|c| c.status)).or_else(|| {
+            details.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.status))
+        })
     });
     let tags = Memo::new(move |_| {
         live.with(|l| l.tags.clone()).unwrap_or_else(|| {
@@ -143,8 +143,8 @@ fn RunView(id: RunId) -> impl IntoView {
         })
     });
     let files = Memo::new(move |_| {
-        let mut all: BTreeMap<String, u64> = fetched_files
-            .with(|f| f.iter().map(|f| (f.path.clone(), f.size)).collect());
+        let mut all: BTreeMap<String, u64> =
+            fetched_files.with(|f| f.iter().map(|f| (f.path.clone(), f.size)).collect());
         live.with(|l| all.extend(l.files.iter().map(|(p, s)| (p.clone(), *s))));
         all.into_iter()
             .map(|(path, size)| RunFile { path, size })
@@ -153,9 +153,8 @@ fn RunView(id: RunId) -> impl IntoView {
     // When the run ends, read it again: end time, error, the final file list.
     Effect::new(move |was_terminal: Option<bool>| {
         let terminal = status.get().is_some_and(RunStatus::is_terminal);
-        let fetched_terminal = details.with_untracked(|d| {
-            matches!(d, Some(Ok(d)) if d.status.is_terminal())
-        });
+        let fetched_terminal =
+            details.with_untracked(|d| matches!(d, Some(Ok(d)) if d.status.is_terminal()));
         if terminal && was_terminal == Some(false) && !fetched_terminal {
             load();
         }
@@ -264,15 +263,13 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     let offset = browser::utc_offset_minutes();
     let details = move || data.details.get().and_then(Result::ok);
     let start = move || {
-        details()
-            .and_then(|d| d.start_time_utc)
-            .or_else(|| {
-                data.history.with(|h| {
-                    h.iter()
-                        .find(|c| c.status == RunStatus::Running)
-                        .map(|c| c.time.clone())
-                })
+        details().and_then(|d| d.start_time_utc).or_else(|| {
+            data.history.with(|h| {
+                h.iter()
+                    .find(|c| c.status == RunStatus::Running)
+                    .map(|c| c.time.clone())
             })
+        })
     };
     let end = move || {
         details().and_then(|d| d.end_time_utc).or_else(|| {
@@ -308,12 +305,17 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
             }));
         });
     };
-    let link = format!("{}/runs/{id}", window().location().origin().unwrap_or_default());
+    let link = format!(
+        "{}/runs/{id}",
+        window().location().origin().unwrap_or_default()
+    );
     let show_link = RwSignal::new(false);
     let copy_link = {
         let link = link.clone();
         move |_| {
-            let link = details().map(|d| d.portal_url).unwrap_or_else(|| link.clone());
+            let link = details()
+                .map(|d| d.portal_url)
+                .unwrap_or_else(|| link.clone());
             leptos::task::spawn_local(async move {
                 if browser::copy_to_clipboard(&link).await {
                     message.set(Some("Link copied.".into()));
@@ -378,13 +380,14 @@ fn Timeline(data: RunData) -> impl IntoView {
                     .map(|step| {
                         // Bars grow with the time spent, with a floor so short steps
                         // stay readable.
-                        let grow = step.duration.map_or(0.0, |d| (d as f64 / 1000.0).sqrt()) + 1.0;
+                        // (Whole numbers: float formatting would cost bundle size.)
+                        let grow = step.duration.map_or(0, |d| ((d as f64 / 1000.0).sqrt() * 100.0) as u64) + 100;
                         let title = format_time(step.start, offset);
                         view! {
                             <li
                                 class=status_tone(step.status)
                                 class:current=step.current
-                                style=format!("flex-grow: {grow:.2}")
+                                style=format!("flex-grow: {grow}")
                                 title=title
                             >
                                 <span class="step-name">{step.status.as_str()}</span>

@@ -128,7 +128,11 @@ fn OutputTail(data: RunData) -> impl IntoView {
 }
 
 #[component]
-fn KeyValueTable(rows: Vec<(String, String)>, empty: &'static str, label: &'static str) -> impl IntoView {
+fn KeyValueTable(
+    rows: Vec<(String, String)>,
+    empty: &'static str,
+    label: &'static str,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">{empty}</p> }.into_any();
     }
