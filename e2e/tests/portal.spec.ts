@@ -203,3 +203,32 @@ test("experiments list their runs, which filter by status", async ({ loggedIn: p
   await runs.first().getByRole("link").click();
   await expect(page.locator("h1 .run-id")).toHaveText(runId);
 });
+
+test("tags are edited on the Overview, and Copy link copies the run's address", async ({
+  loggedIn: page,
+  server,
+}) => {
+  const runId = server.submit("e2e-tags", numbered(2, 0));
+  await server.waitForStatus(runId, ["Completed"]);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  await page.goto(`${server.url}/runs/${runId}`);
+
+  await page.getByLabel("Tag", { exact: true }).fill("stage");
+  await page.getByLabel("Value").fill("baseline");
+  await page.getByRole("button", { name: "Set tag" }).click();
+  const tags = page.locator("table.tags");
+  await expect(tags).toContainText("stage");
+  await expect(tags).toContainText("baseline");
+  expect((await server.api(`/api/runs/${runId}`)).tags).toEqual({ stage: "baseline" });
+  await page.getByRole("button", { name: "Remove tag stage" }).click();
+  await expect(page.getByText("No tags.")).toBeVisible();
+  expect((await server.api(`/api/runs/${runId}`)).tags).toEqual({});
+
+  await page.getByRole("button", { name: "Copy link" }).click();
+  await expect(page.locator(".actions .message")).toHaveText("Link copied.");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/runs/${runId}`);
+
+  // An address naming no run says so.
+  await page.goto(`${server.url}/runs/nothing_1700000000_0000abcd`);
+  await expect(page.getByRole("heading", { name: "No such run" })).toBeVisible();
+});

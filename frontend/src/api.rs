@@ -319,16 +319,21 @@ pub enum Connection {
 /// the page sees every event exactly once. Reconnects back off from 250 ms to 5 s,
 /// and happen at once when the browser comes back online. `connection` tells the
 /// page where things stand.
+///
+/// The returned handle stops following earlier (e.g. when the run turns out not to
+/// exist).
 pub fn follow_run(
     id: RunId,
     connection: RwSignal<Connection>,
     on_event: impl FnMut(RunEvent) + 'static,
-) {
+) -> futures_util::future::AbortHandle {
     let (task, abort) = futures_util::future::abortable(follow_loop(id, connection, on_event));
     leptos::task::spawn_local(async move {
         let _ = task.await;
     });
-    on_cleanup(move || abort.abort());
+    let on_cleanup_abort = abort.clone();
+    on_cleanup(move || on_cleanup_abort.abort());
+    abort
 }
 
 async fn follow_loop(

@@ -99,20 +99,23 @@ fn RunView(id: RunId) -> impl IntoView {
     let stored_id = StoredValue::new(id.clone());
 
     // The events first: the first log line should not wait for the details.
-    {
-        let on_event = move |event: RunEvent| apply(event, live, logs);
-        api::follow_run(id.clone(), connection, on_event);
-    }
+    let on_event = move |event: RunEvent| apply(event, live, logs);
+    let following = StoredValue::new(api::follow_run(id.clone(), connection, on_event));
     let load = move || {
         let id = stored_id.get_value();
         let details_request = api::run(&id);
         let files_request = api::files(&id);
         leptos::task::spawn_local(async move {
             let answer = details_request.await;
-            if let Ok(d) = &answer {
-                for path in d.log_files.keys() {
-                    logs.add_pane(path);
+            match &answer {
+                Ok(d) => {
+                    for path in d.log_files.keys() {
+                        logs.add_pane(path);
+                    }
                 }
+                // No such run: nothing will ever come on its websocket.
+                Err(e) if e.status() == Some(404) => following.with_value(|f| f.abort()),
+                Err(_) => {}
             }
             details.set(Some(answer));
             if let Ok(list) = files_request.await {
@@ -203,6 +206,7 @@ fn RunView(id: RunId) -> impl IntoView {
             }.into_any()),
             _ => None,
         }}
+        <Show when=move || !details.with(|d| matches!(d, Some(Err(e)) if e.status() == Some(404)))>
         <RunHeader data=data connection=connection />
         <nav class="tabs" aria-label="Run sections">
             {TABS
@@ -233,6 +237,7 @@ fn RunView(id: RunId) -> impl IntoView {
                 _ => view! { <overview::OverviewTab data=data /> }.into_any(),
             }}
         </section>
+        </Show>
     }
 }
 
