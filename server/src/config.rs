@@ -28,6 +28,8 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Folder of the built web app (index.html and its assets), if any.
     pub static_dir: Option<PathBuf>,
+    /// Compute targets besides `local`, from the config file.
+    pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             grace_seconds: 3,
             poll_interval: Duration::from_millis(20),
             static_dir: None,
+            compute: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -121,4 +124,73 @@ impl ClientConfig {
         serde_json::to_writer_pretty(&mut file, self)?;
         Ok(path)
     }
+}
+
+/// The server's config file (`--config`, else `<data-dir>/runboard.toml` when it
+/// exists). Today it names compute targets besides `local`:
+///
+/// ```toml
+/// [compute.cpu-cluster]
+/// kind = "slurm"
+/// partition = "debug"
+/// mpi_launcher = "srun"   # or "mpirun"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Compute targets by name.
+    #[serde(default)]
+    pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+}
+
+/// One compute target of the config file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ComputeTargetConfig {
+    /// A Slurm cluster reached through `sbatch`, `squeue`, `scancel` on this machine.
+    Slurm(SlurmConfig),
+}
+
+/// Settings of a Slurm compute target.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlurmConfig {
+    /// `--partition`.
+    pub partition: Option<String>,
+    /// `--account`.
+    pub account: Option<String>,
+    /// A folder shared with the nodes. The run folders must be visible on the nodes at
+    /// the same path; when the data folder is not shared, point it here.
+    pub shared_dir: Option<PathBuf>,
+    /// The Python on the nodes for `user_managed` runs (default: the server's).
+    pub python: Option<String>,
+    /// How MPI jobs start their ranks.
+    #[serde(default)]
+    pub mpi_launcher: MpiLauncher,
+    /// Extra `mpirun` arguments (for example `--mca btl tcp,self`).
+    #[serde(default)]
+    pub mpirun_args: Vec<String>,
+    /// Extra `#SBATCH` lines (`--gres=gpu:1`).
+    #[serde(default)]
+    pub sbatch_args: Vec<String>,
+    /// Environment variables for every job on this target.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+/// How an MPI job's ranks start on a Slurm target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MpiLauncher {
+    /// `srun --mpi=pmix`: the usual way on a cluster.
+    #[default]
+    Srun,
+    /// `mpirun` inside the allocation.
+    Mpirun,
+}
+
+/// Reads the config file at `path`.
+pub fn load_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -66,10 +66,20 @@ impl AppState {
         });
         let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
         let docker = runner::docker_engine_available();
+        let mut targets = HashMap::from([("local".to_owned(), local)]);
+        for (name, target) in &config.compute {
+            let target: Arc<dyn ComputeTarget> = match target {
+                config::ComputeTargetConfig::Slurm(slurm) => Arc::new(runner::slurm::SlurmTarget::new(
+                    slurm.clone(),
+                    config.supervisor_exe.clone(),
+                )),
+            };
+            targets.insert(name.clone(), target);
+        }
         Ok(Self(Arc::new(Inner {
             envs,
             docker,
-            targets: HashMap::from([("local".to_owned(), local)]),
+            targets,
             config,
             store,
             hub: Hub::default(),

@@ -64,6 +64,10 @@ enum Command {
         /// Seconds between SIGTERM and SIGKILL when a job is stopped.
         #[arg(long, default_value_t = 3)]
         grace_seconds: u64,
+        /// Config file naming compute targets (default: <data-dir>/runboard.toml if it
+        /// exists).
+        #[arg(long, env = "RUNBOARD_SERVER_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -210,6 +214,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             public_url,
             static_dir,
             grace_seconds,
+            config: config_file,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -233,6 +238,13 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             config.max_upload_bytes = config.max_snapshot_bytes + 16 * 1024 * 1024;
             config.grace_seconds = grace_seconds;
             config.static_dir = static_dir.or_else(default_static_dir);
+            let config_file = config_file.or_else(|| {
+                let default = config.data_dir.join("runboard.toml");
+                default.is_file().then_some(default)
+            });
+            if let Some(path) = config_file {
+                config.compute = config::load_file(&path).map_err(anyhow::Error::msg)?.compute;
+            }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
             let client = ClientConfig {

@@ -463,6 +463,31 @@ impl Store {
             .collect()
     }
 
+    /// Adds or overwrites run properties.
+    pub async fn add_properties(
+        &self,
+        run_id: &RunId,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        if properties.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for (k, v) in properties {
+            sqlx::query(
+                "INSERT INTO properties (run_id, key, value) VALUES (?, ?, ?)
+                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(run_id.as_str())
+            .bind(k)
+            .bind(v)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Applies a tags patch and returns the event carrying the new set.
     pub async fn patch_tags(&self, run_id: &RunId, patch: &TagsPatch) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;

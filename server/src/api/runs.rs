@@ -112,6 +112,17 @@ pub async fn submit(
             ),
         }]));
     }
+    if target != "local"
+        && matches!(
+            estimator.distribution(),
+            Some(runboard_shared::estimator::DistributedTraining::ParameterServer { .. })
+        )
+    {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "distributed_training",
+            format!("ParameterServer jobs run on the local target only; '{target}' does not lay out TF_CONFIG tasks yet"),
+        )]));
+    }
     if target == "local" && estimator.node_count > 1 {
         return Err(ApiError::fields(vec![FieldError::new(
             "node_count",

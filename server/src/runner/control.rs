@@ -27,6 +27,34 @@ pub struct Job {
     pub max_run_duration_seconds: Option<u64>,
     /// Seconds between SIGTERM and SIGKILL when stopping the job.
     pub grace_seconds: u64,
+    /// How many nodes and processes the job asked for, for targets that lay out
+    /// processes themselves (Slurm).
+    #[serde(default)]
+    pub layout: Layout,
+}
+
+/// The shape of a distributed job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layout {
+    /// Nodes.
+    pub nodes: u32,
+    /// Processes on each node.
+    pub processes_per_node: u32,
+    /// `mpi`, `gloo`, `nccl`, `ps`, or none.
+    pub backend: Option<String>,
+    /// A port for the job's rendezvous (PyTorch's `MASTER_PORT`).
+    pub port: u16,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            nodes: 1,
+            processes_per_node: 1,
+            backend: None,
+            port: 29500,
+        }
+    }
 }
 
 /// One process of a job.

@@ -12,6 +12,7 @@ pub mod control;
 pub mod env;
 pub mod launch;
 pub mod local;
+pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;
 
@@ -80,6 +81,16 @@ pub trait ComputeTarget: Send + Sync + std::fmt::Debug {
     fn cancel(&self, run_dir: &Path) -> Result<(), RunnerError>;
     /// Where the job is now.
     fn poll(&self, run_dir: &Path) -> Result<JobState, RunnerError>;
+    /// True when `job.json` lists every process ([`launch::plan`]); false when the
+    /// target starts the processes itself from one command and the job's
+    /// [`control::Layout`] (Slurm's `srun`).
+    fn lays_out_processes(&self) -> bool {
+        true
+    }
+    /// Facts about the job to record as run properties (a Slurm job id, its nodes).
+    fn properties(&self, _run_dir: &Path) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 /// How long a launched job may take to show its supervisor before it counts as lost.
@@ -198,6 +209,10 @@ async fn drive(
                 // Refused when a cancel came first; either way, ask only once.
                 state.set_status(run_id, RunStatus::Running, None).await?;
                 status = RunStatus::Running;
+                state
+                    .store
+                    .add_properties(run_id, &target.properties(&run_dir))
+                    .await?;
             }
             JobState::NotLaunched if waiting_since.elapsed() > LAUNCH_TIMEOUT => {
                 break Err("the job's supervisor never started".to_owned());
@@ -218,10 +233,20 @@ async fn drive(
     );
     state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
 
-    let (final_status, error) = match exit {
+    state
+        .store
+        .add_properties(run_id, &target.properties(&run_dir))
+        .await?;
+    let (mut final_status, mut error) = match exit {
         Err(why) => (RunStatus::Failed, Some(why)),
         Ok(exit) => outcome(&exit, &run_dir),
     };
+    if final_status == RunStatus::Canceled && current != RunStatus::CancelRequested {
+        // Stopped by someone else (an administrator's scancel): not a cancel the user
+        // asked for.
+        final_status = RunStatus::Failed;
+        error = Some("the job was cancelled outside Runboard".to_owned());
+    }
     state
         .set_status(run_id, final_status, error.as_deref())
         .await?;
@@ -246,9 +271,10 @@ fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
                 (None, None) => format!("{who} ended abnormally"),
             };
             let (name, tail) = failure_log(exit, run_dir);
+            let context = exit.message.as_ref().map(|m| format!("{m}: ")).unwrap_or_default();
             (
                 RunStatus::Failed,
-                Some(format!("{how}. Last lines of {name}:\n{tail}")),
+                Some(format!("{context}{how}. Last lines of {name}:\n{tail}")),
             )
         }
         ExitReason::Timeout | ExitReason::SpawnFailed => (
@@ -425,11 +451,34 @@ fn job_for(
         }
         None => state.config.python.clone(),
     };
+    let target = state.target(&record.summary.target)?;
+    let port = free_port();
+    let layout = control::Layout {
+        nodes: estimator.node_count.max(1),
+        processes_per_node: match estimator.distribution() {
+            Some(runboard_shared::estimator::DistributedTraining::Mpi { process_count_per_node }) => {
+                process_count_per_node.max(1)
+            }
+            _ => estimator.process_count_per_node.max(1),
+        },
+        backend: estimator.distribution().map(|d| match d.backend() {
+            runboard_shared::estimator::Backend::Mpi => "mpi".to_owned(),
+            runboard_shared::estimator::Backend::Gloo => "gloo".to_owned(),
+            runboard_shared::estimator::Backend::Nccl => "nccl".to_owned(),
+            runboard_shared::estimator::Backend::ParameterServer => "ps".to_owned(),
+        }),
+        port,
+    };
     let processes = match &estimator.custom_docker_image {
         Some(image) => vec![control::Process::new(
             docker_argv(run_id, image, &estimator, &env, run_dir, &args),
             run_dir.join("user_logs/std_log.txt"),
         )],
+        None if !target.lays_out_processes() => {
+            let mut argv = vec![python.clone(), estimator.entry_script.clone()];
+            argv.extend(args.iter().cloned());
+            vec![control::Process::new(argv, run_dir.join("user_logs/std_log.txt"))]
+        }
         None => {
             let ctx = launch::LaunchContext {
                 python: &python,
@@ -438,7 +487,7 @@ fn job_for(
                 user_logs: &run_dir.join("user_logs"),
                 system_logs: &run_dir.join("system_logs"),
                 runboard: &state.config.supervisor_exe,
-                port: free_port(),
+                port,
                 cores: std::thread::available_parallelism().map_or(1, usize::from),
                 as_root: nix::unistd::geteuid().is_root(),
             };
@@ -453,6 +502,7 @@ fn job_for(
         env,
         max_run_duration_seconds: estimator.max_run_duration_seconds,
         grace_seconds: state.config.grace_seconds,
+        layout,
     })
 }
 

@@ -9,5 +9,6 @@ mod distributed;
 mod environments;
 mod restart;
 mod runs;
+mod slurm;
 mod support;
 mod websocket;
