@@ -10,6 +10,7 @@ pub mod config;
 pub mod hub;
 pub mod runner;
 pub mod store;
+pub mod tfevents;
 pub mod watch;
 
 use std::collections::HashMap;

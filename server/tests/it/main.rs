@@ -11,4 +11,5 @@ mod restart;
 mod runs;
 mod slurm;
 mod support;
+mod tfevents;
 mod websocket;
