@@ -70,10 +70,9 @@ impl AppState {
         let mut targets = HashMap::from([("local".to_owned(), local)]);
         for (name, target) in &config.compute {
             let target: Arc<dyn ComputeTarget> = match target {
-                config::ComputeTargetConfig::Slurm(slurm) => Arc::new(runner::slurm::SlurmTarget::new(
-                    slurm.clone(),
-                    config.supervisor_exe.clone(),
-                )),
+                config::ComputeTargetConfig::Slurm(slurm) => Arc::new(
+                    runner::slurm::SlurmTarget::new(slurm.clone(), config.supervisor_exe.clone()),
+                ),
             };
             targets.insert(name.clone(), target);
         }

@@ -243,7 +243,9 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 default.is_file().then_some(default)
             });
             if let Some(path) = config_file {
-                config.compute = config::load_file(&path).map_err(anyhow::Error::msg)?.compute;
+                config.compute = config::load_file(&path)
+                    .map_err(anyhow::Error::msg)?
+                    .compute;
             }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;

@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 
 /// The benchmarks, by name.
-pub(crate) const NAMES: &[&str] = &["submit", "env", "portal"];
+pub(crate) const NAMES: &[&str] = &["submit", "env", "distributed", "metrics", "portal"];
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     let names: Vec<&str> = if args.is_empty() {
@@ -14,10 +14,22 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     };
     for name in names {
         match name {
-            "submit" | "env" => {
+            "submit" | "env" | "distributed" => {
                 crate::setup::uv()?;
+                if name == "distributed" {
+                    crate::setup::slurm()?;
+                }
                 crate::cargo(&["bench", "--package", "runboard-server", "--bench", name])?
             }
+            // (a) of the metrics benchmark: the tfevents reader beside
+            // tensorboard-data-server.
+            "metrics" => crate::cargo(&[
+                "bench",
+                "--package",
+                "runboard-server",
+                "--bench",
+                "tfevents",
+            ])?,
             "portal" => crate::portal::bench()?,
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }

@@ -120,7 +120,9 @@ pub async fn submit(
     {
         return Err(ApiError::fields(vec![FieldError::new(
             "distributed_training",
-            format!("ParameterServer jobs run on the local target only; '{target}' does not lay out TF_CONFIG tasks yet"),
+            format!(
+                "ParameterServer jobs run on the local target only; '{target}' does not lay out TF_CONFIG tasks yet"
+            ),
         )]));
     }
     if target == "local" && estimator.node_count > 1 {

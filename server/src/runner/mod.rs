@@ -271,7 +271,11 @@ fn outcome(exit: &Exit, run_dir: &Path) -> (RunStatus, Option<String>) {
                 (None, None) => format!("{who} ended abnormally"),
             };
             let (name, tail) = failure_log(exit, run_dir);
-            let context = exit.message.as_ref().map(|m| format!("{m}: ")).unwrap_or_default();
+            let context = exit
+                .message
+                .as_ref()
+                .map(|m| format!("{m}: "))
+                .unwrap_or_default();
             (
                 RunStatus::Failed,
                 Some(format!("{context}{how}. Last lines of {name}:\n{tail}")),
@@ -456,9 +460,9 @@ fn job_for(
     let layout = control::Layout {
         nodes: estimator.node_count.max(1),
         processes_per_node: match estimator.distribution() {
-            Some(runboard_shared::estimator::DistributedTraining::Mpi { process_count_per_node }) => {
-                process_count_per_node.max(1)
-            }
+            Some(runboard_shared::estimator::DistributedTraining::Mpi {
+                process_count_per_node,
+            }) => process_count_per_node.max(1),
             _ => estimator.process_count_per_node.max(1),
         },
         backend: estimator.distribution().map(|d| match d.backend() {
@@ -477,7 +481,10 @@ fn job_for(
         None if !target.lays_out_processes() => {
             let mut argv = vec![python.clone(), estimator.entry_script.clone()];
             argv.extend(args.iter().cloned());
-            vec![control::Process::new(argv, run_dir.join("user_logs/std_log.txt"))]
+            vec![control::Process::new(
+                argv,
+                run_dir.join("user_logs/std_log.txt"),
+            )]
         }
         None => {
             let ctx = launch::LaunchContext {

@@ -84,7 +84,10 @@ impl SlurmTarget {
                 &serde_json::json!({"nodes": nodes}),
             );
         }
-        let exit = |reason: ExitReason, code: Option<i32>, signal: Option<i32>, message: Option<String>| {
+        let exit = |reason: ExitReason,
+                    code: Option<i32>,
+                    signal: Option<i32>,
+                    message: Option<String>| {
             Exit {
                 reason,
                 code,
@@ -128,7 +131,8 @@ impl SlurmTarget {
                 )),
             )),
             other => {
-                let (code, signal) = scontrol(id).map_or((None, None), |(_, _, code, signal)| (code, signal));
+                let (code, signal) =
+                    scontrol(id).map_or((None, None), |(_, _, code, signal)| (code, signal));
                 Some(exit(
                     ExitReason::Exited,
                     Some(code.filter(|c| *c != 0).unwrap_or(1)),
@@ -139,7 +143,8 @@ impl SlurmTarget {
         };
         match finished {
             Some(exit) => {
-                control::write(run_dir, control::EXIT, &exit).map_err(RunnerError::io("writing exit.json"))?;
+                control::write(run_dir, control::EXIT, &exit)
+                    .map_err(RunnerError::io("writing exit.json"))?;
                 Ok(JobState::Exited(exit))
             }
             None => Ok(JobState::Running),
@@ -225,10 +230,28 @@ pub fn batch_script(config: &SlurmConfig, runboard: &Path, run_dir: &Path, job: 
         s.push_str(&d);
         s.push('\n');
     };
-    directive(&mut s, format!("--job-name=runboard-{}", run_dir.file_name().and_then(|n| n.to_str()).unwrap_or("run")));
+    directive(
+        &mut s,
+        format!(
+            "--job-name=runboard-{}",
+            run_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("run")
+        ),
+    );
     directive(&mut s, format!("--nodes={}", layout.nodes));
-    directive(&mut s, format!("--ntasks-per-node={}", layout.processes_per_node));
-    directive(&mut s, format!("--output={}", run_dir.join("system_logs/slurm-job.txt").display()));
+    directive(
+        &mut s,
+        format!("--ntasks-per-node={}", layout.processes_per_node),
+    );
+    directive(
+        &mut s,
+        format!(
+            "--output={}",
+            run_dir.join("system_logs/slurm-job.txt").display()
+        ),
+    );
     directive(&mut s, format!("--chdir={}", job.cwd.display()));
     if let Some(p) = &config.partition {
         directive(&mut s, format!("--partition={p}"));
@@ -266,7 +289,10 @@ pub fn batch_script(config: &SlurmConfig, runboard: &Path, run_dir: &Path, job: 
                 }
                 args.extend(config.mpirun_args.iter().map(|a| sq(a)));
                 args.push(sq(&runboard.display().to_string()));
-                args.push(format!("rank-exec --log-dir {} --", sq(&user_logs.display().to_string())));
+                args.push(format!(
+                    "rank-exec --log-dir {} --",
+                    sq(&user_logs.display().to_string())
+                ));
                 s.push_str(&format!("{} {command}\n", args.join(" ")));
             }
         },
@@ -297,11 +323,13 @@ pub fn batch_script(config: &SlurmConfig, runboard: &Path, run_dir: &Path, job: 
 
 impl ComputeTarget for SlurmTarget {
     fn launch(&self, run_dir: &Path) -> Result<(), RunnerError> {
-        let job = read_job(run_dir)?
-            .ok_or_else(|| RunnerError::io("reading job.json")(std::io::Error::other("job.json is missing")))?;
+        let job = read_job(run_dir)?.ok_or_else(|| {
+            RunnerError::io("reading job.json")(std::io::Error::other("job.json is missing"))
+        })?;
         let script = batch_script(&self.config, &self.runboard, run_dir, &job);
         let script_path = control::path(run_dir, "slurm.sh");
-        std::fs::write(&script_path, script).map_err(RunnerError::io("writing control/slurm.sh"))?;
+        std::fs::write(&script_path, script)
+            .map_err(RunnerError::io("writing control/slurm.sh"))?;
         // Rank 0's log is also std_log.txt, as on the local target.
         if job.layout.nodes * job.layout.processes_per_node > 1 {
             let main = run_dir.join("user_logs/std_log.txt");
@@ -328,11 +356,18 @@ impl ComputeTarget for SlurmTarget {
                 failed_process: None,
                 time: crate::store::now(),
             };
-            return control::write(run_dir, control::EXIT, &exit).map_err(RunnerError::io("writing exit.json"));
+            return control::write(run_dir, control::EXIT, &exit)
+                .map_err(RunnerError::io("writing exit.json"));
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let job_id = stdout.trim().split(';').next().unwrap_or_default().to_owned();
-        control::write(run_dir, "slurm.json", &SlurmJob { job_id }).map_err(RunnerError::io("writing slurm.json"))
+        let job_id = stdout
+            .trim()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        control::write(run_dir, "slurm.json", &SlurmJob { job_id })
+            .map_err(RunnerError::io("writing slurm.json"))
     }
 
     fn cancel(&self, run_dir: &Path) -> Result<(), RunnerError> {
@@ -345,7 +380,8 @@ impl ComputeTarget for SlurmTarget {
     }
 
     fn poll(&self, run_dir: &Path) -> Result<JobState, RunnerError> {
-        let exit: Option<Exit> = control::read(run_dir, control::EXIT).map_err(RunnerError::io("reading exit.json"))?;
+        let exit: Option<Exit> =
+            control::read(run_dir, control::EXIT).map_err(RunnerError::io("reading exit.json"))?;
         if let Some(exit) = exit {
             return Ok(JobState::Exited(exit));
         }
@@ -405,14 +441,23 @@ mod tests {
     #[test]
     fn scontrol_lines_give_state_reason_and_exit_code() {
         let line = "JobId=5 JobName=x UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 ExitCode=3:0";
-        assert_eq!(parse_scontrol(line), ("FAILED".into(), "NonZeroExitCode".into(), Some(3), Some(0)));
+        assert_eq!(
+            parse_scontrol(line),
+            ("FAILED".into(), "NonZeroExitCode".into(), Some(3), Some(0))
+        );
         let line = "JobId=6 JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15";
-        assert_eq!(parse_scontrol(line), ("TIMEOUT".into(), "TimeLimit".into(), Some(0), Some(15)));
+        assert_eq!(
+            parse_scontrol(line),
+            ("TIMEOUT".into(), "TimeLimit".into(), Some(0), Some(15))
+        );
     }
 
     #[test]
     fn words_are_quoted_for_bash() {
-        assert_eq!(dq("$AZ_BATCHAI_PYTORCH_INIT_METHOD"), "\"$AZ_BATCHAI_PYTORCH_INIT_METHOD\"");
+        assert_eq!(
+            dq("$AZ_BATCHAI_PYTORCH_INIT_METHOD"),
+            "\"$AZ_BATCHAI_PYTORCH_INIT_METHOD\""
+        );
         assert_eq!(dq("say \"hi\" `x`"), "\"say \\\"hi\\\" \\`x\\`\"");
         assert_eq!(sq("it's"), "'it'\\''s'");
     }

@@ -24,7 +24,10 @@ OMPI_MCA_btl_tcp_if_include = "lo"
 /// A server with the Slurm target, or `None` (test skipped) when Slurm is not
 /// installed. A cluster that is installed but down fails the test.
 fn server_with_cluster(data: &std::path::Path) -> Option<Server> {
-    match std::process::Command::new("sinfo").args(["-h", "-o", "%D %t"]).output() {
+    match std::process::Command::new("sinfo")
+        .args(["-h", "-o", "%D %t"])
+        .output()
+    {
         Err(_) => {
             eprintln!("skipped: Slurm is not installed (cargo xtask test installs it as root)");
             return None;
@@ -68,33 +71,76 @@ async fn log(server: &Server, id: &str, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seed_distributed_estimator_runs_mpi4py_across_both_nodes() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else { return };
-    let targets: Vec<String> = server.get("/api/compute-targets").await.json().await.unwrap();
+    let Some(server) = server_with_cluster(data.path()) else {
+        return;
+    };
+    let targets: Vec<String> = server
+        .get("/api/compute-targets")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(targets, ["cpu-cluster", "local"]);
     let src = source(&[("train.py", MPI_JOB)]);
-    let run = server.submit("slurm-mpi", src.path(), mpi_estimator(2, 1)).await;
+    let run = server
+        .submit("slurm-mpi", src.path(), mpi_estimator(2, 1))
+        .await;
     let id = run.run_id.as_str();
-    let details = server.wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal()).await;
+    let details = server
+        .wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal())
+        .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    assert_eq!(log(&server, id, "user_logs/std_log_process_0.txt").await.trim(), "rank 0 of 2 on n1: allreduce 3");
-    assert_eq!(log(&server, id, "user_logs/std_log_process_1.txt").await.trim(), "rank 1 of 2 on n2: allreduce 3");
-    assert!(log(&server, id, "user_logs/std_log.txt").await.contains("rank 0 of 2"));
-    assert!(details.properties["slurm.job_id"].parse::<u64>().is_ok(), "{:?}", details.properties);
+    assert_eq!(
+        log(&server, id, "user_logs/std_log_process_0.txt")
+            .await
+            .trim(),
+        "rank 0 of 2 on n1: allreduce 3"
+    );
+    assert_eq!(
+        log(&server, id, "user_logs/std_log_process_1.txt")
+            .await
+            .trim(),
+        "rank 1 of 2 on n2: allreduce 3"
+    );
+    assert!(
+        log(&server, id, "user_logs/std_log.txt")
+            .await
+            .contains("rank 0 of 2")
+    );
+    assert!(
+        details.properties["slurm.job_id"].parse::<u64>().is_ok(),
+        "{:?}",
+        details.properties
+    );
     assert_eq!(details.properties["slurm.nodes"], "n[1-2]");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_nodes_with_two_processes_each_give_four_ranks_with_four_logs() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else { return };
+    let Some(server) = server_with_cluster(data.path()) else {
+        return;
+    };
     let src = source(&[("train.py", MPI_JOB)]);
-    let run = server.submit("slurm-mpi4", src.path(), mpi_estimator(2, 2)).await;
+    let run = server
+        .submit("slurm-mpi4", src.path(), mpi_estimator(2, 2))
+        .await;
     let id = run.run_id.as_str();
-    let details = server.wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal()).await;
+    let details = server
+        .wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal())
+        .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     for (rank, node) in [(0, "n1"), (1, "n1"), (2, "n2"), (3, "n2")] {
-        let text = log(&server, id, &format!("user_logs/std_log_process_{rank}.txt")).await;
-        assert_eq!(text.trim(), format!("rank {rank} of 4 on {node}: allreduce 10"));
+        let text = log(
+            &server,
+            id,
+            &format!("user_logs/std_log_process_{rank}.txt"),
+        )
+        .await;
+        assert_eq!(
+            text.trim(),
+            format!("rank {rank} of 4 on {node}: allreduce 10")
+        );
     }
 }
 
@@ -109,16 +155,37 @@ fn slurm_state(job_id: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_run_ends_its_slurm_job() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else { return };
-    let src = source(&[("train.py", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n")]);
+    let Some(server) = server_with_cluster(data.path()) else {
+        return;
+    };
+    let src = source(&[(
+        "train.py",
+        "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n",
+    )]);
     let run = server
-        .submit("slurm-cancel", src.path(), json!({"entry_script": "train.py", "compute_target": "cpu-cluster"}))
+        .submit(
+            "slurm-cancel",
+            src.path(),
+            json!({"entry_script": "train.py", "compute_target": "cpu-cluster"}),
+        )
         .await;
     let id = run.run_id.as_str();
-    let details = server.wait_for(id, Duration::from_secs(300), |d| d.status == RunStatus::Running).await;
+    let details = server
+        .wait_for(id, Duration::from_secs(300), |d| {
+            d.status == RunStatus::Running
+        })
+        .await;
     let job_id = details.properties["slurm.job_id"].clone();
-    assert_eq!(server.post(&format!("/api/runs/{id}/cancel")).await.status(), 202);
-    let details = server.wait_for(id, Duration::from_secs(30), |d| d.status.is_terminal()).await;
+    assert_eq!(
+        server
+            .post(&format!("/api/runs/{id}/cancel"))
+            .await
+            .status(),
+        202
+    );
+    let details = server
+        .wait_for(id, Duration::from_secs(30), |d| d.status.is_terminal())
+        .await;
     assert_eq!(details.status, RunStatus::Canceled, "{:?}", details.error);
     assert_eq!(slurm_state(&job_id), "CANCELLED");
 }
@@ -126,8 +193,13 @@ async fn cancelling_a_run_ends_its_slurm_job() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_over_max_run_duration_ends_failed_with_timeout_named() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else { return };
-    let src = source(&[("train.py", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n")]);
+    let Some(server) = server_with_cluster(data.path()) else {
+        return;
+    };
+    let src = source(&[(
+        "train.py",
+        "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n",
+    )]);
     let run = server
         .submit(
             "slurm-timeout",
@@ -137,31 +209,49 @@ async fn a_job_over_max_run_duration_ends_failed_with_timeout_named() {
         .await;
     // Slurm counts whole minutes and checks limits about every 30 s.
     let details = server
-        .wait_for(run.run_id.as_str(), Duration::from_secs(240), |d| d.status.is_terminal())
+        .wait_for(run.run_id.as_str(), Duration::from_secs(240), |d| {
+            d.status.is_terminal()
+        })
         .await;
     assert_eq!(details.status, RunStatus::Failed);
     let error = details.error.unwrap();
-    assert!(error.contains("TIMEOUT") && error.contains("max_run_duration_seconds=30"), "{error}");
+    assert!(
+        error.contains("TIMEOUT") && error.contains("max_run_duration_seconds=30"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_completes_with_full_logs() {
+async fn kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_completes_with_full_logs()
+{
     let data = tempfile::tempdir().unwrap();
-    let Some(mut server) = server_with_cluster(data.path()) else { return };
+    let Some(mut server) = server_with_cluster(data.path()) else {
+        return;
+    };
     let src = source(&[(
         "train.py",
         "import time\nfor i in range(40):\n    print(f'step {i}', flush=True)\n    time.sleep(0.1)\n",
     )]);
     let run = server
-        .submit("slurm-restart", src.path(), json!({"entry_script": "train.py", "compute_target": "cpu-cluster"}))
+        .submit(
+            "slurm-restart",
+            src.path(),
+            json!({"entry_script": "train.py", "compute_target": "cpu-cluster"}),
+        )
         .await;
     let id = run.run_id.to_string();
-    server.wait_for(&id, Duration::from_secs(300), |d| d.status == RunStatus::Running).await;
+    server
+        .wait_for(&id, Duration::from_secs(300), |d| {
+            d.status == RunStatus::Running
+        })
+        .await;
     let port = server.port;
     server.kill9();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let server = Server::start_on(&data.path().join("data"), port);
-    let details = server.wait_for(&id, Duration::from_secs(300), |d| d.status.is_terminal()).await;
+    let details = server
+        .wait_for(&id, Duration::from_secs(300), |d| d.status.is_terminal())
+        .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     let expected: String = (0..40).map(|i| format!("step {i}\n")).collect();
     assert_eq!(log(&server, &id, "user_logs/std_log.txt").await, expected);
