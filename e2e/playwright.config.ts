@@ -10,9 +10,11 @@ export default defineConfig({
   // Tests run real jobs; a slow machine (two cores, shared) needs room.
   timeout: 90_000,
   expect: { timeout: 10_000 },
-  // Each test starts its own server on a free loopback port, so files may run in
-  // parallel; the machines have two cores.
+  // Each worker starts its own server on a free loopback port (tests/fixtures.ts) and
+  // each test submits to its own experiment, so tests run in parallel; the machines
+  // have two cores.
   workers: 2,
+  fullyParallel: true,
   use: {
     browserName: "chromium",
     headless: true,

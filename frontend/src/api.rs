@@ -419,10 +419,28 @@ async fn read_frames(
             }
             // The server is closing this connection: reconnect after `last`.
             Ok(Frame::Resume { .. }) => break,
-            Err(e) => leptos::logging::warn!("websocket: unreadable frame ({e})"),
+            Err(e) => match unknown_event_seq(&text) {
+                // An event of a kind this version of the app does not know (a newer
+                // server): count it as seen, or the stream would stall on it.
+                Some(seq) if seq == last.get() + 1 => last.set(seq),
+                Some(seq) if seq <= last.get() => {}
+                _ => {
+                    leptos::logging::warn!("websocket: unreadable frame ({e}); reconnecting");
+                    break;
+                }
+            },
         }
     }
     was_live
+}
+
+/// The sequence number of an event frame whose event this app cannot decode.
+fn unknown_event_seq(text: &str) -> Option<u64> {
+    let frame: serde_json::Value = serde_json::from_str(text).ok()?;
+    if frame.get("frame")?.as_str()? != "event" {
+        return None;
+    }
+    frame.get("event")?.get("seq")?.as_u64()
 }
 
 /// Opens the run's websocket for events after `after`.
@@ -447,5 +465,24 @@ impl Drop for OnDrop {
         if let Some(handle) = self.0.take() {
             handle.remove();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_events_are_recognised_by_their_sequence_number() {
+        let check = |text: &str, expect: Option<u64>| {
+            assert_eq!(unknown_event_seq(text), expect, "{text}");
+        };
+        check(
+            r#"{"frame":"event","event":{"seq":7,"time":"t","type":"hologram","x":1}}"#,
+            Some(7),
+        );
+        check(r#"{"frame":"caught_up","seq":7}"#, None);
+        check(r#"{"frame":"event","event":{"type":"log"}}"#, None);
+        check("not json", None);
     }
 }

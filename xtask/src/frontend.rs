@@ -77,8 +77,10 @@ pub(crate) fn build(release: bool) -> Result<()> {
         .web(true)?
         .typescript(false)
         .omit_default_module_path(false)
-        // Function names make a dev build's panics and profiles readable.
-        .remove_name_section(release)
+        // Both sections go in every build: the bundle carries neither. (Panic
+        // messages keep their file and line without the name section; only stack
+        // traces lose function names.)
+        .remove_name_section(true)
         .remove_producers_section(true)
         .generate(&generated)
         .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
