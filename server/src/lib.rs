@@ -8,7 +8,9 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod hub;
+pub mod metrics;
 pub mod runner;
+pub mod series;
 pub mod store;
 pub mod tfevents;
 pub mod watch;
@@ -43,6 +45,9 @@ pub struct Inner {
     pub envs: runner::env::Builder,
     /// Whether a Docker engine answers on this machine.
     pub docker: bool,
+    /// Serialises metric writes, so a series file and its count in the store move
+    /// together.
+    pub metrics_lock: tokio::sync::Mutex<()>,
     /// Compute targets by name.
     targets: HashMap<String, Arc<dyn ComputeTarget>>,
     /// The cancel switch of each run whose driver is running.
@@ -65,6 +70,7 @@ impl AppState {
         let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
             supervisor_exe: config.supervisor_exe.clone(),
         });
+        runner::shim::install(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
         let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
         let docker = runner::docker_engine_available();
         let mut targets = HashMap::from([("local".to_owned(), local)]);
@@ -79,6 +85,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             envs,
             docker,
+            metrics_lock: tokio::sync::Mutex::new(()),
             targets,
             config,
             store,

@@ -65,6 +65,29 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+/// A `series` row as read: id, source, TensorBoard run, name, count, last step,
+/// last value.
+type SeriesTuple = (i64, String, String, String, i64, Option<i64>, Option<f64>);
+
+/// A scalar series as the store indexes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRow {
+    /// Its id within the run (names its points file).
+    pub id: i64,
+    /// `metric` or `tensorboard`.
+    pub source: String,
+    /// The TensorBoard run, empty for metrics.
+    pub tb_run: String,
+    /// Metric name or tag.
+    pub name: String,
+    /// Committed points.
+    pub count: u64,
+    /// The last point's step.
+    pub last_step: Option<i64>,
+    /// The last point's value.
+    pub last_value: Option<f64>,
+}
+
 /// Filter and page of `list_runs`.
 #[derive(Debug, Clone, Default)]
 pub struct RunQuery {
@@ -222,6 +245,20 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?;
         Ok(offset.unwrap_or(0).try_into().unwrap_or(0))
+    }
+
+    /// Records how far a file has been read (TensorBoard event files).
+    pub async fn set_offset(&self, run_id: &RunId, path: &str, offset: u64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO log_offsets (run_id, path, offset) VALUES (?, ?, ?)
+             ON CONFLICT (run_id, path) DO UPDATE SET offset = excluded.offset",
+        )
+        .bind(run_id.as_str())
+        .bind(path)
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
 
     /// Records text read from a log file, and the offset reached, in one transaction.
@@ -461,6 +498,192 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The series `(source, tb_run, name)` of a run, created if new: its id and how
+    /// many points it has.
+    pub async fn series(
+        &self,
+        run_id: &RunId,
+        source: &str,
+        tb_run: &str,
+        name: &str,
+    ) -> Result<(i64, u64)> {
+        let mut tx = self.write.begin().await?;
+        let found: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, count FROM series WHERE run_id = ? AND source = ? AND tb_run = ? AND name = ?",
+        )
+        .bind(run_id.as_str())
+        .bind(source)
+        .bind(tb_run)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id, count)) = found {
+            return Ok((id, count.try_into().unwrap_or(0)));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO series (run_id, id, source, tb_run, name, count)
+             VALUES (?, (SELECT COALESCE(MAX(id), 0) + 1 FROM series WHERE run_id = ?), ?, ?, ?, 0)
+             RETURNING id",
+        )
+        .bind(run_id.as_str())
+        .bind(run_id.as_str())
+        .bind(source)
+        .bind(tb_run)
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((id, 0))
+    }
+
+    /// Records that series `id` now has `count` points ending with `last`, and
+    /// appends `events` (the points, announced), in one transaction.
+    pub async fn advance_series(
+        &self,
+        run_id: &RunId,
+        id: i64,
+        count: u64,
+        last: Option<runboard_shared::api::ScalarPoint>,
+        events: Vec<EventBody>,
+    ) -> Result<Vec<RunEvent>> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE series SET count = ?, last_step = ?, last_wall = ?, last_value = ? WHERE run_id = ? AND id = ?",
+        )
+        .bind(i64::try_from(count).unwrap_or(i64::MAX))
+        .bind(last.map(|p| p.step))
+        .bind(last.map(|p| p.wall_time))
+        .bind(last.map(|p| p.value))
+        .bind(run_id.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let at = now();
+        let mut out = Vec::with_capacity(events.len());
+        for body in events {
+            out.push(append_event(&mut tx, run_id, &at, body).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Every series of a run: id, source, TensorBoard run, name, count, last step,
+    /// last value.
+    pub async fn series_list(&self, run_id: &RunId) -> Result<Vec<SeriesRow>> {
+        let rows: Vec<SeriesTuple> = sqlx::query_as(
+            "SELECT id, source, tb_run, name, count, last_step, last_value FROM series
+             WHERE run_id = ? ORDER BY source, tb_run, name",
+        )
+        .bind(run_id.as_str())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, source, tb_run, name, count, last_step, last_value)| SeriesRow {
+                    id,
+                    source,
+                    tb_run,
+                    name,
+                    count: count.try_into().unwrap_or(0),
+                    last_step,
+                    last_value,
+                },
+            )
+            .collect())
+    }
+
+    /// Stores a metric value that is not a number, and returns its event.
+    pub async fn add_metric_value(
+        &self,
+        run_id: &RunId,
+        name: &str,
+        kind: &str,
+        value: &serde_json::Value,
+    ) -> Result<RunEvent> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO metric_values (run_id, name, seq, kind, value)
+             VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM metric_values WHERE run_id = ? AND name = ?), ?, ?)",
+        )
+        .bind(run_id.as_str())
+        .bind(name)
+        .bind(run_id.as_str())
+        .bind(name)
+        .bind(kind)
+        .bind(value.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let body = EventBody::MetricValue {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            value: value.clone(),
+        };
+        let event = append_event(&mut tx, run_id, &now(), body).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// The non-numeric metric values of a run: name, kind, value, in the order logged.
+    pub async fn metric_values(
+        &self,
+        run_id: &RunId,
+    ) -> Result<Vec<(String, String, serde_json::Value)>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT name, kind, value FROM metric_values WHERE run_id = ? ORDER BY name, seq",
+        )
+        .bind(run_id.as_str())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, k, v)| {
+                (
+                    n,
+                    k,
+                    serde_json::from_str(&v).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect())
+    }
+
+    /// Counts non-scalar TensorBoard summaries.
+    pub async fn count_other(
+        &self,
+        run_id: &RunId,
+        tb_run: &str,
+        tag: &str,
+        kind: &str,
+        n: u64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tb_other (run_id, tb_run, tag, kind, count) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (run_id, tb_run, tag, kind) DO UPDATE SET count = count + excluded.count",
+        )
+        .bind(run_id.as_str())
+        .bind(tb_run)
+        .bind(tag)
+        .bind(kind)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The counted non-scalar TensorBoard summaries: run, tag, kind, count.
+    pub async fn others(&self, run_id: &RunId) -> Result<Vec<(String, String, String, u64)>> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT tb_run, tag, kind, count FROM tb_other WHERE run_id = ? ORDER BY tb_run, tag, kind",
+        )
+        .bind(run_id.as_str())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, t, k, c)| (r, t, k, c.try_into().unwrap_or(0)))
+            .collect())
     }
 
     /// Adds or overwrites run properties.

@@ -197,3 +197,136 @@ pub struct EnvironmentList {
     /// The environments, by hash.
     pub environments: Vec<EnvironmentSummary>,
 }
+
+/// One point of a scalar series.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScalarPoint {
+    /// The step (the SDK counts calls of `log` when no step is given).
+    pub step: i64,
+    /// Seconds since the Unix epoch.
+    pub wall_time: f64,
+    /// The value.
+    pub value: f64,
+}
+
+/// One bucket of a downsampled series: the extremes and the last value of the
+/// points whose x falls in `[x_start, x_end]`, so spikes stay visible.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// The smallest x in the bucket.
+    pub x_start: f64,
+    /// The largest x in the bucket.
+    pub x_end: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// The value of the last point.
+    pub last: f64,
+    /// How many points fell in the bucket.
+    pub count: u64,
+}
+
+/// A series, whole or downsampled (`GET /api/runs/{id}/metrics/{name}`,
+/// `GET /api/runs/{id}/scalars/series`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesBody {
+    /// The metric name or TensorBoard tag.
+    pub name: String,
+    /// The TensorBoard run, empty for metrics.
+    #[serde(default)]
+    pub run: String,
+    /// `step`, `relative` (seconds since the first point) or `wall`.
+    pub x: String,
+    /// Every point, when no `buckets` were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<ScalarPoint>>,
+    /// The buckets, when `buckets=N` was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<Bucket>>,
+    /// How many points the series has.
+    pub count: u64,
+}
+
+/// One TensorBoard scalar series (`GET /api/runs/{id}/scalars`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarSummary {
+    /// The TensorBoard run (folder under `logs/`, `.` for `logs/` itself).
+    pub run: String,
+    /// The tag.
+    pub tag: String,
+    /// Points stored.
+    pub count: u64,
+    /// The last point's step.
+    pub last_step: Option<i64>,
+    /// The last point's value.
+    pub last_value: Option<f64>,
+}
+
+/// `GET /api/runs/{id}/scalars`: scalar series, and the other summaries found
+/// (histograms, images, text), counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarList {
+    /// The scalar series.
+    pub scalars: Vec<ScalarSummary>,
+    /// Non-scalar summaries: run, tag, kind and how many.
+    pub other: Vec<OtherSummary>,
+}
+
+/// Non-scalar TensorBoard summaries of one tag, counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherSummary {
+    /// The TensorBoard run.
+    pub run: String,
+    /// The tag.
+    pub tag: String,
+    /// `histogram`, `image`, `audio`, `text` or `tensor`.
+    pub kind: String,
+    /// How many were seen.
+    pub count: u64,
+}
+
+/// `POST /api/runs/{id}/metrics`: what a run's script sends (the `azureml.core.Run`
+/// shim batches into this).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsBatch {
+    /// Metric values, in the order logged.
+    #[serde(default)]
+    pub metrics: Vec<MetricEntry>,
+    /// Tags to set (`run.tag`, `run.set_tags`).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Properties to add (`run.add_properties`).
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// Values of one metric in a batch. Numbers go to the metric's scalar series:
+/// either `value` (one) or `values` (several, with `steps` and `wall_times` of the
+/// same length when given). Anything else (`kind` `list`, `row`, `table`, `image`,
+/// or a string) is kept as it was logged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricEntry {
+    /// The metric name.
+    pub name: String,
+    /// `scalar` (default), `list`, `row`, `table`, `image` or `value`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// One value.
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// Several numbers.
+    #[serde(default)]
+    pub values: Vec<f64>,
+    /// The steps of `value`/`values`; absent: the metric's count so far, then +1.
+    #[serde(default)]
+    pub steps: Vec<i64>,
+    /// The wall times of `value`/`values` (Unix seconds); absent: the server's time.
+    #[serde(default)]
+    pub wall_times: Vec<f64>,
+    /// The SDK's `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+}

@@ -50,6 +50,30 @@ pub enum EventBody {
         /// Size in bytes.
         size: u64,
     },
+    /// Points appended to a scalar series: a metric logged with `Run.log`, or a
+    /// TensorBoard scalar read from an event file under `logs/`.
+    Scalars {
+        /// `metric` for `Run.log`, `tensorboard` for event files.
+        source: String,
+        /// The TensorBoard run (the folder under `logs/`, `.` for `logs/` itself);
+        /// empty for metrics.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        run: String,
+        /// The metric name or TensorBoard tag.
+        name: String,
+        /// The new points, in order.
+        points: Vec<crate::api::ScalarPoint>,
+    },
+    /// A metric value that is not a number (`log_list`, `log_row`, `log_table`,
+    /// `log_image`, a string).
+    MetricValue {
+        /// The metric name.
+        name: String,
+        /// `list`, `row`, `table`, `image` or `value`.
+        kind: String,
+        /// The value as logged.
+        value: serde_json::Value,
+    },
     /// The run's tags changed; this is the whole new set.
     Tags {
         /// Every tag of the run after the change.

@@ -6,6 +6,7 @@ mod environments;
 mod error;
 mod events;
 mod files;
+mod metrics;
 mod runs;
 mod snapshot;
 mod web;
@@ -35,6 +36,10 @@ pub struct ApiRoute {
     pub path: &'static str,
     /// The handler.
     pub handler: MethodRouter<AppState>,
+    /// The handler checks credentials itself, accepting a run's own token too
+    /// (the metrics ingest of a run's script); every other route is behind the
+    /// server's token.
+    pub run_token: bool,
 }
 
 /// Every API route. [`app`] mounts exactly these, behind authentication.
@@ -43,6 +48,7 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
         method,
         path,
         handler,
+        run_token: false,
     };
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
     vec![
@@ -73,6 +79,28 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/runs/{id}/snapshot/{*path}",
             get(snapshot::download),
         ),
+        ApiRoute {
+            method: Method::POST,
+            path: "/api/runs/{id}/metrics",
+            handler: post(metrics::ingest),
+            run_token: true,
+        },
+        route(
+            Method::GET,
+            "/api/runs/{id}/metrics",
+            get(metrics::get_metrics),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/metrics/{name}",
+            get(metrics::metric_series),
+        ),
+        route(Method::GET, "/api/runs/{id}/scalars", get(metrics::scalars)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/scalars/series",
+            get(metrics::scalar_series),
+        ),
         route(Method::GET, "/api/environments", get(environments::list)),
         route(
             Method::GET,
@@ -102,7 +130,13 @@ pub fn app(state: AppState) -> Router {
     let mut api = Router::new();
     for r in routes(&state) {
         let path = r.path.strip_prefix("/api").unwrap_or(r.path);
-        api = api.route(path, r.handler);
+        let handler = if r.run_token {
+            r.handler
+        } else {
+            r.handler
+                .route_layer(middleware::from_fn_with_state(state.clone(), require_auth))
+        };
+        api = api.route(path, handler);
     }
     let api = api
         .fallback(|| async { ApiError::not_found("no such API route") })
@@ -112,8 +146,7 @@ pub fn app(state: AppState) -> Router {
                 "method_not_allowed",
                 "this API route does not accept that method",
             )
-        })
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
+        });
     web::router(&state)
         .nest("/api", api)
         .with_state(state)
@@ -147,7 +180,7 @@ async fn require_auth(State(state): State<AppState>, request: Request, next: Nex
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

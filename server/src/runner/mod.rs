@@ -12,6 +12,7 @@ pub mod control;
 pub mod env;
 pub mod launch;
 pub mod local;
+pub mod shim;
 pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;
@@ -188,6 +189,7 @@ async fn drive(
     let mut tick = tokio::time::interval(state.config.poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u32;
+    let mut event_files = crate::metrics::EventFiles::default();
     let exit = loop {
         tick.tick().await;
         ticks += 1;
@@ -199,6 +201,11 @@ async fn drive(
             run_id,
             tail_logs(&state.store, run_id, &run_dir, false).await?,
         );
+        if let Err(e) =
+            crate::metrics::tail_event_files(state, run_id, &run_dir, &mut event_files).await
+        {
+            tracing::warn!(%run_id, error = %e, "reading TensorBoard event files failed");
+        }
         if ticks.is_multiple_of(SCAN_EVERY) {
             state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
         }
@@ -233,6 +240,12 @@ async fn drive(
     );
     state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
 
+    if let Err(e) =
+        crate::metrics::tail_event_files(state, run_id, &run_dir, &mut event_files).await
+    {
+        tracing::warn!(%run_id, error = %e, "reading TensorBoard event files failed");
+    }
+    crate::metrics::ingest_spools(state, run_id, &run_dir).await;
     state
         .store
         .add_properties(run_id, &target.properties(&run_dir))
@@ -443,6 +456,13 @@ fn job_for(
         ("RUNBOARD_RUN_TOKEN".to_owned(), record.run_token.clone()),
         ("AZUREML_RUN_ID".to_owned(), run_id.to_string()),
     ]);
+    // The azureml.core shim comes first, so `from azureml.core import Run` finds it.
+    let shim = state.config.data_dir.join("python").display().to_string();
+    let pythonpath = match std::env::var("PYTHONPATH") {
+        Ok(old) if !old.is_empty() => format!("{shim}:{old}"),
+        _ => shim,
+    };
+    env.insert("PYTHONPATH".to_owned(), pythonpath);
     let python = match environment {
         Some(ready) => {
             let path = std::env::var("PATH").unwrap_or_default();

@@ -493,11 +493,12 @@ async fn every_api_route_answers_401_without_credentials() {
     for route in routes {
         let path = route
             .path
-            .replace("{name}", "exp")
+            .replace("{name}/runs", "exp/runs")
             .replace("{id}", "exp_1700000000_0000abcd")
             .replace("{*path}", "outputs/model.pkl")
             .replace("{hash}", "0123456789abcdef")
-            .replace("{framework}", "SKLearn");
+            .replace("{framework}", "SKLearn")
+            .replace("{name}", "loss");
         for credentials in [None, Some("Bearer wrong-token"), Some("Basic dGVzdA==")] {
             let mut request = Request::builder().method(route.method.clone()).uri(&path);
             if let Some(value) = credentials {

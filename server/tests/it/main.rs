@@ -7,6 +7,7 @@
 mod bad_input;
 mod distributed;
 mod environments;
+mod metrics;
 mod restart;
 mod runs;
 mod slurm;

@@ -1,0 +1,277 @@
+"""`Run.get_context()` for scripts started by Runboard.
+
+Inside a Runboard run (RUNBOARD_URL, RUNBOARD_RUN_ID and RUNBOARD_RUN_TOKEN are set)
+metrics, tags and properties are batched in memory and sent by a background thread
+to `POST /api/runs/<id>/metrics` about every 50 ms. Logging never blocks and never
+raises because of the server: when the server cannot be reached the batch is kept
+and retried, and whatever is still unsent when the script ends is written to
+`logs/runboard-metrics-spool-<pid>.jsonl`, which the server reads when the run ends.
+Outside Runboard, `get_context()` returns an offline run that prints what it would
+have logged, like the SDK's.
+"""
+
+import atexit
+import base64
+import io
+import json
+import numbers
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from azureml.exceptions import UserErrorException
+
+_SEND_EVERY = 0.05
+_EXIT_WAIT = float(os.environ.get("RUNBOARD_FLUSH_TIMEOUT", "3"))
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Number) and not isinstance(value, complex)
+
+
+class Run:
+    """The run of the current script."""
+
+    @classmethod
+    def get_context(cls, allow_offline=True, **kwargs):
+        """The run this script belongs to, or an offline run outside Runboard."""
+        if os.environ.get("RUNBOARD_RUN_ID") and os.environ.get("RUNBOARD_URL"):
+            return _submitted_run()
+        if not allow_offline:
+            raise UserErrorException("This script is not running inside a Runboard run")
+        return _OfflineRun()
+
+
+_RUN = None
+_RUN_LOCK = threading.Lock()
+
+
+def _submitted_run():
+    global _RUN
+    with _RUN_LOCK:
+        if _RUN is None:
+            _RUN = _SubmittedRun(
+                os.environ["RUNBOARD_URL"].rstrip("/"),
+                os.environ["RUNBOARD_RUN_ID"],
+                os.environ.get("RUNBOARD_RUN_TOKEN", ""),
+            )
+        return _RUN
+
+
+class _BaseRun(Run):
+    """What both kinds of run share: the SDK's logging methods, checked the same way."""
+
+    def log(self, name, value, description="", step=None):
+        """Logs a number (or a string) under `name`; `step` defaults to the count."""
+        if isinstance(value, (list, tuple, dict, set)):
+            raise UserErrorException(
+                "run.log takes a single value, not a {}: use run.log_list('{}', values) for a list".format(
+                    type(value).__name__, name
+                )
+            )
+        if _is_number(value):
+            entry = {"name": name, "value": float(value) if not isinstance(value, bool) else bool(value)}
+            if step is not None:
+                entry["steps"] = [int(step)]
+        else:
+            entry = {"name": name, "kind": "value", "value": str(value)}
+        entry["wall_times"] = [time.time()]
+        if description:
+            entry["description"] = description
+        self._emit("scalar metric", name, value, entry)
+
+    def log_list(self, name, value, description=""):
+        """Logs a list of values under `name`."""
+        values = list(value)
+        if values and all(_is_number(v) for v in values):
+            entry = {"name": name, "values": [float(v) for v in values]}
+            now = time.time()
+            entry["wall_times"] = [now] * len(values)
+        else:
+            entry = {"name": name, "kind": "list", "value": values}
+        if description:
+            entry["description"] = description
+        self._emit("list metric", name, values, entry)
+
+    def log_row(self, name, description=None, **kwargs):
+        """Logs one row of a table under `name`."""
+        entry = {"name": name, "kind": "row", "value": dict(kwargs)}
+        if description:
+            entry["description"] = description
+        self._emit("row metric", name, kwargs, entry)
+
+    def log_table(self, name, value, description=""):
+        """Logs a table (a dict of column lists) under `name`."""
+        entry = {"name": name, "kind": "table", "value": dict(value)}
+        if description:
+            entry["description"] = description
+        self._emit("table metric", name, value, entry)
+
+    def log_image(self, name, path=None, plot=None, description=""):
+        """Logs an image file, or a matplotlib plot, under `name`."""
+        if (path is None) == (plot is None):
+            raise UserErrorException("log_image takes exactly one of path and plot")
+        if plot is not None:
+            buffer = io.BytesIO()
+            plot.savefig(buffer, format="png")
+            data, source = buffer.getvalue(), "plot"
+        else:
+            with open(path, "rb") as f:
+                data, source = f.read(), os.path.basename(path)
+        entry = {
+            "name": name,
+            "kind": "image",
+            "value": {"source": source, "png_base64": base64.b64encode(data).decode("ascii")},
+        }
+        if description:
+            entry["description"] = description
+        self._emit("image", name, source, entry)
+
+
+class _OfflineRun(_BaseRun):
+    """The run outside Runboard: prints what it would have logged, like the SDK."""
+
+    id = "OfflineRun"
+
+    def _emit(self, what, name, value, entry):
+        print("Attempted to log {} {}:\n{}".format(what, name, value))
+
+    def tag(self, key, value=None):
+        print("Attempted to tag {}: {}".format(key, value))
+
+    def set_tags(self, tags):
+        for key, value in tags.items():
+            self.tag(key, value)
+
+    def add_properties(self, properties):
+        print("Attempted to add properties {}".format(properties))
+
+    def complete(self):
+        pass
+
+    def flush(self, timeout_seconds=300):
+        pass
+
+
+class _SubmittedRun(_BaseRun):
+    """The run inside Runboard."""
+
+    def __init__(self, url, run_id, token):
+        self.id = run_id
+        self._url = "{}/api/runs/{}/metrics".format(url, run_id)
+        self._token = token
+        self._lock = threading.Lock()
+        self._pending = {"metrics": [], "tags": {}, "properties": {}}
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="runboard-metrics", daemon=True)
+        self._thread.start()
+        atexit.register(self._at_exit)
+
+    def _emit(self, what, name, value, entry):
+        with self._lock:
+            self._pending["metrics"].append(entry)
+
+    def tag(self, key, value=None):
+        """Sets a tag (`value` None means an empty tag, as in the SDK)."""
+        with self._lock:
+            self._pending["tags"][str(key)] = "" if value is None else str(value)
+
+    def set_tags(self, tags):
+        """Sets several tags."""
+        for key, value in tags.items():
+            self.tag(key, value)
+
+    def add_properties(self, properties):
+        """Adds run properties."""
+        with self._lock:
+            for key, value in properties.items():
+                self._pending["properties"][str(key)] = str(value)
+
+    def _take(self):
+        with self._lock:
+            batch = self._pending
+            self._pending = {"metrics": [], "tags": {}, "properties": {}}
+        if not (batch["metrics"] or batch["tags"] or batch["properties"]):
+            return None
+        return batch
+
+    def _give_back(self, batch):
+        with self._lock:
+            batch["metrics"].extend(self._pending["metrics"])
+            batch["tags"].update(self._pending["tags"])
+            batch["properties"].update(self._pending["properties"])
+            self._pending = batch
+
+    def _send(self, batch):
+        body = json.dumps(batch).encode("utf-8")
+        request = urllib.request.Request(
+            self._url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": "Bearer " + self._token},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return 200 <= response.status < 300
+        except urllib.error.HTTPError as e:
+            if 400 <= e.code < 500 and e.code not in (408, 429):
+                # The server refused this batch for good: drop it, say so, go on.
+                print("runboard: metrics batch refused: {} {}".format(e.code, e.read()[:500]))
+                return True
+            return False
+        except (OSError, ValueError):
+            return False
+
+    def _loop(self):
+        delay = _SEND_EVERY
+        while not self._stop:
+            self._wake.wait(delay)
+            self._wake.clear()
+            batch = self._take()
+            if batch is None:
+                delay = _SEND_EVERY
+                continue
+            if self._send(batch):
+                delay = _SEND_EVERY
+            else:
+                self._give_back(batch)
+                delay = min(max(delay * 2, 0.2), 2.0)
+
+    def flush(self, timeout_seconds=300):
+        """Sends what is pending, waiting at most `timeout_seconds`."""
+        deadline = time.time() + timeout_seconds
+        while time.time() < deadline:
+            batch = self._take()
+            if batch is None:
+                return True
+            if self._send(batch):
+                continue
+            self._give_back(batch)
+            time.sleep(0.2)
+        return False
+
+    def complete(self):
+        """Marks the script's work done: sends what is pending."""
+        self.flush(_EXIT_WAIT)
+
+    def _at_exit(self):
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=6)
+        if self.flush(_EXIT_WAIT):
+            return
+        batch = self._take()
+        if batch is None:
+            return
+        try:
+            os.makedirs("logs", exist_ok=True)
+            spool = os.path.join("logs", "runboard-metrics-spool-{}.jsonl".format(os.getpid()))
+            with open(spool, "a") as f:
+                f.write(json.dumps(batch) + "\n")
+            print("runboard: the server could not be reached; {} metric entries kept in {}".format(
+                len(batch["metrics"]), spool))
+        except OSError as e:
+            print("runboard: could not keep unsent metrics: {}".format(e))

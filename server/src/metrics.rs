@@ -1,0 +1,425 @@
+//! Metrics and TensorBoard scalars of a run: ingesting what the script logs
+//! (`POST /api/runs/{id}/metrics`, fed by the `azureml.core.Run` shim), tailing the
+//! TensorBoard event files under `logs/`, and reading series back whole or in
+//! buckets. Points go to [`crate::series`] files; the store indexes them and carries
+//! their events.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use runboard_shared::api::{MetricsBatch, ScalarPoint, SeriesBody};
+use runboard_shared::event::{EventBody, RunEvent};
+use runboard_shared::run::RunId;
+
+use crate::AppState;
+use crate::series::{self, XAxis};
+use crate::store::StoreError;
+use crate::tfevents::{self, EventFileReader};
+
+/// Errors of metric handling.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The batch is malformed; the message names the metric and the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading or writing a series file failed.
+    #[error("series file error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Most points carried by one event; longer batches become several events.
+pub const POINTS_PER_EVENT: usize = 10_000;
+
+/// Source name of metrics logged with `Run.log`.
+pub const METRIC: &str = "metric";
+/// Source name of TensorBoard scalars.
+pub const TENSORBOARD: &str = "tensorboard";
+
+fn now_secs() -> f64 {
+    chrono::Utc::now().timestamp_micros() as f64 / 1e6
+}
+
+/// Stores a batch from a run's script. Checks the whole batch before storing any of
+/// it, so a bad batch changes nothing.
+pub async fn ingest(
+    state: &AppState,
+    run_id: &RunId,
+    batch: MetricsBatch,
+) -> Result<usize, MetricsError> {
+    const KINDS: [&str; 6] = ["scalar", "list", "row", "table", "image", "value"];
+    for (i, m) in batch.metrics.iter().enumerate() {
+        let what = format!("metrics[{i}] ({:?})", m.name);
+        if m.name.trim().is_empty() {
+            return Err(MetricsError::Invalid(format!(
+                "metrics[{i}]: name is empty"
+            )));
+        }
+        if let Some(kind) = &m.kind
+            && !KINDS.contains(&kind.as_str())
+        {
+            return Err(MetricsError::Invalid(format!(
+                "{what}: kind '{kind}' is not one of {}",
+                KINDS.join(", ")
+            )));
+        }
+        let n = if m.value.is_some() { 1 } else { m.values.len() };
+        if m.value.is_some() && !m.values.is_empty() {
+            return Err(MetricsError::Invalid(format!(
+                "{what}: give value or values, not both"
+            )));
+        }
+        if n == 0 {
+            return Err(MetricsError::Invalid(format!("{what}: no value")));
+        }
+        for (field, len) in [("steps", m.steps.len()), ("wall_times", m.wall_times.len())] {
+            if len != 0 && len != n {
+                return Err(MetricsError::Invalid(format!(
+                    "{what}: {field} has {len} entries for {n} values"
+                )));
+            }
+        }
+    }
+
+    let _guard = state.metrics_lock.lock().await;
+    let mut stored = 0;
+    let now = now_secs();
+    for m in batch.metrics {
+        let kind = m.kind.clone().unwrap_or_else(|| "scalar".to_owned());
+        let numbers: Option<Vec<f64>> = match (&m.value, kind.as_str()) {
+            (None, _) => Some(m.values.clone()),
+            (Some(serde_json::Value::Number(n)), "scalar") => n.as_f64().map(|v| vec![v]),
+            (Some(serde_json::Value::Bool(b)), "scalar") => Some(vec![f64::from(u8::from(*b))]),
+            _ => None,
+        };
+        match numbers {
+            Some(values) => {
+                let (_, count) = state.store.series(run_id, METRIC, "", &m.name).await?;
+                let points: Vec<ScalarPoint> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| ScalarPoint {
+                        step: m.steps.get(i).copied().unwrap_or(count as i64 + i as i64),
+                        wall_time: m.wall_times.get(i).copied().unwrap_or(now),
+                        value: *v,
+                    })
+                    .collect();
+                stored += points.len();
+                record_scalars_locked(state, run_id, METRIC, "", &m.name, &points).await?;
+            }
+            None => {
+                let kind = if kind == "scalar" {
+                    "value".to_owned()
+                } else {
+                    kind
+                };
+                let value = m.value.clone().unwrap_or(serde_json::Value::Null);
+                let event = state
+                    .store
+                    .add_metric_value(run_id, &m.name, &kind, &value)
+                    .await?;
+                state.hub.publish(run_id, event);
+                stored += 1;
+            }
+        }
+    }
+    if !batch.tags.is_empty() {
+        let patch = runboard_shared::api::TagsPatch {
+            set: batch.tags,
+            remove: Vec::new(),
+        };
+        let event = state.store.patch_tags(run_id, &patch).await?;
+        state.hub.publish(run_id, event);
+    }
+    state
+        .store
+        .add_properties(run_id, &batch.properties)
+        .await?;
+    Ok(stored)
+}
+
+/// Appends points to a series and publishes them. The caller holds
+/// `state.metrics_lock`.
+async fn record_scalars_locked(
+    state: &AppState,
+    run_id: &RunId,
+    source: &str,
+    tb_run: &str,
+    name: &str,
+    points: &[ScalarPoint],
+) -> Result<Vec<RunEvent>, MetricsError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (id, count) = state.store.series(run_id, source, tb_run, name).await?;
+    let file = series::path(&state.run_dir(run_id), id);
+    let owned = points.to_vec();
+    tokio::task::spawn_blocking(move || series::append(&file, count, &owned))
+        .await
+        .map_err(std::io::Error::other)??;
+    let events = points
+        .chunks(POINTS_PER_EVENT)
+        .map(|chunk| EventBody::Scalars {
+            source: source.to_owned(),
+            run: tb_run.to_owned(),
+            name: name.to_owned(),
+            points: chunk.to_vec(),
+        })
+        .collect();
+    let events = state
+        .store
+        .advance_series(
+            run_id,
+            id,
+            count + points.len() as u64,
+            points.last().copied(),
+            events,
+        )
+        .await?;
+    state.publish_all(run_id, events.clone());
+    Ok(events)
+}
+
+/// The SDK's `get_metrics()`: name → the value, or the list of values when the
+/// metric was logged more than once.
+pub async fn get_metrics(
+    state: &AppState,
+    run_id: &RunId,
+) -> Result<serde_json::Map<String, serde_json::Value>, MetricsError> {
+    let mut out = serde_json::Map::new();
+    let run_dir = state.run_dir(run_id);
+    for row in state.store.series_list(run_id).await? {
+        if row.source != METRIC {
+            continue;
+        }
+        let file = series::path(&run_dir, row.id);
+        let count = row.count;
+        let points = tokio::task::spawn_blocking(move || series::read(&file, count))
+            .await
+            .map_err(std::io::Error::other)??;
+        let values: Vec<serde_json::Value> = points.iter().map(|p| number(p.value)).collect();
+        out.insert(row.name, collapse(values));
+    }
+    let mut grouped: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for (name, _, value) in state.store.metric_values(run_id).await? {
+        match grouped.last_mut() {
+            Some((last, values)) if *last == name => values.push(value),
+            _ => grouped.push((name, vec![value])),
+        }
+    }
+    for (name, values) in grouped {
+        out.insert(name, collapse(values));
+    }
+    Ok(out)
+}
+
+fn number(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+fn collapse(mut values: Vec<serde_json::Value>) -> serde_json::Value {
+    if values.len() == 1 {
+        values.remove(0)
+    } else {
+        serde_json::Value::Array(values)
+    }
+}
+
+/// A series read back: every point, or the buckets.
+type SeriesParts = (
+    Option<Vec<ScalarPoint>>,
+    Option<Vec<runboard_shared::api::Bucket>>,
+);
+
+/// A series of a run, whole or in `buckets`.
+pub async fn series_body(
+    state: &AppState,
+    run_id: &RunId,
+    source: &str,
+    tb_run: &str,
+    name: &str,
+    buckets: Option<usize>,
+    x: XAxis,
+) -> Result<Option<SeriesBody>, MetricsError> {
+    let rows = state.store.series_list(run_id).await?;
+    let Some(row) = rows
+        .into_iter()
+        .find(|r| r.source == source && r.tb_run == tb_run && r.name == name)
+    else {
+        return Ok(None);
+    };
+    let file = series::path(&state.run_dir(run_id), row.id);
+    let count = row.count;
+    let body = tokio::task::spawn_blocking(move || -> std::io::Result<SeriesParts> {
+        let points = series::read(&file, count)?;
+        Ok(match buckets {
+            Some(n) => (None, Some(series::bucketize(&points, n, x))),
+            None => (Some(points), None),
+        })
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    Ok(Some(SeriesBody {
+        name: row.name,
+        run: row.tb_run,
+        x: x.as_str().to_owned(),
+        points: body.0,
+        buckets: body.1,
+        count: row.count,
+    }))
+}
+
+/// The TensorBoard event files of a run: every file whose name contains `tfevents`
+/// under `wd/logs/`, with its TensorBoard run (its folder relative to `logs/`, `.`
+/// for `logs/` itself).
+pub fn event_files(run_dir: &Path) -> Vec<(PathBuf, String)> {
+    let root = run_dir.join("wd/logs");
+    let mut found = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() && entry.file_name().to_string_lossy().contains("tfevents") {
+                let run = dir
+                    .strip_prefix(&root)
+                    .ok()
+                    .map(|r| r.to_string_lossy().into_owned())
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| ".".to_owned());
+                found.push((path, run));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Readers of a run's event files, kept by its driver between ticks.
+#[derive(Debug, Default)]
+pub struct EventFiles {
+    readers: HashMap<PathBuf, EventFileReader>,
+}
+
+/// Reads what was appended to the run's TensorBoard event files and stores the
+/// scalars (each point published with its sequence number) and counts the rest.
+pub async fn tail_event_files(
+    state: &AppState,
+    run_id: &RunId,
+    run_dir: &Path,
+    files: &mut EventFiles,
+) -> Result<(), MetricsError> {
+    for (path, tb_run) in event_files(run_dir) {
+        let key = format!(
+            "tfevents:{}",
+            path.strip_prefix(run_dir).unwrap_or(&path).display()
+        );
+        let reader = match files.readers.get_mut(&path) {
+            Some(r) => r,
+            None => {
+                let offset = state.store.log_offset(run_id, &key).await?;
+                files
+                    .readers
+                    .entry(path.clone())
+                    .or_insert_with(|| EventFileReader::at_offset(offset))
+            }
+        };
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size <= reader.offset() {
+            continue;
+        }
+        let mut r = reader.clone();
+        let p = path.clone();
+        let (batch, r) = tokio::task::spawn_blocking(move || {
+            let batch = tfevents::read_file(&p, &mut r);
+            (batch, r)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        let batch = batch?;
+        {
+            let _guard = state.metrics_lock.lock().await;
+            for series in &batch.scalars {
+                let points: Vec<ScalarPoint> = series
+                    .points
+                    .iter()
+                    .map(|p| ScalarPoint {
+                        step: p.step,
+                        wall_time: p.wall_time,
+                        value: p.value,
+                    })
+                    .collect();
+                record_scalars_locked(state, run_id, TENSORBOARD, &tb_run, &series.tag, &points)
+                    .await?;
+            }
+        }
+        let mut counts: HashMap<(String, String), u64> = HashMap::new();
+        for other in &batch.other {
+            *counts
+                .entry((other.tag.to_string(), other.kind.as_str().to_owned()))
+                .or_default() += 1;
+        }
+        for ((tag, kind), n) in counts {
+            state
+                .store
+                .count_other(run_id, &tb_run, &tag, &kind, n)
+                .await?;
+        }
+        state.store.set_offset(run_id, &key, r.offset()).await?;
+        files.readers.insert(path, r);
+    }
+    Ok(())
+}
+
+/// Spool files the shim writes under `logs/` when it could not reach the server
+/// before the script ended.
+pub const SPOOL_PREFIX: &str = "runboard-metrics-spool";
+
+/// Ingests the shim's spool files of a run (one [`MetricsBatch`] per line), then
+/// renames each to `….ingested` so it is never read twice. Problems are logged:
+/// a bad spool must not fail a run that completed.
+pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
+    let logs = run_dir.join("wd/logs");
+    let Ok(entries) = std::fs::read_dir(&logs) else {
+        return;
+    };
+    let mut spools: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(SPOOL_PREFIX) && n.ends_with(".jsonl"))
+        })
+        .collect();
+    spools.sort();
+    for spool in spools {
+        let text = std::fs::read_to_string(&spool).unwrap_or_default();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            match serde_json::from_str::<MetricsBatch>(line) {
+                Ok(batch) => {
+                    if let Err(e) = ingest(state, run_id, batch).await {
+                        tracing::warn!(%run_id, spool = %spool.display(), line = i + 1, error = %e, "spooled metrics rejected");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%run_id, spool = %spool.display(), line = i + 1, error = %e, "unreadable spooled metrics")
+                }
+            }
+        }
+        let _ = std::fs::rename(&spool, spool.with_extension("jsonl.ingested"));
+    }
+}

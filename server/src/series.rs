@@ -1,0 +1,218 @@
+//! Scalar series on disk: one append-only file of fixed 24-byte points per series
+//! (`<run>/metrics/<id>.bin`: step i64, wall time f64, value f64, little-endian), and
+//! downsampling into buckets that keep min, max and last.
+//!
+//! Why files and not rows: a million points is 24 MB written in one `write`, read
+//! back in one `read`, where SQLite would need a million row inserts (see the
+//! `metrics` benchmark). SQLite keeps the index of series (names, counts, last
+//! values); this module keeps the points.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use runboard_shared::api::{Bucket, ScalarPoint};
+
+/// Size of one point on disk.
+pub const POINT_BYTES: usize = 24;
+
+/// The file of series `id` of a run.
+pub fn path(run_dir: &Path, id: i64) -> PathBuf {
+    run_dir.join("metrics").join(format!("{id}.bin"))
+}
+
+/// Appends points to a series file (creating it) after its first `count` points:
+/// anything beyond them (a write the store never recorded, before a crash) is cut
+/// off first.
+pub fn append(file: &Path, count: u64, points: &[ScalarPoint]) -> std::io::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let committed = count * POINT_BYTES as u64;
+    if std::fs::metadata(file).is_ok_and(|m| m.len() != committed) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(file)?
+            .set_len(committed)?;
+    }
+    let mut buf = Vec::with_capacity(points.len() * POINT_BYTES);
+    for p in points {
+        buf.extend_from_slice(&p.step.to_le_bytes());
+        buf.extend_from_slice(&p.wall_time.to_le_bytes());
+        buf.extend_from_slice(&p.value.to_le_bytes());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)?;
+    f.write_all(&buf)
+}
+
+/// Reads the first `count` points of a series file (fewer if the file is shorter;
+/// `count` comes from the store, so a write that the store never recorded is not
+/// seen).
+pub fn read(file: &Path, count: u64) -> std::io::Result<Vec<ScalarPoint>> {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(decode(&bytes)
+        .take(usize::try_from(count).unwrap_or(usize::MAX))
+        .collect())
+}
+
+/// The points in a byte buffer of whole 24-byte records.
+pub fn decode(bytes: &[u8]) -> impl Iterator<Item = ScalarPoint> + '_ {
+    bytes.chunks_exact(POINT_BYTES).map(|c| {
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&c[i * 8..i * 8 + 8]);
+            w
+        };
+        ScalarPoint {
+            step: i64::from_le_bytes(word(0)),
+            wall_time: f64::from_le_bytes(word(1)),
+            value: f64::from_le_bytes(word(2)),
+        }
+    })
+}
+
+/// What the x axis of a series is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XAxis {
+    /// The step.
+    Step,
+    /// Seconds since the series' first point.
+    Relative,
+    /// Seconds since the Unix epoch.
+    Wall,
+}
+
+impl XAxis {
+    /// Parses `step`, `relative` or `wall`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "step" => Some(Self::Step),
+            "relative" => Some(Self::Relative),
+            "wall" => Some(Self::Wall),
+            _ => None,
+        }
+    }
+
+    /// The name of the axis.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Step => "step",
+            Self::Relative => "relative",
+            Self::Wall => "wall",
+        }
+    }
+}
+
+/// Downsamples points into at most `n` buckets of equal width along x, each with
+/// the min, max and last value of its points (so a one-point spike survives). Points
+/// are taken in the order logged; empty buckets are left out.
+pub fn bucketize(points: &[ScalarPoint], n: usize, x: XAxis) -> Vec<Bucket> {
+    if points.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    let origin = points[0].wall_time;
+    let x_of = |p: &ScalarPoint| match x {
+        XAxis::Step => p.step as f64,
+        XAxis::Relative => p.wall_time - origin,
+        XAxis::Wall => p.wall_time,
+    };
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in points {
+        let v = x_of(p);
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let width = (hi - lo) / n as f64;
+    let mut buckets: Vec<Option<Bucket>> = vec![None; n];
+    for p in points {
+        let v = x_of(p);
+        let i = if width > 0.0 {
+            (((v - lo) / width) as usize).min(n - 1)
+        } else {
+            0
+        };
+        let b = buckets[i].get_or_insert(Bucket {
+            x_start: v,
+            x_end: v,
+            min: p.value,
+            max: p.value,
+            last: p.value,
+            count: 0,
+        });
+        b.x_start = b.x_start.min(v);
+        b.x_end = b.x_end.max(v);
+        b.min = b.min.min(p.value);
+        b.max = b.max.max(p.value);
+        b.last = p.value;
+        b.count += 1;
+    }
+    buckets.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pt(step: i64, value: f64) -> ScalarPoint {
+        ScalarPoint {
+            step,
+            wall_time: 1000.0 + step as f64 / 10.0,
+            value,
+        }
+    }
+
+    #[test]
+    fn points_round_trip_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = path(dir.path(), 3);
+        append(&file, 0, &[pt(0, 1.5), pt(1, -2.0)]).unwrap();
+        append(&file, 2, &[pt(2, f64::NAN)]).unwrap();
+        let got = read(&file, 3).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1], pt(1, -2.0));
+        assert!(got[2].value.is_nan());
+        assert_eq!(
+            read(&file, 2).unwrap().len(),
+            2,
+            "only what the store counted"
+        );
+        assert!(read(&path(dir.path(), 9), 5).unwrap().is_empty());
+        // A write the store did not count is cut off by the next append.
+        append(&file, 1, &[pt(5, 5.0)]).unwrap();
+        let got = read(&file, 9).unwrap();
+        assert_eq!(got, [pt(0, 1.5), pt(5, 5.0)]);
+    }
+
+    #[test]
+    fn buckets_keep_spikes_and_the_last_value() {
+        let mut points: Vec<ScalarPoint> = (0..1000).map(|s| pt(s, 1.0)).collect();
+        points[500].value = 99.0;
+        points[999].value = 0.5;
+        let buckets = bucketize(&points, 10, XAxis::Step);
+        assert_eq!(buckets.len(), 10);
+        assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 1000);
+        assert_eq!(buckets[4].max, 1.0);
+        assert_eq!(buckets[5].max, 99.0, "the spike survives");
+        assert_eq!(buckets[9].last, 0.5);
+        assert_eq!(buckets[9].min, 0.5);
+        assert_eq!((buckets[0].x_start, buckets[9].x_end), (0.0, 999.0));
+    }
+
+    #[test]
+    fn relative_and_wall_axes() {
+        let points = [pt(0, 1.0), pt(10, 2.0)];
+        let rel = bucketize(&points, 2, XAxis::Relative);
+        assert_eq!((rel[0].x_start, rel[1].x_end), (0.0, 1.0));
+        let wall = bucketize(&points, 1, XAxis::Wall);
+        assert_eq!((wall[0].x_start, wall[0].count), (1000.0, 2));
+        assert!(bucketize(&[], 5, XAxis::Step).is_empty());
+        let single = bucketize(&[pt(7, 3.0)], 5, XAxis::Step);
+        assert_eq!(single.len(), 1);
+    }
+}
