@@ -253,10 +253,15 @@ pub async fn series_body(
     let file = series::path(&state.run_dir(run_id), row.id);
     let count = row.count;
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<SeriesParts> {
-        let points = series::read(&file, count)?;
         Ok(match buckets {
-            Some(n) => (None, Some(series::bucketize(&points, n, x))),
-            None => (Some(points), None),
+            Some(n) => {
+                let bytes = series::read_bytes(&file, count)?;
+                (
+                    None,
+                    Some(series::bucketize_with(|| series::decode(&bytes), n, x)),
+                )
+            }
+            None => (Some(series::read(&file, count)?), None),
         })
     })
     .await

@@ -113,25 +113,52 @@ impl XAxis {
 /// the min, max and last value of its points (so a one-point spike survives). Points
 /// are taken in the order logged; empty buckets are left out.
 pub fn bucketize(points: &[ScalarPoint], n: usize, x: XAxis) -> Vec<Bucket> {
-    if points.is_empty() || n == 0 {
+    bucketize_with(|| points.iter().copied(), n, x)
+}
+
+/// The first `count` points of a series file as raw bytes (whole records only).
+pub fn read_bytes(file: &Path, count: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let whole = usize::try_from(count)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(POINT_BYTES);
+    bytes.truncate(whole.min(bytes.len() / POINT_BYTES * POINT_BYTES));
+    Ok(bytes)
+}
+
+/// [`bucketize`] over points that `points()` yields afresh for each of its two
+/// passes (the first finds the x range), so a series need not be decoded into memory.
+pub fn bucketize_with<I: Iterator<Item = ScalarPoint>>(
+    points: impl Fn() -> I,
+    n: usize,
+    x: XAxis,
+) -> Vec<Bucket> {
+    let Some(first) = points().next() else {
+        return Vec::new();
+    };
+    if n == 0 {
         return Vec::new();
     }
-    let origin = points[0].wall_time;
+    let origin = first.wall_time;
     let x_of = |p: &ScalarPoint| match x {
         XAxis::Step => p.step as f64,
         XAxis::Relative => p.wall_time - origin,
         XAxis::Wall => p.wall_time,
     };
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in points {
-        let v = x_of(p);
+    for p in points() {
+        let v = x_of(&p);
         lo = lo.min(v);
         hi = hi.max(v);
     }
     let width = (hi - lo) / n as f64;
     let mut buckets: Vec<Option<Bucket>> = vec![None; n];
-    for p in points {
-        let v = x_of(p);
+    for p in points() {
+        let v = x_of(&p);
         let i = if width > 0.0 {
             (((v - lo) / width) as usize).min(n - 1)
         } else {

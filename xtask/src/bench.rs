@@ -23,13 +23,12 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
             }
             // (a) of the metrics benchmark: the tfevents reader beside
             // tensorboard-data-server.
-            "metrics" => crate::cargo(&[
-                "bench",
-                "--package",
-                "runboard-server",
-                "--bench",
-                "tfevents",
-            ])?,
+            "metrics" => {
+                crate::setup::uv()?;
+                for bench in ["tfevents", "metrics"] {
+                    crate::cargo(&["bench", "--package", "runboard-server", "--bench", bench])?;
+                }
+            }
             "portal" => crate::portal::bench()?,
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }

@@ -1,0 +1,339 @@
+//! `cargo xtask bench metrics` (b)-(d); (a), the tfevents reader, is `benches/tfevents.rs`.
+//!
+//! (b) live latency from a script's `run.log()` and from a tensorboardX flush to the
+//!     point arriving at a websocket client, p50 and p99 over 1,000 points, beside
+//!     the same for a printed line (the log path);
+//! (c) ingest of 1,000,000 points through the REST batch API, beside MLflow's
+//!     tracking server (`log_batch`, SQLite) in a venv made here;
+//! (d) a 1,000,000-point series read as 1,000 buckets, beside reading it whole.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, median, ms};
+use futures_util::StreamExt;
+use runboard_shared::event::{EventBody, Frame};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+const POINTS: usize = 1000;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Submits a job and collects, for each point it produces, the delay between the
+/// time the script stamped on it and its arrival here.
+async fn latencies(
+    server: &Server,
+    src: &std::path::Path,
+    estimator: serde_json::Value,
+) -> (Vec<f64>, Vec<f64>) {
+    let http = reqwest::Client::new();
+    let mut archive = Vec::new();
+    runboard_server::runner::snapshot::pack(src, u64::MAX, &mut archive).expect("pack");
+    let mut estimator = estimator;
+    estimator["source_directory"] = src.display().to_string().into();
+    let form = reqwest::multipart::Form::new()
+        .text("estimator", estimator.to_string())
+        .part("snapshot", reqwest::multipart::Part::bytes(archive));
+    let response: serde_json::Value = http
+        .post(format!("{}/api/experiments/bench/runs", server.url))
+        .bearer_auth(&server.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    let run_id = response["run_id"].as_str().expect("run id").to_owned();
+    let mut request = format!(
+        "{}/api/runs/{run_id}/events?after=0",
+        server.url.replacen("http", "ws", 1)
+    )
+    .into_client_request()
+    .expect("request");
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", server.token).parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    let (mut points, mut lines) = (Vec::new(), Vec::new());
+    let mut pending_line = String::new();
+    while let Some(Ok(Message::Text(text))) = ws.next().await {
+        let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
+        let Ok(Frame::Event { event }) = serde_json::from_str::<Frame>(&text) else {
+            continue;
+        };
+        match event.body {
+            EventBody::Scalars { points: p, .. } => {
+                points.extend(p.iter().map(|p| (now - p.wall_time) * 1000.0))
+            }
+            EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => {
+                pending_line.push_str(&text);
+                while let Some(end) = pending_line.find('\n') {
+                    let line: String = pending_line.drain(..=end).collect();
+                    if let Some(t) = line
+                        .trim()
+                        .strip_prefix("T ")
+                        .and_then(|t| t.parse::<f64>().ok())
+                    {
+                        lines.push((now - t) * 1000.0);
+                    }
+                }
+            }
+            EventBody::Status { status, .. } if status.is_terminal() => break,
+            _ => {}
+        }
+    }
+    points.sort_by(f64::total_cmp);
+    lines.sort_by(f64::total_cmp);
+    (points, lines)
+}
+
+fn report(name: &str, values: &[f64]) {
+    if values.is_empty() {
+        println!("  {name}: no points arrived");
+        return;
+    }
+    println!(
+        "  {name:<46} p50 {:7.1} ms   p99 {:7.1} ms   ({} points)",
+        percentile(values, 0.5),
+        percentile(values, 0.99),
+        values.len()
+    );
+}
+
+async fn bench_latency(server: &Server) {
+    println!("bench metrics (b): live latency, script -> websocket client");
+    let src = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        src.path().join("log.py"),
+        format!(
+            "import time\nfrom azureml.core import Run\nrun = Run.get_context()\nfor i in range({POINTS}):\n    run.log('t', time.time())\n    print('T', time.time(), flush=True)\n    time.sleep(0.005)\n"
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        src.path().join("tb.py"),
+        format!(
+            "import time\nfrom tensorboardX import SummaryWriter\nw = SummaryWriter('logs')\nfor i in range({POINTS}):\n    w.add_scalar('t', 0.0, i, walltime=time.time())\n    w.flush()\n    time.sleep(0.005)\nw.close()\n"
+        ),
+    )
+    .expect("write");
+    let (points, lines) = latencies(
+        server,
+        src.path(),
+        serde_json::json!({"entry_script": "log.py", "user_managed": true}),
+    )
+    .await;
+    report("printed line -> log event (baseline)", &lines);
+    report("run.log() -> scalar event", &points);
+    let (tb, _) = latencies(
+        server,
+        src.path(),
+        serde_json::json!({"entry_script": "tb.py", "pip_packages": ["tensorboardX"]}),
+    )
+    .await;
+    report("tensorboardX add_scalar+flush -> scalar event", &tb);
+    println!("  targets: p50 <= 100 ms, p99 <= 250 ms");
+}
+
+async fn bench_ingest(server: &Server) -> String {
+    println!("bench metrics (c): ingest of 1,000,000 points through the REST batch API");
+    let src = tempfile::tempdir().expect("tempdir");
+    std::fs::write(src.path().join("train.py"), "print('first line')\n").expect("write");
+    server
+        .submit_to_first_line(
+            src.path(),
+            serde_json::json!({"entry_script": "train.py", "user_managed": true}),
+        )
+        .await;
+    let runs: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/runs?limit=1", server.url))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .expect("runs")
+        .json()
+        .await
+        .expect("json");
+    let run_id = runs["runs"][0]["run_id"].as_str().expect("run").to_owned();
+    let http = reqwest::Client::new();
+    let batches: Vec<String> = (0..10)
+        .map(|b| {
+            let values: Vec<f64> = (0..100_000)
+                .map(|i| ((b * 100_000 + i) as f64).sin())
+                .collect();
+            serde_json::json!({"metrics": [{"name": "loss", "values": values}]}).to_string()
+        })
+        .collect();
+    let start = Instant::now();
+    for body in batches {
+        let response = http
+            .post(format!("{}/api/runs/{run_id}/metrics", server.url))
+            .bearer_auth(&server.token)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    let took = start.elapsed();
+    println!(
+        "  runboard: 1,000,000 points in 10 batches:    {:8.0} points/s ({:.2} s)",
+        1e6 / took.as_secs_f64(),
+        took.as_secs_f64()
+    );
+    match mlflow_points_per_second() {
+        Ok(rate) => println!(
+            "  MLflow tracking server, log_batch, SQLite:  {rate:8.0} points/s   (baseline)"
+        ),
+        Err(why) => println!("  MLflow baseline not measured: {why}"),
+    }
+    println!("  target: >= 1,000,000 points/s");
+    run_id
+}
+
+/// MLflow's tracking server (SQLite backend) in a venv made with uv under target/,
+/// fed with `log_batch` of 1,000 metrics per call.
+fn mlflow_points_per_second() -> Result<f64, String> {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache/mlflow");
+    let python = root.join("venv/bin/python");
+    if !python.exists() {
+        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        let ok = Command::new("uv")
+            .args(["venv", "--python", "python3"])
+            .arg(root.join("venv"))
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new("uv")
+                .args(["pip", "install", "--python"])
+                .arg(&python)
+                .arg("mlflow")
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir_all(root.join("venv"));
+            return Err("installing mlflow with uv failed".into());
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())?;
+    let store = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut server = Command::new(&python)
+        .args([
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "1",
+        ])
+        .arg("--backend-store-uri")
+        .arg(format!("sqlite:///{}/mlflow.db", store.path().display()))
+        .arg("--default-artifact-root")
+        .arg(store.path().join("artifacts"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let script = format!(
+        r#"
+import time, mlflow
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+mlflow.set_tracking_uri('http://127.0.0.1:{port}')
+for _ in range(600):
+    try:
+        client = MlflowClient(); client.search_experiments(); break
+    except Exception:
+        time.sleep(0.1)
+run = client.create_run('0')
+N = 20000
+start = time.time()
+for b in range(N // 1000):
+    now = int(time.time() * 1000)
+    client.log_batch(run.info.run_id, metrics=[Metric('loss', float(i), now, b * 1000 + i) for i in range(1000)])
+print(N / (time.time() - start))
+"#
+    );
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .map_err(|e| e.to_string());
+    let _ = server.kill();
+    let _ = server.wait();
+    let out = out?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| {
+            format!(
+                "the MLflow client failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            )
+        })
+}
+
+async fn bench_buckets(server: &Server, run_id: &str) {
+    println!("bench metrics (d): a 1,000,000-point series read back (20 reads each, medians)");
+    let http = reqwest::Client::new();
+    let get = |query: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/api/runs/{run_id}/metrics/loss{query}", server.url);
+        let token = server.token.clone();
+        async move {
+            let start = Instant::now();
+            let body = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("body");
+            assert!(body.len() > 100);
+            start.elapsed()
+        }
+    };
+    let (mut whole, mut buckets) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        whole.push(get("").await);
+        buckets.push(get("?buckets=1000").await);
+    }
+    println!(
+        "  the whole series as JSON points:             {:8.1} ms   (baseline)",
+        ms(median(whole))
+    );
+    let b: Duration = median(buckets);
+    println!(
+        "  1,000 buckets (min, max, last):              {:8.1} ms   (target <= 20 ms)",
+        ms(b)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let server = Server::start();
+    bench_latency(&server).await;
+    let run_id = bench_ingest(&server).await;
+    bench_buckets(&server, &run_id).await;
+}
