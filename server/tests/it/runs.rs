@@ -414,3 +414,70 @@ async fn git_properties_are_recorded_when_the_source_is_a_work_tree() {
         props["azureml.git.repository_uri"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_lists_runs_prints_logs_and_cancels() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let src = source(&[(
+        "train.py",
+        "import time\nprint('hello from the job', flush=True)\ntime.sleep(600)\n",
+    )]);
+    let run = server
+        .submit(
+            "cli",
+            src.path(),
+            json!({"entry_script": "train.py", "user_managed": true}),
+        )
+        .await;
+    let id = run.run_id.to_string();
+    server
+        .wait_for(&id, Duration::from_secs(30), |d| {
+            d.status == RunStatus::Running
+        })
+        .await;
+
+    let out = server
+        .cli()
+        .args(["runs", "--experiment", "cli", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(runs[0]["run_id"], id.as_str());
+    let table = server.cli().args(["runs"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains(&id));
+
+    let start = Instant::now();
+    loop {
+        let logs = server.cli().args(["logs", &id]).output().unwrap();
+        if String::from_utf8_lossy(&logs.stdout).contains("hello from the job") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the log never showed the line"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let cancel = server.cli().args(["cancel", &id]).output().unwrap();
+    assert!(
+        cancel.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cancel.stderr)
+    );
+    let follow = server
+        .cli()
+        .args(["logs", &id, "--follow"])
+        .output()
+        .unwrap();
+    assert!(
+        !follow.status.success(),
+        "--follow exits non-zero for a run that did not complete"
+    );
+    assert!(String::from_utf8_lossy(&follow.stderr).contains("Canceled"));
+    let bad = server.cli().args(["cancel", "not-a-run"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid run id"));
+}
