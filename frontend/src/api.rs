@@ -7,13 +7,14 @@
 //! before the answer came. An answer `401` also flips the app's [`Session`] to
 //! "logged out", which shows the login page.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
@@ -342,18 +343,6 @@ async fn follow_loop(
     mut on_event: impl FnMut(RunEvent),
 ) {
     let last = Rc::new(Cell::new(0u64));
-    // The open socket, so that going offline can close it at once: a socket whose
-    // network is gone may otherwise look open until TCP gives up, minutes later.
-    let current: Rc<RefCell<Option<web_sys::WebSocket>>> = Rc::default();
-    let close_on_offline = SendWrapper::new(Rc::clone(&current));
-    let offline = window_event_listener(leptos::ev::offline, move |_| {
-        if let Some(socket) = close_on_offline.borrow().as_ref() {
-            let _ = socket.close();
-        }
-    });
-    // Removes the listener when the loop is dropped (aborted).
-    let _offline = OnDrop(Some(offline));
-
     let mut attempt = 0u32;
     loop {
         while !browser::online() {
@@ -366,17 +355,24 @@ async fn follow_loop(
             Connection::Reconnecting { attempt }
         });
         match connect(&id, last.get()) {
-            Ok((socket, raw)) => {
-                *current.borrow_mut() = Some(raw);
-                if read_frames(socket, &last, connection, &mut on_event).await {
+            Ok(socket) => {
+                // Going offline ends the connection at once: a socket whose network
+                // is gone can look open for minutes, and even `close()` waits for a
+                // closing handshake that cannot happen.
+                let reading = std::pin::pin!(read_frames(socket, &last, connection, &mut on_event));
+                let offline = browser::next_window_event("offline");
+                if let Either::Left((true, _)) = select(reading, offline).await {
                     attempt = 0;
                 }
-                *current.borrow_mut() = None;
             }
             Err(e) => leptos::logging::warn!("websocket: {e}"),
         }
         attempt = attempt.saturating_add(1);
-        connection.set(Connection::Reconnecting { attempt });
+        connection.set(if browser::online() {
+            Connection::Reconnecting { attempt }
+        } else {
+            Connection::Offline
+        });
         let backoff = 250u64.saturating_mul(1 << attempt.min(5)).min(5000);
         browser::wait_until_online_or(Duration::from_millis(backoff)).await;
     }
@@ -444,7 +440,7 @@ fn unknown_event_seq(text: &str) -> Option<u64> {
 }
 
 /// Opens the run's websocket for events after `after`.
-fn connect(id: &RunId, after: u64) -> Result<(WebSocket, web_sys::WebSocket), String> {
+fn connect(id: &RunId, after: u64) -> Result<WebSocket, String> {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss:",
@@ -452,20 +448,7 @@ fn connect(id: &RunId, after: u64) -> Result<(WebSocket, web_sys::WebSocket), St
     };
     let host = location.host().map_err(|e| format!("{e:?}"))?;
     let url = format!("{scheme}//{host}/api/runs/{id}/events?after={after}");
-    let raw = web_sys::WebSocket::new(&url).map_err(|e| format!("{e:?}"))?;
-    let socket = WebSocket::try_from(raw.clone()).map_err(|e| e.to_string())?;
-    Ok((socket, raw))
-}
-
-/// Runs a cleanup when dropped.
-struct OnDrop(Option<WindowListenerHandle>);
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        if let Some(handle) = self.0.take() {
-            handle.remove();
-        }
-    }
+    WebSocket::open(&url).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -41,19 +41,49 @@ pub async fn sleep(duration: Duration) {
 
 /// Sleeps for `duration`, or until the browser's `online` event, whichever is first.
 pub async fn wait_until_online_or(duration: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = window();
-        let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
-        let once = web_sys::AddEventListenerOptions::new();
-        once.set_once(true);
-        // Resolving twice is harmless; a listener whose event never comes stays
-        // registered until it does (a few per offline period).
-        let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
-            "online", &resolve, &once,
-        );
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let sleep = std::pin::pin!(sleep(duration));
+    futures_util::future::select(sleep, next_window_event("online")).await;
+}
+
+/// A future that resolves at the window's next `name` event (`online`, `offline`).
+/// Dropping it removes its listener.
+#[derive(Debug)]
+pub struct NextEvent {
+    name: &'static str,
+    resolve: js_sys::Function,
+    fired: wasm_bindgen_futures::JsFuture,
+}
+
+/// Waits for the window's next `name` event.
+pub fn next_window_event(name: &'static str) -> NextEvent {
+    let mut captured = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| captured = Some(resolve));
+    // The promise's executor runs at once, so `captured` is set; the fallback only
+    // satisfies the type.
+    let resolve = captured.unwrap_or_else(|| js_sys::Function::new_no_args(""));
+    let _ = window().add_event_listener_with_callback(name, &resolve);
+    NextEvent {
+        name,
+        resolve,
+        fired: wasm_bindgen_futures::JsFuture::from(promise),
+    }
+}
+
+impl std::future::Future for NextEvent {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.fired).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for NextEvent {
+    fn drop(&mut self) {
+        let _ = window().remove_event_listener_with_callback(self.name, &self.resolve);
+    }
 }
 
 /// Copies `text` to the clipboard; false when the browser refuses (e.g. a page served
