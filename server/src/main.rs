@@ -395,8 +395,13 @@ async fn follow_to_end(client: &Client, run_id: &str) -> Result<std::process::Ex
     })
 }
 
-/// The web app built by `cargo xtask run`, when running from a checkout.
+/// The web app built by `cargo xtask run`, when running from a checkout. A binary
+/// with the bundle embedded (`embed-ui`) serves its own copy unless `--static-dir`
+/// says otherwise.
 fn default_static_dir() -> Option<PathBuf> {
+    if cfg!(feature = "embed-ui") {
+        return None;
+    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/pkg");
     dir.join("index.html").is_file().then_some(dir)
 }

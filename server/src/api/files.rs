@@ -8,7 +8,7 @@ use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
-use crate::runner::snapshot::is_inside;
+use crate::runner::snapshot::{PathProblem, resolve_inside};
 use crate::watch::area_root;
 
 /// `GET /api/runs/{id}/files`.
@@ -63,17 +63,8 @@ fn resolve(run_dir: &std::path::Path, path: &str) -> Result<std::path::PathBuf, 
             ))
         }
     })?;
-    if !is_inside(std::path::Path::new(&rest)) {
-        return Err(escapes());
-    }
-    let not_found = || ApiError::not_found(format!("no file '{path}' in this run"));
-    let real = root.join(&rest).canonicalize().map_err(|_| not_found())?;
-    let real_root = root.canonicalize().map_err(|_| not_found())?;
-    if !real.starts_with(&real_root) {
-        return Err(escapes());
-    }
-    if !real.is_file() {
-        return Err(not_found());
-    }
-    Ok(real)
+    resolve_inside(&root, &rest).map_err(|problem| match problem {
+        PathProblem::Escapes => escapes(),
+        PathProblem::NotFound => ApiError::not_found(format!("no file '{path}' in this run")),
+    })
 }

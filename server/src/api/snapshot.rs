@@ -11,7 +11,7 @@ use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
-use crate::runner::snapshot::is_inside;
+use crate::runner::snapshot::{PathProblem, resolve_inside};
 
 /// `GET /api/runs/{id}/snapshot`: every file of the snapshot, by path.
 #[tracing::instrument(skip_all, fields(run_id = %id))]
@@ -106,27 +106,15 @@ fn list_files(root: &FsPath) -> std::io::Result<Vec<RunFile>> {
 /// `..`, absolute paths, and symlinks that point outside (the checks of
 /// `files::resolve`, for a single root).
 fn resolve(root: &FsPath, path: &str) -> Result<PathBuf, ApiError> {
-    let escapes = || {
-        ApiError::bad_request(
+    resolve_inside(root, path).map_err(|problem| match problem {
+        PathProblem::Escapes => ApiError::bad_request(
             "invalid_path",
             format!(
                 "file path '{path}' escapes the snapshot; give a path such as train.py or src/model.py"
             ),
-        )
-    };
-    if path.starts_with('/') || !is_inside(FsPath::new(path)) {
-        return Err(escapes());
-    }
-    let not_found = || ApiError::not_found(format!("no file '{path}' in this run's snapshot"));
-    let real = root.join(path).canonicalize().map_err(|_| not_found())?;
-    let real_root = root.canonicalize().map_err(|_| not_found())?;
-    if !real.starts_with(&real_root) {
-        return Err(escapes());
-    }
-    if !real.is_file() {
-        return Err(not_found());
-    }
-    Ok(real)
+        ),
+        PathProblem::NotFound => ApiError::not_found(format!("no file '{path}' in this run's snapshot")),
+    })
 }
 
 #[cfg(test)]

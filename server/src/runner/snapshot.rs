@@ -55,6 +55,35 @@ pub fn is_inside(path: &Path) -> bool {
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
+/// Why a relative path does not name a file inside a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathProblem {
+    /// It would leave the folder: absolute, `..`, or a symlink that points outside.
+    Escapes,
+    /// Nothing (or no regular file) is there.
+    NotFound,
+}
+
+/// The real path of the file `rel` names under `root`, refusing anything that would
+/// leave `root`: absolute paths, `..`, and symlinks that point outside.
+pub fn resolve_inside(root: &Path, rel: &str) -> std::result::Result<PathBuf, PathProblem> {
+    if rel.starts_with('/') || !is_inside(Path::new(rel)) {
+        return Err(PathProblem::Escapes);
+    }
+    let real = root
+        .join(rel)
+        .canonicalize()
+        .map_err(|_| PathProblem::NotFound)?;
+    let real_root = root.canonicalize().map_err(|_| PathProblem::NotFound)?;
+    if !real.starts_with(&real_root) {
+        return Err(PathProblem::Escapes);
+    }
+    if !real.is_file() {
+        return Err(PathProblem::NotFound);
+    }
+    Ok(real)
+}
+
 /// The files of `src` that belong in a snapshot, relative to `src`: everything but
 /// `.git/` and what `.amlignore` excludes, or `.gitignore` when there is no
 /// `.amlignore` (the SDK's rule).
