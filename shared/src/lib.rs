@@ -10,5 +10,7 @@ pub mod environment;
 pub mod estimator;
 pub mod event;
 pub mod filetree;
+#[cfg(feature = "kernel")]
+pub mod kernel;
 pub mod logview;
 pub mod run;

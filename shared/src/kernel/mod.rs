@@ -1,0 +1,169 @@
+//! The notebook kernel: runs cells written for the Azure ML SDK v1 against a Runboard
+//! server, in the browser (wasm, in a Web Worker) and natively (`runboard notebook
+//! run`). Sans-IO: every side effect goes through the [`Host`] trait.
+//!
+//! # The language
+//!
+//! Cells are parsed with Ruff's Python parser (`ruff_python_parser`, IPython mode) and
+//! checked before anything runs: a cell that uses Python outside this subset fails
+//! with `NotImplementedError` naming the construct and its line ("`class` definitions
+//! are not supported in Runboard notebooks (line 1)"), without running any of it.
+//!
+//! - Statements: `import`/`from … import` of `azureml.*` names (bound to Runboard's
+//!   objects), `os`, `os.path` and `shutil` (other modules: `ModuleNotFoundError`);
+//!   assignment (with unpacking, subscripts) and augmented assignment; `if`/`elif`/
+//!   `else`; `for` and `while` (with `break`, `continue`, `else`); `pass`; comments.
+//! - Expressions: literals (str, bytes, int, float, bool, None, list, tuple, dict,
+//!   set), f-strings (conversions, format specs, `=`), `%` and `str.format`,
+//!   arithmetic, comparisons (chained, `in`, `is`), `and`/`or`/`not`, `x if c else y`,
+//!   calls with positional and keyword arguments, attributes, methods, subscripts and
+//!   slices. Integers are 64-bit (`OverflowError` beyond).
+//! - Built-ins: `print` (`sep`, `end`), `len`, `range`, `str`, `int`, `float`, `bool`,
+//!   `bytes`, `dict`, `list`, `tuple`, `set`, `sorted`, `enumerate`, `zip`, `min`,
+//!   `max`, `sum`, `isinstance`, `abs`, `round`, `repr`, `type`; the common methods of
+//!   `str`, `list`, `dict` and `set`.
+//! - `os.path.join`/`exists`/`isdir`/`isfile`/`basename`/`dirname`/`abspath`,
+//!   `os.getcwd`, `os.makedirs`, `os.listdir`, `shutil.copy`: on the server's files
+//!   area, whose root is `/`; the working directory is the notebook's folder.
+//! - The SDK: `Workspace` (`from_config`, `compute_targets`, `get_default_datastore`),
+//!   `ComputeTarget`, `Experiment` (`submit(config, tags=None)`), `Estimator`,
+//!   `SKLearn`, `PyTorch`, `TensorFlow`, `Chainer`, `Mpi`, `Gloo`, `Nccl`,
+//!   `ParameterServer`, `ScriptRunConfig`, `Datastore` (`upload`, `path`, `as_mount`,
+//!   `as_download`), `DataReference`, `Run` (`get_portal_url`,
+//!   `wait_for_completion(show_output=True)`, `get_status`, `get_details`,
+//!   `get_metrics`, `get_file_names`, `download_file`, `download_files`, `cancel`,
+//!   `tag`) and `RunDetails(run).show()`. Estimator arguments are validated when the
+//!   cell runs, every error at once ([`crate::estimator::Estimator::from_value`]).
+//! - Cell magic `%%writefile [-a] path`, with `$name` and `{expr}` expanded in its
+//!   line as IPython does; other magics and shell escapes fail clearly.
+//!
+//! Variables live in the [`Kernel`] across cells. The last expression of a cell is
+//! displayed ([`Display`]): an estimator as a parameter table, a run as a run card,
+//! anything else as its `repr` (`None` and a trailing `;` show nothing).
+
+mod args;
+mod builtins;
+mod check;
+mod display;
+mod error;
+mod eval;
+mod format;
+mod host;
+mod magic;
+mod methods;
+mod modules;
+mod ops;
+mod os;
+mod sdk;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{Mod, Stmt};
+use ruff_python_parser::{Mode, ParseOptions};
+use ruff_text_size::Ranged;
+
+pub use display::{DISPLAY_MIME, Display, Output};
+pub use error::PyError;
+pub use host::{DirEntry, FileKind, Host, HostError, Submission};
+
+use eval::{Interp, line_of};
+use value::{Obj, Value};
+
+/// A notebook session: the variables every cell shares, and the execution count.
+///
+/// Not `Send`: values are shared with `Rc`, as the kernel runs on one thread (a Web
+/// Worker, or the CLI's current thread).
+#[derive(Debug, Default)]
+pub struct Kernel {
+    globals: HashMap<String, Value>,
+    execution_count: u32,
+}
+
+impl Kernel {
+    /// A fresh session.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many cells this session has run (Jupyter's `execution_count` of the last).
+    pub fn execution_count(&self) -> u32 {
+        self.execution_count
+    }
+
+    /// Runs one cell. Output goes to [`Host::output`] as it is produced; the result is
+    /// what the cell's last expression displays, if anything.
+    pub async fn run_cell<H: Host>(
+        &mut self,
+        host: &mut H,
+        source: &str,
+    ) -> Result<Option<Display>, PyError> {
+        self.execution_count += 1;
+        let mut interp = Interp {
+            globals: &mut self.globals,
+            host,
+            source,
+        };
+        if let Some((name, line, body)) = magic::cell_magic(source) {
+            interp.run_cell_magic(name, line, body).await?;
+            return Ok(None);
+        }
+        let parsed =
+            ruff_python_parser::parse(source, ParseOptions::from(Mode::Ipython)).map_err(|e| {
+                PyError::new("SyntaxError", e.error.to_string())
+                    .at(line_of(source, e.location.start()))
+            })?;
+        let Mod::Module(module) = parsed.into_syntax() else {
+            return Ok(None);
+        };
+        check::check_suite(&module.body).map_err(|(e, at)| e.at(line_of(source, at)))?;
+
+        let (last, init) = match module.body.split_last() {
+            Some((Stmt::Expr(last), init)) if !ends_with_semicolon(source, last.end()) => {
+                (Some(last), init)
+            }
+            _ => (None, &module.body[..]),
+        };
+        interp.exec_suite(init).await?;
+        let Some(last) = last else {
+            return Ok(None);
+        };
+        let line = interp.line(last.start());
+        let value = interp.eval(&last.value).await.map_err(|e| e.at(line))?;
+        display(&mut interp, &value).await.map_err(|e| e.at(line))
+    }
+}
+
+/// Whether a `;` follows the cell's last statement (IPython then shows nothing).
+fn ends_with_semicolon(source: &str, end: ruff_text_size::TextSize) -> bool {
+    let at = usize::try_from(end.to_u32()).unwrap_or(source.len());
+    source
+        .get(at..)
+        .is_some_and(|rest| rest.trim_start().starts_with(';'))
+}
+
+/// What a value shows as a cell's result.
+async fn display<H: Host>(
+    interp: &mut Interp<'_, H>,
+    value: &Value,
+) -> Result<Option<Display>, PyError> {
+    Ok(Some(match value {
+        Value::None => return Ok(None),
+        Value::Obj(o) => match &**o {
+            Obj::Estimator {
+                class,
+                estimator,
+                args,
+            } => Display::Estimator {
+                class: class.name().to_owned(),
+                parameters: sdk::estimator_rows(estimator, args),
+            },
+            Obj::Run(r) | Obj::RunDetails(r) => interp.run_display(r).await?,
+            _ => Display::Text { text: value.repr() },
+        },
+        _ => Display::Text { text: value.repr() },
+    }))
+}
