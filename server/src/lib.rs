@@ -48,6 +48,8 @@ pub struct Inner {
     /// Serialises metric writes, so a series file and its count in the store move
     /// together.
     pub metrics_lock: tokio::sync::Mutex<()>,
+    /// Real TensorBoards started on demand.
+    pub tensorboards: runner::tensorboard::TensorBoards,
     /// Compute targets by name.
     targets: HashMap<String, Arc<dyn ComputeTarget>>,
     /// The cancel switch of each run whose driver is running.
@@ -86,6 +88,7 @@ impl AppState {
             envs,
             docker,
             metrics_lock: tokio::sync::Mutex::new(()),
+            tensorboards: runner::tensorboard::TensorBoards::default(),
             targets,
             config,
             store,

@@ -249,6 +249,13 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
+            let reaper = state.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    reaper.tensorboards.stop_idle(runner::tensorboard::IDLE);
+                }
+            });
             let client = ClientConfig {
                 url: config.public_url.clone(),
                 token: token.clone(),

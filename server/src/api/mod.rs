@@ -9,6 +9,7 @@ mod files;
 mod metrics;
 mod runs;
 mod snapshot;
+mod tensorboard;
 mod web;
 
 use axum::Router;
@@ -148,6 +149,18 @@ pub fn app(state: AppState) -> Router {
             )
         });
     web::router(&state)
+        .route(
+            "/runs/{id}/tensorboard",
+            axum::routing::any(tensorboard::proxy),
+        )
+        .route(
+            "/runs/{id}/tensorboard/",
+            axum::routing::any(tensorboard::proxy),
+        )
+        .route(
+            "/runs/{id}/tensorboard/{*rest}",
+            axum::routing::any(tensorboard::proxy),
+        )
         .nest("/api", api)
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())

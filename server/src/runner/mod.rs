@@ -16,6 +16,7 @@ pub mod shim;
 pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;
+pub mod tensorboard;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

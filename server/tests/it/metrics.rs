@@ -554,3 +554,65 @@ async fn a_script_that_logs_while_the_server_is_down_completes_and_its_points_ar
         .collect();
     assert_eq!(loss, (0..20).map(f64::from).collect::<Vec<_>>());
 }
+
+/// A venv with TensorBoard, made with uv once per test run.
+fn python_with_tensorboard(dir: &std::path::Path) -> String {
+    let venv = dir.join("tb-venv");
+    let uv = |args: &[&str]| {
+        let direct = std::process::Command::new("uv").args(args).output();
+        let out = match direct {
+            Ok(out) => out,
+            Err(_) => std::process::Command::new("python3")
+                .args(["-m", "uv"])
+                .args(args)
+                .output()
+                .unwrap(),
+        };
+        assert!(
+            out.status.success(),
+            "uv {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    uv(&["venv", "--python", "python3", venv.to_str().unwrap()]);
+    let python = venv.join("bin/python").display().to_string();
+    uv(&["pip", "install", "--python", &python, "tensorboard"]);
+    python
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_real_tensorboard_opens_on_demand_behind_auth_or_says_how_to_get_it() {
+    let data = tempfile::tempdir().unwrap();
+    let src = source(&[("train.py", "print('hi')\n")]);
+    let estimator = json!({"entry_script": "train.py", "user_managed": true});
+
+    // Without TensorBoard: a page that says how to get it.
+    let plain = Server::start(&data.path().join("plain"));
+    let run = plain.submit("tb", src.path(), estimator.clone()).await;
+    let response = plain
+        .get(&format!("/runs/{}/tensorboard/", run.run_id))
+        .await;
+    assert_eq!(response.status(), 424);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("pip install tensorboard"), "{page}");
+
+    // With it: the real TensorBoard answers through the server, only with credentials.
+    let python = python_with_tensorboard(data.path());
+    let server = Server::start_with(&data.path().join("tb"), 0, &["--python", &python]);
+    let run = server.submit("tb", src.path(), estimator).await;
+    let id = run.run_id.as_str();
+    let response = reqwest::get(format!("{}/runs/{id}/tensorboard/", server.url))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "no credentials, no TensorBoard");
+    let response = server.get(&format!("/runs/{id}/tensorboard/")).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.to_lowercase().contains("tensorboard"), "{page}");
+    let runs = server
+        .get(&format!("/runs/{id}/tensorboard/data/runs"))
+        .await;
+    assert_eq!(runs.status(), 200);
+    let runs: serde_json::Value = runs.json().await.unwrap();
+    assert!(runs.is_array(), "{runs}");
+}

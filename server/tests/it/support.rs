@@ -49,6 +49,11 @@ impl Server {
 
     /// Starts a server on `port` (0: a free one) and waits until it listens.
     pub fn start_on(data_dir: &Path, port: u16) -> Self {
+        Self::start_with(data_dir, port, &[])
+    }
+
+    /// Starts a server on `port` with extra `serve` flags.
+    pub fn start_with(data_dir: &Path, port: u16, extra: &[&str]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -64,6 +69,7 @@ impl Server {
                 "--grace-seconds",
                 "2",
             ])
+            .args(extra)
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUNBOARD_CONFIG", data_dir.with_extension("client.json"))
