@@ -8,6 +8,8 @@ use runboard_server::cli::{Client, SubmitArgs, parse_run_id};
 use runboard_server::config::{self, ClientConfig, Config};
 use runboard_server::{AppState, api, runner};
 
+mod notebook;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "runboard",
@@ -160,6 +162,11 @@ enum Command {
         run: String,
         #[command(flatten)]
         remote: Remote,
+    },
+    /// Run a notebook's cells with the notebook kernel and save their outputs.
+    Notebook {
+        #[command(subcommand)]
+        command: notebook::NotebookCommand,
     },
     /// Print the login URL of the server in a data folder.
     Token {
@@ -372,6 +379,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             eprintln!("cancel requested for {run}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Notebook { command } => notebook::main(command).await,
         Command::Token { data_dir } => {
             let token = std::fs::read_to_string(data_dir.join("token")).with_context(|| {
                 format!(

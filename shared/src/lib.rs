@@ -13,4 +13,5 @@ pub mod filetree;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 pub mod logview;
+pub mod notebook;
 pub mod run;

@@ -8,6 +8,7 @@ mod bad_input;
 mod distributed;
 mod environments;
 mod metrics;
+mod notebook;
 mod restart;
 mod runs;
 mod slurm;
