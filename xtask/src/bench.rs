@@ -4,7 +4,14 @@
 use anyhow::{Result, bail};
 
 /// The benchmarks, by name.
-pub(crate) const NAMES: &[&str] = &["submit", "env", "distributed", "metrics", "portal"];
+pub(crate) const NAMES: &[&str] = &[
+    "submit",
+    "env",
+    "distributed",
+    "metrics",
+    "portal",
+    "kernel",
+];
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     let names: Vec<&str> = if args.is_empty() {
@@ -30,6 +37,16 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 }
             }
             "portal" => crate::portal::bench()?,
+            // The notebook kernel, native, beside CPython on the same cell.
+            "kernel" => crate::cargo(&[
+                "bench",
+                "--package",
+                "runboard-shared",
+                "--features",
+                "kernel",
+                "--bench",
+                "kernel",
+            ])?,
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }
     }
