@@ -57,8 +57,12 @@ impl<H: Host> Interp<'_, H> {
     pub fn exec_suite<'a>(&'a mut self, body: &'a [Stmt]) -> Fut<'a, Flow> {
         Box::pin(async move {
             for stmt in body {
-                let line = self.line(stmt.start());
-                let flow = self.exec_stmt(stmt).await.map_err(|e| e.at(line))?;
+                // The line is found only for an error: counting newlines for every
+                // statement run would make loops quadratic in the cell's length.
+                let flow = match self.exec_stmt(stmt).await {
+                    Ok(flow) => flow,
+                    Err(e) => return Err(e.at(self.line(stmt.start()))),
+                };
                 if flow != Flow::Normal {
                     return Ok(flow);
                 }
