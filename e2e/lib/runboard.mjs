@@ -110,7 +110,9 @@ export class Server {
    * with `runboard submit`. Returns the run id.
    * @param {string} experiment
    * @param {string} script the content of train.py
-   * @param {{ params?: string[], files?: Record<string, string> }} [options]
+   * `estimator`: fields of an estimator JSON file passed with `--estimator`
+   * (`{ pip_packages: ["tensorboardX"] }`).
+   * @param {{ params?: string[], files?: Record<string, string>, estimator?: object }} [options]
    */
   submit(experiment, script, options = {}) {
     const source = join(this.home, `source-${++this.sources}`);
@@ -121,6 +123,11 @@ export class Server {
       writeFileSync(join(source, name), content);
     }
     const params = (options.params ?? []).map((p) => `--script-param=${p}`);
+    if (options.estimator) {
+      const file = join(this.home, `estimator-${this.sources}.json`);
+      writeFileSync(file, JSON.stringify(options.estimator));
+      params.push("--estimator", file);
+    }
     const out = this.cli([
       "submit",
       "--experiment",

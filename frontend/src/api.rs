@@ -20,7 +20,7 @@ use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
 use leptos::prelude::*;
 use runboard_shared::api::{
-    ErrorBody, ExperimentList, RunDetails, RunFileList, RunList, TagsPatch,
+    EnvironmentList, ErrorBody, ExperimentList, RunDetails, RunFileList, RunList, TagsPatch,
 };
 use runboard_shared::event::{Frame, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
@@ -195,6 +195,24 @@ pub fn patch_tags(
         authorized(Request::patch(&format!("/api/runs/{id}/tags"))),
         patch,
     )
+}
+
+/// `GET /api/environments`: the cached Python environments.
+pub fn environments() -> impl Future<Output = Result<EnvironmentList, ApiError>> {
+    get_json("/api/environments".to_owned())
+}
+
+/// `DELETE /api/environments/{hash}`.
+pub fn delete_environment(hash: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let request = authorized(Request::delete(&format!(
+        "/api/environments/{}",
+        encode(hash)
+    )));
+    let session = use_context::<Session>();
+    async move {
+        send(request, session).await?;
+        Ok(())
+    }
 }
 
 /// Percent-encodes a URL component (JavaScript's `encodeURIComponent`).

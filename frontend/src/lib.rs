@@ -33,6 +33,7 @@ pub fn App() -> impl IntoView {
                 <a href="/" class="brand">"Runboard"</a>
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Experiments"</A>
+                    <A href="/environments">"Environments"</A>
                 </nav>
             </header>
             <main id="main" tabindex="-1">
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::experiments::ExperimentsPage />
                         <Route path=path!("/experiments/:name") view=pages::experiment::ExperimentPage />
                         <Route path=path!("/runs/:id") view=pages::run::RunPage />
+                        <Route path=path!("/environments") view=pages::environments::EnvironmentsPage />
                     </Routes>
                 </Show>
             </main>

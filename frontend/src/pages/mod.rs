@@ -1,5 +1,6 @@
 //! One module per page of the app; the router in [`crate::App`] maps addresses to them.
 
+pub mod environments;
 pub mod experiment;
 pub mod experiments;
 pub mod login;

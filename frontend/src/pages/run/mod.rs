@@ -1,6 +1,6 @@
 //! A run's portal page (`/runs/<run id>`), the URL that `Run.get_portal_url()` gives:
 //! a header with the status, its timeline, Cancel and Copy link, and four tabs
-//! (`?tab=overview|logs|outputs|snapshot`).
+//! (`?tab=overview|logs|metrics|tensorboard|outputs|snapshot`).
 //!
 //! The page reads the run once (`GET /api/runs/{id}`) and follows its websocket from
 //! the first event: status changes, log text, new files and tag changes all arrive
@@ -24,6 +24,7 @@ use runboard_shared::run::{RunId, RunStatus};
 
 use crate::api::{self, ApiError, Connection, FileArea};
 use crate::browser;
+use crate::components::chart::{ChartsTab, MetricValue, Scalars, SeriesKey};
 use crate::components::file_browser::FileBrowser;
 use crate::components::log_view::RunLogs;
 use crate::components::status::{ConnectionBadge, StatusBadge, status_tone};
@@ -59,6 +60,10 @@ pub(crate) struct RunData {
     pub details: RwSignal<Option<Result<RunDetails, ApiError>>>,
     live: RwSignal<Live>,
     pub logs: RunLogs,
+    /// Scalar series (`Run.log` numbers and TensorBoard scalars), from the events.
+    pub scalars: Scalars,
+    /// Metric values that are not number series, by name, from the events.
+    pub values: RwSignal<BTreeMap<String, MetricValue>>,
     pub history: Memo<Vec<StatusChange>>,
     pub status: Memo<Option<RunStatus>>,
     pub tags: Memo<BTreeMap<String, String>>,
@@ -74,9 +79,11 @@ impl RunData {
 }
 
 /// The tabs, by their `?tab=` name.
-const TABS: [(&str, &str); 4] = [
+const TABS: [(&str, &str); 6] = [
     ("overview", "Overview"),
     ("logs", "Logs"),
+    ("metrics", "Metrics"),
+    ("tensorboard", "TensorBoard"),
     ("outputs", "Outputs + logs"),
     ("snapshot", "Snapshot"),
 ];
@@ -95,11 +102,13 @@ fn RunView(id: RunId) -> impl IntoView {
     let live = RwSignal::new(Live::default());
     let fetched_files = RwSignal::new(Vec::<RunFile>::new());
     let logs = RunLogs::new();
+    let scalars = Scalars::new();
+    let values = RwSignal::new(BTreeMap::new());
     let connection = RwSignal::new(Connection::Connecting);
     let stored_id = StoredValue::new(id.clone());
 
     // The events first: the first log line should not wait for the details.
-    let on_event = move |event: RunEvent| apply(event, live, logs);
+    let on_event = move |event: RunEvent| apply(event, live, logs, scalars, values);
     let following = StoredValue::new(api::follow_run(id.clone(), connection, on_event));
     let load = move || {
         let id = stored_id.get_value();
@@ -169,6 +178,8 @@ fn RunView(id: RunId) -> impl IntoView {
         details,
         live,
         logs,
+        scalars,
+        values,
         history,
         status,
         tags,
@@ -224,6 +235,10 @@ fn RunView(id: RunId) -> impl IntoView {
         <section class="tab-panel" aria-label=move || TABS.iter().find(|(n, _)| *n == tab.get()).map_or("", |(_, l)| *l)>
             {move || match tab.get() {
                 "logs" => view! { <logs::LogsTab data=data state=logs_state /> }.into_any(),
+                "metrics" | "tensorboard" => view! {
+                    <ChartsTab kind=tab.get() scalars=data.scalars values=data.values />
+                }
+                .into_any(),
                 "outputs" => view! {
                     <FileBrowser
                         run_id=data.id.get_value()
@@ -242,7 +257,13 @@ fn RunView(id: RunId) -> impl IntoView {
 }
 
 /// Applies one event to what the page knows.
-fn apply(event: RunEvent, live: RwSignal<Live>, logs: RunLogs) {
+fn apply(
+    event: RunEvent,
+    live: RwSignal<Live>,
+    logs: RunLogs,
+    scalars: Scalars,
+    values: RwSignal<BTreeMap<String, MetricValue>>,
+) {
     match event.body {
         EventBody::Log { path, text, .. } => logs.push(&path, &text),
         EventBody::Status { status, error } => live.update(|l| {
@@ -258,8 +279,23 @@ fn apply(event: RunEvent, live: RwSignal<Live>, logs: RunLogs) {
             l.files.insert(path, size);
         }),
         EventBody::Tags { tags } => live.update(|l| l.tags = Some(tags)),
-        // Metrics and scalars are for charts, which this page does not draw yet; the
-        // arm also keeps the page building when new kinds of events are added.
+        EventBody::Scalars {
+            source,
+            run,
+            name,
+            points,
+        } => scalars.push(SeriesKey { source, run, name }, &points),
+        EventBody::MetricValue { name, kind, value } => values.update(|v| {
+            let entry = v.entry(name).or_insert(MetricValue {
+                kind: kind.clone(),
+                last: serde_json::Value::Null,
+                count: 0,
+            });
+            entry.kind = kind;
+            entry.last = value;
+            entry.count += 1;
+        }),
+        // Keeps the page building when new kinds of events are added.
         #[allow(unreachable_patterns)]
         _ => {}
     }

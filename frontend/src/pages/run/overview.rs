@@ -11,6 +11,7 @@ use runboard_shared::display::{format_time, json_rows, parse_time, shell_join};
 use super::RunData;
 use crate::api;
 use crate::browser;
+use crate::pages::environments::PackageList;
 
 /// Lines of output shown on the Overview.
 const TAIL_LINES: usize = 8;
@@ -84,6 +85,11 @@ fn Details(details: RunDetails, data: RunData) -> impl IntoView {
                 <OutputTail data=data />
             </section>
 
+            <section aria-labelledby="environment-title">
+                <h2 id="environment-title">"Environment"</h2>
+                <EnvironmentSection details=details.clone() data=data />
+            </section>
+
             <section aria-labelledby="estimator-title">
                 <h2 id="estimator-title">"Estimator"</h2>
                 <KeyValueTable rows=estimator empty="Not recorded." label="Estimator parameters" />
@@ -100,6 +106,68 @@ fn Details(details: RunDetails, data: RunData) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// The resolved environment: its hash, the packages installed in it (`pip freeze`,
+/// from `GET /api/environments`) and a link to its build log (the Logs tab's
+/// pane, and the file).
+#[component]
+fn EnvironmentSection(details: RunDetails, data: RunData) -> impl IntoView {
+    let environment = details.run_definition.get("environment").cloned();
+    let Some(hash) = environment
+        .as_ref()
+        .and_then(|e| e.get("hash"))
+        .and_then(|h| h.as_str())
+        .map(str::to_owned)
+    else {
+        return view! {
+            <p class="empty" data-testid="environment">
+                "User-managed: the run used the configured Python interpreter as it is."
+            </p>
+        }
+        .into_any();
+    };
+    let request_hash = hash.clone();
+    // Read again as the status changes: a run in Preparing is still building it.
+    let list = LocalResource::new(move || {
+        data.status.track();
+        api::environments()
+    });
+    let log = api::file_url(
+        &details.run_id,
+        api::FileArea::Run,
+        "system_logs/environment.txt",
+    );
+    let logs_tab = format!("/runs/{}?tab=logs", details.run_id);
+    let found = move || {
+        list.get().map(|answer| {
+            answer.map(|l| l.environments.into_iter().find(|e| e.hash == request_hash))
+        })
+    };
+    view! {
+        <dl class="props" data-testid="environment">
+            <dt>"Hash"</dt><dd><code>{hash}</code></dd>
+            <dt>"Build log"</dt>
+            <dd>
+                <a href=logs_tab>"system_logs/environment.txt"</a>
+                " ("<a href=log download="environment.txt">"download"</a>")"
+            </dd>
+            <dt>"Installed"</dt>
+            <dd>
+                {move || match found() {
+                    None => ().into_any(),
+                    Some(Ok(Some(env))) => view! {
+                        <p>{format!("{} · Python {} ({})", env.requested, env.python_version, env.installer)}</p>
+                        <PackageList packages=env.packages />
+                    }
+                    .into_any(),
+                    Some(Ok(None)) => "Not built yet, or deleted from the cache.".into_any(),
+                    Some(Err(e)) => e.to_string().into_any(),
+                }}
+            </dd>
+        </dl>
+    }
+    .into_any()
 }
 
 /// The last lines of the main log, live.

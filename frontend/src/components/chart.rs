@@ -1,0 +1,259 @@
+//! The Metrics and TensorBoard tabs.
+//!
+//! The page of each tab is the bundle's `charts.js` module (`frontend/js/charts.js`
+//! and uPlot: canvas charts, 100k points without jank, hover values in the legend,
+//! drag to zoom, double-click to reset, smoothing, log scale, x axis choice), which
+//! [`load_module`] imports only when such a tab opens, so the app's own download does
+//! not grow by it. The data lives here: the run page appends every `scalars` event's
+//! points to [`Scalars`] and every `metric_value` event to its values map (replayed
+//! from the first event, then live), and [`ChartsTab`] hands the module what it has
+//! not seen yet, as `Float64Array`s.
+
+use std::collections::BTreeMap;
+
+use js_sys::{Array, Float64Array, Function, Object, Promise, Reflect};
+use leptos::html::Div;
+use leptos::prelude::*;
+use runboard_shared::api::ScalarPoint;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Which series: its source (`metric` or `tensorboard`), TensorBoard run and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeriesKey {
+    /// `metric` (`Run.log`) or `tensorboard` (event files).
+    pub source: String,
+    /// The TensorBoard run; empty for metrics.
+    pub run: String,
+    /// The metric name or TensorBoard tag.
+    pub name: String,
+}
+
+/// One series' points, column by column (what uPlot takes).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Steps.
+    pub steps: Vec<f64>,
+    /// Seconds since the Unix epoch.
+    pub walls: Vec<f64>,
+    /// Values.
+    pub values: Vec<f64>,
+    /// How many points the mounted tab has been given (one tab is mounted at a time).
+    sent: usize,
+}
+
+/// Every scalar series of a run. `Copy`: handles. The points are kept outside the
+/// reactive graph (a replay brings thousands of events); `version` changes with each
+/// append.
+#[derive(Debug, Clone, Copy)]
+pub struct Scalars {
+    data: StoredValue<BTreeMap<SeriesKey, Series>>,
+    /// Bumped on every append.
+    pub version: RwSignal<u64>,
+}
+
+impl Default for Scalars {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scalars {
+    /// No series yet.
+    pub fn new() -> Self {
+        Self {
+            data: StoredValue::new(BTreeMap::new()),
+            version: RwSignal::new(0),
+        }
+    }
+
+    /// Appends points to a series.
+    pub fn push(&self, key: SeriesKey, points: &[ScalarPoint]) {
+        self.data.update_value(|all| {
+            let series = all.entry(key).or_default();
+            for p in points {
+                series.steps.push(p.step as f64);
+                series.walls.push(p.wall_time);
+                series.values.push(p.value);
+            }
+        });
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// A metric value that is not a number series (`log_list`, `log_row`, `log_table`,
+/// `log_image`, a string): its kind, last value and how many were logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValue {
+    /// `list`, `row`, `table`, `image` or `value`.
+    pub kind: String,
+    /// The last value logged.
+    pub last: serde_json::Value,
+    /// How many were logged.
+    pub count: usize,
+}
+
+/// What a mounted tab module has been given.
+struct Mounted {
+    handle: JsValue,
+    /// Each value's count when it was handed over.
+    values: BTreeMap<String, u64>,
+}
+
+/// The Metrics (`kind = "metrics"`) or TensorBoard (`"tensorboard"`) tab: mounts the
+/// chart module's page and feeds it each new point and value.
+#[component]
+pub fn ChartsTab(
+    /// `metrics` or `tensorboard`.
+    kind: &'static str,
+    /// The run's series.
+    scalars: Scalars,
+    /// The run's non-series metric values, by name.
+    values: RwSignal<BTreeMap<String, MetricValue>>,
+) -> impl IntoView {
+    let node = NodeRef::<Div>::new();
+    let error = RwSignal::new(None::<String>);
+    let mounted = StoredValue::new_local(None::<Mounted>);
+    let module = LocalResource::new(load_module);
+    Effect::new(move |_| {
+        scalars.version.track();
+        values.track();
+        let module = match module.get() {
+            None => return,
+            Some(Err(e)) => return error.set(Some(e)),
+            Some(Ok(m)) => m,
+        };
+        let Some(el) = node.get() else { return };
+        let result =
+            mounted.try_update_value(|m| feed(m, &module, el.into(), kind, scalars, values));
+        if let Some(Err(e)) = result {
+            error.set(Some(format!("{e:?}")));
+        }
+    });
+    on_cleanup(move || {
+        mounted.try_update_value(|m| {
+            if let Some(m) = m.take() {
+                let _ = call(&m.handle, "destroy", &[]);
+            }
+        });
+    });
+    view! {
+        {move || error.get().map(|e| view! { <p class="error" role="alert">"The charts could not be shown: " {e}</p> })}
+        <div class="charts-tab" node_ref=node></div>
+    }
+}
+
+/// Mounts the module's page once, then hands it what it has not seen.
+fn feed(
+    mounted: &mut Option<Mounted>,
+    module: &JsValue,
+    el: JsValue,
+    kind: &str,
+    scalars: Scalars,
+    values: RwSignal<BTreeMap<String, MetricValue>>,
+) -> Result<(), JsValue> {
+    if mounted.is_none() {
+        let handle = call(module, "mount", &[el, kind.into()])?;
+        *mounted = Some(Mounted {
+            handle,
+            values: BTreeMap::new(),
+        });
+        scalars
+            .data
+            .update_value(|all| all.values_mut().for_each(|s| s.sent = 0));
+    }
+    let Some(m) = mounted.as_mut() else {
+        return Ok(());
+    };
+    scalars
+        .data
+        .try_update_value(|all| -> Result<(), JsValue> {
+            for (key, s) in all.iter_mut() {
+                let sent = s.sent;
+                if s.values.len() <= sent {
+                    continue;
+                }
+                call(
+                    &m.handle,
+                    "append",
+                    &[
+                        key.source.as_str().into(),
+                        key.run.as_str().into(),
+                        key.name.as_str().into(),
+                        Float64Array::from(&s.steps[sent..]).into(),
+                        Float64Array::from(&s.walls[sent..]).into(),
+                        Float64Array::from(&s.values[sent..]).into(),
+                    ],
+                )?;
+                s.sent = s.values.len();
+            }
+            Ok(())
+        })
+        .unwrap_or(Ok(()))?;
+    values.with_untracked(|all| -> Result<(), JsValue> {
+        for (name, v) in all {
+            if m.values.get(name) == Some(&(v.count as u64)) {
+                continue;
+            }
+            call(
+                &m.handle,
+                "value",
+                &[
+                    name.as_str().into(),
+                    v.kind.as_str().into(),
+                    to_js(&v.last),
+                    (v.count as u32).into(),
+                ],
+            )?;
+            m.values.insert(name.clone(), v.count as u64);
+        }
+        Ok(())
+    })
+}
+
+/// A JSON value as the JavaScript value (without serde_json's printer).
+fn to_js(value: &serde_json::Value) -> JsValue {
+    use serde_json::Value;
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN).into(),
+        Value::String(s) => s.as_str().into(),
+        Value::Array(items) => items.iter().map(to_js).collect::<Array>().into(),
+        Value::Object(fields) => {
+            let o = Object::new();
+            for (k, v) in fields {
+                let _ = Reflect::set(&o, &k.as_str().into(), &to_js(v));
+            }
+            o.into()
+        }
+    }
+}
+
+/// Calls `target[name](...args)`.
+fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+    let args: Array = args.iter().collect();
+    f.apply(target, &args)
+}
+
+/// Imports the bundle's chart module (its URL is in `index.html`'s
+/// `<meta name="runboard-charts">`). The browser imports a module once, so charts
+/// may each ask.
+async fn load_module() -> Result<SendWrapper<JsValue>, String> {
+    let url = document()
+        .query_selector("meta[name=runboard-charts]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+        .ok_or("this page names no chart module")?;
+    let import = Function::new_with_args("url", "return import(url)");
+    let promise: Promise = import
+        .call1(&JsValue::NULL, &url.into())
+        .and_then(|p| p.dyn_into())
+        .map_err(|e| format!("{e:?}"))?;
+    let module = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("loading the chart module failed: {e:?}"))?;
+    Ok(SendWrapper::new(module))
+}
