@@ -1,8 +1,9 @@
 """`Run.get_context()` for scripts started by Runboard.
 
 Inside a Runboard run (RUNBOARD_URL, RUNBOARD_RUN_ID and RUNBOARD_RUN_TOKEN are set)
-metrics, tags and properties are batched in memory and sent by a background thread
-to `POST /api/runs/<id>/metrics` about every 50 ms. Logging never blocks and never
+metrics, tags and properties are queued in memory and sent by a background thread
+to `POST /api/runs/<id>/metrics` as soon as it is free: what is logged while a send is
+under way goes in the next batch. Logging never blocks and never
 raises because of the server: when the server cannot be reached the batch is kept
 and retried, and whatever is still unsent when the script ends is written to
 `logs/runboard-metrics-spool-<pid>.jsonl`, which the server reads when the run ends.
@@ -173,6 +174,7 @@ class _SubmittedRun(_BaseRun):
     def _emit(self, what, name, value, entry):
         with self._lock:
             self._pending["metrics"].append(entry)
+        self._wake.set()
 
     def tag(self, key, value=None):
         """Sets a tag (`value` None means an empty tag, as in the SDK)."""
@@ -226,19 +228,21 @@ class _SubmittedRun(_BaseRun):
             return False
 
     def _loop(self):
-        delay = _SEND_EVERY
+        # Send as soon as something is logged; what is logged while a send is under
+        # way goes in the next batch. After a failure, back off before trying again.
+        backoff = _SEND_EVERY
         while not self._stop:
-            self._wake.wait(delay)
+            self._wake.wait(1.0)
             self._wake.clear()
             batch = self._take()
             if batch is None:
-                delay = _SEND_EVERY
                 continue
             if self._send(batch):
-                delay = _SEND_EVERY
+                backoff = _SEND_EVERY
             else:
                 self._give_back(batch)
-                delay = min(max(delay * 2, 0.2), 2.0)
+                time.sleep(backoff)
+                backoff = min(max(backoff * 2, 0.2), 2.0)
 
     def flush(self, timeout_seconds=300):
         """Sends what is pending, waiting at most `timeout_seconds`."""
