@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod hub;
 pub mod metrics;
 pub mod runner;
@@ -73,6 +74,7 @@ impl AppState {
             supervisor_exe: config.supervisor_exe.clone(),
         });
         runner::shim::install(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
+        files::seed(&files::root(&config.data_dir)).map_err(|e| StoreError::Sql(e.into()))?;
         let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
         let docker = runner::docker_engine_available();
         let mut targets = HashMap::from([("local".to_owned(), local)]);

@@ -130,6 +130,16 @@ pub struct RunFileList {
     pub files: Vec<RunFile>,
 }
 
+/// `GET /api/files` and `GET /api/files/{folder}`: the server's files area (or one
+/// folder of it), recursively. Paths are `/`-separated and relative to the area's root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesAreaList {
+    /// The regular files, with their sizes, by path.
+    pub files: Vec<RunFile>,
+    /// Every folder (empty ones too), by path.
+    pub folders: Vec<String>,
+}
+
 /// `PATCH /api/runs/{id}/tags`: tags to set, and tag names to remove.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

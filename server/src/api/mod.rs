@@ -6,6 +6,7 @@ mod environments;
 mod error;
 mod events;
 mod files;
+mod files_area;
 mod metrics;
 mod runs;
 mod snapshot;
@@ -17,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use runboard_shared::run::RunId;
 
 pub use error::ApiError;
@@ -122,6 +123,18 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             Method::GET,
             "/api/compute-targets",
             get(runs::compute_targets),
+        ),
+        route(Method::GET, "/api/files", get(files_area::list_all)),
+        route(Method::GET, "/api/files/{*path}", get(files_area::read)),
+        route(
+            Method::PUT,
+            "/api/files/{*path}",
+            put(files_area::write).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(
+            Method::DELETE,
+            "/api/files/{*path}",
+            delete(files_area::remove),
         ),
     ]
 }

@@ -134,12 +134,10 @@ pub async fn submit(
             ),
         )]));
     }
-    let archive = sub.snapshot.ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_multipart",
-            "multipart field 'snapshot' (a tar.gz of source_directory) is missing",
-        )
-    })?;
+    let archive = match sub.snapshot {
+        Some(archive) => archive,
+        None => pack_from_files_area(&state, &estimator.source_directory).await?,
+    };
 
     // Unpack into a temporary folder that disappears on any error below.
     let incoming_root = state.config.data_dir.join("incoming");
@@ -228,6 +226,46 @@ pub async fn submit(
             status: RunStatus::Queued,
         }),
     ))
+}
+
+/// A submission without a `snapshot` part (the browser's notebook): packs the
+/// files-area folder `source_directory` names, as the CLI packs a local one.
+async fn pack_from_files_area(
+    state: &AppState,
+    source_directory: &str,
+) -> Result<bytes::Bytes, ApiError> {
+    let missing = || {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!(
+                "multipart field 'snapshot' (a tar.gz of source_directory) is missing, and source_directory '{source_directory}' is not a folder of the server's files area"
+            ),
+        )
+    };
+    let relative = std::path::Path::new(source_directory);
+    // A named folder only: the area's root holds every notebook and project.
+    let named = relative
+        .components()
+        .any(|c| matches!(c, std::path::Component::Normal(_)));
+    if source_directory.starts_with('/') || !snapshot::is_inside(relative) || !named {
+        return Err(missing());
+    }
+    let folder = crate::files::folder(
+        &crate::files::root(&state.config.data_dir),
+        source_directory,
+    )
+    .map_err(|e| match e {
+        crate::files::FilesError::Io(e) => ApiError::internal(e),
+        _ => missing(),
+    })?;
+    let limit = state.config.max_snapshot_bytes;
+    let archive = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        snapshot::pack(&folder, limit, &mut out).map(|()| out)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(archive.into())
 }
 
 /// The run's environment, checked at submit time so that a bad request changes

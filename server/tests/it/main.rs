@@ -7,6 +7,7 @@
 mod bad_input;
 mod distributed;
 mod environments;
+mod files_area;
 mod metrics;
 mod notebook;
 mod restart;

@@ -1,0 +1,327 @@
+//! The server's files area, `<data>/files/`: notebooks and source folders, as
+//! Jupyter's contents model has them. The notebook reads and writes here, and a run
+//! can be submitted from one of its folders (the server packs it).
+//!
+//! Every function takes a path relative to the area's root, `/`-separated, and
+//! refuses anything that would leave the area: absolute paths, `..`, and symlinks
+//! that point outside (checked on the real path, component by component when
+//! writing, so a link never makes the server create or touch anything outside).
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use runboard_shared::api::{FilesAreaList, RunFile};
+
+use crate::runner::snapshot::{self, PathProblem};
+
+/// The sample notebook copied into a new files area.
+pub const QUICKSTART: &str = include_str!("../../notebooks/Quickstart.ipynb");
+
+/// The sample notebook's name in the files area.
+pub const QUICKSTART_NAME: &str = "Quickstart.ipynb";
+
+/// Errors of the files area.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// The path would leave the area (absolute, `..`, a link outside) or names the
+    /// area itself where a file or folder inside it is needed.
+    #[error(
+        "file path '{0}' escapes the files area; give a relative path such as project/train.py"
+    )]
+    Escapes(String),
+    /// Nothing is there.
+    #[error("no file or folder '{0}' in the files area")]
+    NotFound(String),
+    /// A folder is where a file is needed, or a file where a folder is needed.
+    #[error("'{path}' {problem}")]
+    Conflict {
+        /// The path asked for.
+        path: String,
+        /// What is in the way.
+        problem: &'static str,
+    },
+    /// Reading or writing failed.
+    #[error("files area I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+type Result<T> = std::result::Result<T, FilesError>;
+
+/// The files area of the data folder `data_dir`.
+pub fn root(data_dir: &Path) -> PathBuf {
+    data_dir.join("files")
+}
+
+/// Creates the area if needed and copies the sample notebook into it when absent.
+pub fn seed(root: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(root)?;
+    let quickstart = root.join(QUICKSTART_NAME);
+    if std::fs::symlink_metadata(&quickstart).is_err() {
+        std::fs::write(quickstart, QUICKSTART)?;
+    }
+    Ok(())
+}
+
+/// The normal components of `rel`, or `Escapes` for an absolute path or `..`.
+/// An empty list means the area's root (`""`, `.`, `./`).
+fn components(rel: &str) -> Result<Vec<String>> {
+    let escapes = || FilesError::Escapes(rel.to_owned());
+    if rel.starts_with('/') {
+        return Err(escapes());
+    }
+    let mut parts = Vec::new();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str().ok_or_else(escapes)?.to_owned()),
+            Component::CurDir => {}
+            _ => return Err(escapes()),
+        }
+    }
+    Ok(parts)
+}
+
+/// The real path of the area's root.
+fn real_root(root: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(root)?;
+    Ok(root.canonicalize()?)
+}
+
+/// What `rel` names, as a real path inside the area: a file or a folder (the root
+/// when `rel` is empty).
+pub fn resolve(root: &Path, rel: &str) -> Result<PathBuf> {
+    let parts = components(rel)?;
+    let real_root = real_root(root)?;
+    let joined = real_root.join(parts.join("/"));
+    let Ok(real) = joined.canonicalize() else {
+        // Nothing there: still say "escapes" when the part that exists leads out.
+        let leaves = joined
+            .ancestors()
+            .find_map(|a| a.canonicalize().ok())
+            .is_some_and(|real| !real.starts_with(&real_root));
+        return Err(if leaves {
+            FilesError::Escapes(rel.to_owned())
+        } else {
+            FilesError::NotFound(rel.to_owned())
+        });
+    };
+    if !real.starts_with(&real_root) {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    }
+    Ok(real)
+}
+
+/// The real path of the folder `rel` names, for packing a snapshot from it.
+pub fn folder(root: &Path, rel: &str) -> Result<PathBuf> {
+    let real = resolve(root, rel)?;
+    if !real.is_dir() {
+        return Err(FilesError::Conflict {
+            path: rel.to_owned(),
+            problem: "is a file, not a folder",
+        });
+    }
+    Ok(real)
+}
+
+/// The real path of the regular file `rel` names (the checks of
+/// [`snapshot::resolve_inside`]).
+pub fn file(root: &Path, rel: &str) -> Result<PathBuf> {
+    let real_root = real_root(root)?;
+    snapshot::resolve_inside(&real_root, rel).map_err(|problem| match problem {
+        PathProblem::Escapes => FilesError::Escapes(rel.to_owned()),
+        PathProblem::NotFound => FilesError::NotFound(rel.to_owned()),
+    })
+}
+
+/// Every file (with its size) and folder under the folder `rel` (the whole area
+/// when empty), with paths relative to the area's root, sorted. Symlinks are
+/// listed only when they point at a file or folder inside the area, and folders
+/// reached through a link are not walked (no cycles).
+pub fn list(root: &Path, rel: &str) -> Result<FilesAreaList> {
+    let real_root = real_root(root)?;
+    let start = folder(root, rel)?;
+    let mut out = FilesAreaList::default();
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            let Ok(shown) = path.strip_prefix(&real_root) else {
+                continue;
+            };
+            let shown = shown
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if kind.is_dir() {
+                out.folders.push(shown);
+                stack.push(path);
+            } else if kind.is_file() {
+                out.files.push(RunFile {
+                    path: shown,
+                    size: entry.metadata()?.len(),
+                });
+            } else if kind.is_symlink() {
+                match path.canonicalize() {
+                    Ok(real) if real.starts_with(&real_root) && real.is_file() => {
+                        out.files.push(RunFile {
+                            path: shown,
+                            size: std::fs::metadata(&real)?.len(),
+                        });
+                    }
+                    Ok(real) if real.starts_with(&real_root) && real.is_dir() => {
+                        out.folders.push(shown);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    out.folders.sort();
+    Ok(out)
+}
+
+/// The real path of the folder that will hold `parts`' last component, creating the
+/// folders on the way one by one and checking each real path stays inside.
+fn make_parent(real_root: &Path, rel: &str, parts: &[String]) -> Result<PathBuf> {
+    let mut dir = real_root.to_path_buf();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        let next = dir.join(part);
+        match std::fs::symlink_metadata(&next) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(&next)?;
+                dir = next;
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => {
+                let real = next.canonicalize()?;
+                if !real.starts_with(real_root) {
+                    return Err(FilesError::Escapes(rel.to_owned()));
+                }
+                if !real.is_dir() {
+                    return Err(FilesError::Conflict {
+                        path: rel.to_owned(),
+                        problem: "cannot be written: a file is where a folder is needed on its way",
+                    });
+                }
+                dir = real;
+            }
+        }
+    }
+    Ok(dir)
+}
+
+/// Writes `data` to the file `rel`, creating its folders; the file is replaced
+/// whole (written beside it, then renamed). True when the file is new.
+pub fn write(root: &Path, rel: &str, data: &[u8]) -> Result<bool> {
+    let parts = components(rel)?;
+    let Some(name) = parts.last() else {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    };
+    let real_root = real_root(root)?;
+    let dir = make_parent(&real_root, rel, &parts)?;
+    let target = dir.join(name);
+    let created = match std::fs::symlink_metadata(&target) {
+        Err(_) => true,
+        Ok(meta) if meta.is_dir() => {
+            return Err(FilesError::Conflict {
+                path: rel.to_owned(),
+                problem: "is a folder; give a file path inside it",
+            });
+        }
+        Ok(meta) if meta.file_type().is_symlink() => {
+            // Writing replaces the link itself, never what it points at; still,
+            // refuse a link that leads outside, as every other call does.
+            match target.canonicalize() {
+                Ok(real) if !real.starts_with(&real_root) => {
+                    return Err(FilesError::Escapes(rel.to_owned()));
+                }
+                _ => false,
+            }
+        }
+        Ok(_) => false,
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(data)?;
+    tmp.persist(&target).map_err(|e| FilesError::Io(e.error))?;
+    Ok(created)
+}
+
+/// Removes the file or folder (with everything in it) `rel` names; a symlink is
+/// removed itself, never what it points at.
+pub fn remove(root: &Path, rel: &str) -> Result<()> {
+    let parts = components(rel)?;
+    let Some(name) = parts.last() else {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    };
+    let real_root = real_root(root)?;
+    let parent_rel = parts[..parts.len() - 1].join("/");
+    let parent = resolve(root, &parent_rel).map_err(|e| match e {
+        FilesError::NotFound(_) => FilesError::NotFound(rel.to_owned()),
+        FilesError::Escapes(_) => FilesError::Escapes(rel.to_owned()),
+        other => other,
+    })?;
+    if !parent.starts_with(&real_root) {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    }
+    let target = parent.join(name);
+    let meta =
+        std::fs::symlink_metadata(&target).map_err(|_| FilesError::NotFound(rel.to_owned()))?;
+    if meta.is_dir() {
+        std::fs::remove_dir_all(&target)?;
+    } else {
+        std::fs::remove_file(&target)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked_before_anything_happens() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a/.."] {
+            assert!(
+                matches!(write(&root, bad, b"x"), Err(FilesError::Escapes(_))),
+                "{bad}"
+            );
+            assert!(
+                matches!(remove(&root, bad), Err(FilesError::Escapes(_))),
+                "{bad}"
+            );
+        }
+        for root_itself in ["", ".", "./"] {
+            assert!(matches!(
+                remove(&root, root_itself),
+                Err(FilesError::Escapes(_))
+            ));
+            assert!(matches!(
+                write(&root, root_itself, b"x"),
+                Err(FilesError::Escapes(_))
+            ));
+        }
+        assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn seed_copies_the_quickstart_only_when_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        seed(&root).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join(QUICKSTART_NAME)).unwrap(),
+            QUICKSTART
+        );
+        std::fs::write(root.join(QUICKSTART_NAME), "mine").unwrap();
+        seed(&root).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join(QUICKSTART_NAME)).unwrap(),
+            "mine"
+        );
+    }
+}
