@@ -69,6 +69,7 @@ test("a job writing tfevents with tensorboardX shows its scalars while running",
     "e2e-tensorboard",
     `
 import time
+import numpy as np
 from tensorboardX import SummaryWriter
 train = SummaryWriter("logs/train", flush_secs=1)
 evaluation = SummaryWriter("logs/eval", flush_secs=1)
@@ -77,6 +78,7 @@ for i in range(200):
     train.add_scalar("lr", 0.1, i)
     if i % 10 == 0:
         evaluation.add_scalar("loss/total", 2.5 / (i + 1), i)
+        train.add_histogram("weights", np.random.randn(100), i)
     train.flush()
     evaluation.flush()
     time.sleep(0.06)
@@ -101,6 +103,8 @@ print("done", flush=True)
   // One line per TensorBoard run: train and eval share the chart.
   await expect(total).toContainText("train");
   await expect(total).toContainText("eval");
+  // Histograms are counted and listed.
+  await expect(page.locator("section.other-summaries tr", { hasText: "weights" })).toContainText("histogram");
 
   await expect(page.locator(".run-head .status")).toHaveText("Completed", { timeout: 60_000 });
   await expect.poll(() => pointsOf(total), { timeout: 10_000 }).toBe(200 + 20);

@@ -97,9 +97,10 @@ function el(tag, attrs = {}, children = []) {
  * logged once and non-numbers, a chart per series) or `tensorboard` (a chart per tag,
  * grouped by the tag's prefix, one line per TensorBoard run). Returns
  * `{append(source, run, name, steps, walls, values), value(name, kind, value, count),
- * destroy()}`.
+ * destroy()}`. The TensorBoard tab also lists the non-scalar summaries (histograms,
+ * images, text) that `GET /api/runs/{runId}/scalars` counted.
  */
-export function mount(root, kind) {
+export function mount(root, kind, runId) {
   addStyle();
   const settings = SETTINGS[kind];
   const wanted = kind === "metrics" ? "metric" : "tensorboard";
@@ -141,7 +142,46 @@ export function mount(root, kind) {
   });
   controls.hidden = true;
   const groupsRoot = el("div", { class: "chart-groups" });
-  root.replaceChildren(empty, valuesSection, controls, groupsRoot);
+  const otherSection = el("section", { class: "other-summaries", hidden: "" });
+  root.replaceChildren(empty, valuesSection, controls, groupsRoot, otherSection);
+  let otherAsked = 0;
+  let otherPending = 0;
+  let destroyed = false;
+
+  // Non-scalar summaries are only counted by the server: read the list when the tab
+  // opens and then at most every 2 s while points arrive.
+  function refreshOther() {
+    if (kind !== "tensorboard" || !runId || otherPending || destroyed) return;
+    const wait = Math.max(0, otherAsked + 2000 - Date.now());
+    otherPending = setTimeout(fetchOther, wait);
+  }
+  function fetchOther() {
+    otherPending = 0;
+    otherAsked = Date.now();
+    fetch(`/api/runs/${encodeURIComponent(runId)}/scalars`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((list) => {
+        if (destroyed || !list || !Array.isArray(list.other)) return;
+        otherSection.hidden = list.other.length === 0;
+        otherSection.replaceChildren(
+          el("h2", { text: "Other summaries" }),
+          el("table", { class: "metric-values" }, [
+            el("thead", {}, [
+              el("tr", {}, ["Run", "Tag", "Kind", "Count"].map((t) => el("th", { scope: "col", text: t }))),
+            ]),
+            el(
+              "tbody",
+              {},
+              list.other.map((o) =>
+                el("tr", {}, [o.run, o.tag, o.kind, String(o.count)].map((t) => el("td", { text: t }))),
+              ),
+            ),
+          ]),
+        );
+      })
+      .catch(() => {});
+  }
+  refreshOther();
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(render);
@@ -157,6 +197,7 @@ export function mount(root, kind) {
       structureChanged = false;
       rebuildStructure();
     }
+    refreshOther();
     for (const chart of charts.values()) draw(chart);
   }
 
@@ -347,6 +388,8 @@ export function mount(root, kind) {
       schedule();
     },
     destroy() {
+      destroyed = true;
+      clearTimeout(otherPending);
       if (frame) cancelAnimationFrame(frame);
       observer.disconnect();
       for (const c of charts.values()) c.uplot?.destroy();

@@ -106,6 +106,8 @@ struct Mounted {
 pub fn ChartsTab(
     /// `metrics` or `tensorboard`.
     kind: &'static str,
+    /// The run (the TensorBoard tab asks the server for the non-scalar summaries).
+    run: String,
     /// The run's series.
     scalars: Scalars,
     /// The run's non-series metric values, by name.
@@ -124,8 +126,8 @@ pub fn ChartsTab(
             Some(Ok(m)) => m,
         };
         let Some(el) = node.get() else { return };
-        let result =
-            mounted.try_update_value(|m| feed(m, &module, el.into(), kind, scalars, values));
+        let target = [el.into(), kind.into(), run.as_str().into()];
+        let result = mounted.try_update_value(|m| feed(m, &module, target, scalars, values));
         if let Some(Err(e)) = result {
             error.set(Some(format!("{e:?}")));
         }
@@ -147,13 +149,12 @@ pub fn ChartsTab(
 fn feed(
     mounted: &mut Option<Mounted>,
     module: &JsValue,
-    el: JsValue,
-    kind: &str,
+    target: [JsValue; 3],
     scalars: Scalars,
     values: RwSignal<BTreeMap<String, MetricValue>>,
 ) -> Result<(), JsValue> {
     if mounted.is_none() {
-        let handle = call(module, "mount", &[el, kind.into()])?;
+        let handle = call(module, "mount", &target)?;
         *mounted = Some(Mounted {
             handle,
             values: BTreeMap::new(),

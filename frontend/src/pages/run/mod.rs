@@ -236,7 +236,7 @@ fn RunView(id: RunId) -> impl IntoView {
             {move || match tab.get() {
                 "logs" => view! { <logs::LogsTab data=data state=logs_state /> }.into_any(),
                 "metrics" | "tensorboard" => view! {
-                    <ChartsTab kind=tab.get() scalars=data.scalars values=data.values />
+                    <ChartsTab kind=tab.get() run=data.id.get_value().to_string() scalars=data.scalars values=data.values />
                 }
                 .into_any(),
                 "outputs" => view! {
