@@ -249,27 +249,90 @@ pub fn write(root: &Path, rel: &str, data: &[u8]) -> Result<bool> {
     Ok(created)
 }
 
-/// Removes the file or folder (with everything in it) `rel` names; a symlink is
-/// removed itself, never what it points at.
-pub fn remove(root: &Path, rel: &str) -> Result<()> {
+/// Creates the folder `rel` and those on its way. True when it is new.
+pub fn make_folder(root: &Path, rel: &str) -> Result<bool> {
     let parts = components(rel)?;
     let Some(name) = parts.last() else {
         return Err(FilesError::Escapes(rel.to_owned()));
     };
     let real_root = real_root(root)?;
+    let dir = make_parent(&real_root, rel, &parts)?.join(name);
+    match std::fs::symlink_metadata(&dir) {
+        Err(_) => {
+            std::fs::create_dir(&dir)?;
+            Ok(true)
+        }
+        Ok(_) => {
+            let real = dir.canonicalize()?;
+            if !real.starts_with(&real_root) {
+                return Err(FilesError::Escapes(rel.to_owned()));
+            }
+            if !real.is_dir() {
+                return Err(FilesError::Conflict {
+                    path: rel.to_owned(),
+                    problem: "is a file, not a folder",
+                });
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// Moves the file or folder `from` to `to` (a symlink itself, not its target),
+/// creating the folders on the way; never overwrites, never moves a folder into
+/// itself.
+pub fn rename(root: &Path, from: &str, to: &str) -> Result<()> {
+    let source = existing_entry(root, from)?;
+    let from_parts = components(from)?;
+    let to_parts = components(to)?;
+    let Some(name) = to_parts.last() else {
+        return Err(FilesError::Escapes(to.to_owned()));
+    };
+    if to_parts.starts_with(&from_parts) {
+        return Err(FilesError::Conflict {
+            path: to.to_owned(),
+            problem: "is inside the folder being moved",
+        });
+    }
+    let real_root = real_root(root)?;
+    // Check the destination's existing folders before creating any.
+    if let Err(FilesError::Escapes(_)) = resolve(root, to) {
+        return Err(FilesError::Escapes(to.to_owned()));
+    }
+    let target = make_parent(&real_root, to, &to_parts)?.join(name);
+    if std::fs::symlink_metadata(&target).is_ok() {
+        return Err(FilesError::Conflict {
+            path: to.to_owned(),
+            problem: "already exists; delete it first or choose another name",
+        });
+    }
+    std::fs::rename(source, target)?;
+    Ok(())
+}
+
+/// The path of the entry `rel` names (not following a final symlink), after checking
+/// that its folder is inside the area.
+fn existing_entry(root: &Path, rel: &str) -> Result<PathBuf> {
+    let parts = components(rel)?;
+    let Some(name) = parts.last() else {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    };
     let parent_rel = parts[..parts.len() - 1].join("/");
     let parent = resolve(root, &parent_rel).map_err(|e| match e {
         FilesError::NotFound(_) => FilesError::NotFound(rel.to_owned()),
         FilesError::Escapes(_) => FilesError::Escapes(rel.to_owned()),
         other => other,
     })?;
-    if !parent.starts_with(&real_root) {
-        return Err(FilesError::Escapes(rel.to_owned()));
-    }
     let target = parent.join(name);
-    let meta =
-        std::fs::symlink_metadata(&target).map_err(|_| FilesError::NotFound(rel.to_owned()))?;
-    if meta.is_dir() {
+    std::fs::symlink_metadata(&target).map_err(|_| FilesError::NotFound(rel.to_owned()))?;
+    Ok(target)
+}
+
+/// Removes the file or folder (with everything in it) `rel` names; a symlink is
+/// removed itself, never what it points at.
+pub fn remove(root: &Path, rel: &str) -> Result<()> {
+    let target = existing_entry(root, rel)?;
+    if std::fs::symlink_metadata(&target)?.is_dir() {
         std::fs::remove_dir_all(&target)?;
     } else {
         std::fs::remove_file(&target)?;

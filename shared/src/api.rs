@@ -140,6 +140,17 @@ pub struct FilesAreaList {
     pub folders: Vec<String>,
 }
 
+/// `POST /api/files/{*path}`: one action on a file or folder of the files area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FilesAreaAction {
+    /// `{"rename_to": "new/path"}`: moves the file or folder (folders on the way are
+    /// created; nothing is overwritten).
+    RenameTo(String),
+    /// `{"create_folder": {}}`: creates the folder and those on its way.
+    CreateFolder {},
+}
+
 /// `PATCH /api/runs/{id}/tags`: tags to set, and tag names to remove.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

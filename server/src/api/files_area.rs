@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use runboard_shared::api::{FilesAreaList, RunFile};
+use runboard_shared::api::{FilesAreaAction, FilesAreaList, RunFile};
 use tower::ServiceExt;
 
 use super::ApiError;
@@ -93,4 +93,40 @@ pub async fn remove(
     let root = area(&state);
     blocking(move || files::remove(&root, &path)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/files/{*path}` with `{"rename_to": "new/path"}` (200, the new path) or
+/// `{"create_folder": {}}` (201 new, 200 already there).
+pub async fn act(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    action: Result<Json<FilesAreaAction>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(action) = action.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "expected {{\"rename_to\": \"new/path\"}} or {{\"create_folder\": {{}}}}: {}",
+                e.body_text()
+            ),
+        )
+    })?;
+    let root = area(&state);
+    match action {
+        FilesAreaAction::RenameTo(to) => {
+            let answer = serde_json::json!({"path": to});
+            blocking(move || files::rename(&root, &path, &to)).await?;
+            Ok((StatusCode::OK, Json(answer)))
+        }
+        FilesAreaAction::CreateFolder {} => {
+            let answer = serde_json::json!({"path": path});
+            let created = blocking(move || files::make_folder(&root, &path)).await?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, Json(answer)))
+        }
+    }
 }

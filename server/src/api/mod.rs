@@ -131,6 +131,7 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/files/{*path}",
             put(files_area::write).layer(DefaultBodyLimit::max(upload_limit)),
         ),
+        route(Method::POST, "/api/files/{*path}", post(files_area::act)),
         route(
             Method::DELETE,
             "/api/files/{*path}",

@@ -300,3 +300,106 @@ async fn a_run_is_submitted_from_a_files_area_folder() {
         "the folder is packed as the CLI packs one (.amlignore honoured)"
     );
 }
+
+#[tokio::test]
+async fn rename_and_create_folder() {
+    let app = app().await;
+    let outside = app.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, app.area().join("out")).unwrap();
+    app.send(Method::PUT, "/api/files/a/train.py", b"x = 1\n".to_vec())
+        .await;
+    app.send(Method::PUT, "/api/files/b.txt", b"b".to_vec())
+        .await;
+
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.json(
+                Method::POST,
+                &format!("/api/files/{path}"),
+                body.to_string().as_bytes(),
+            )
+            .await
+        }
+    };
+    // (the JSON content type is required: the helper sends none, so build it here)
+    let send = |path: &str, body: Value| {
+        Request::post(format!("/api/files/{path}"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .header("Content-Type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let call = |request: Request<Body>| async {
+        let response = api::app(app.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+        )
+    };
+
+    let (status, body) = post("a", json!({"rename_to": "x"})).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "no JSON content type: {body}"
+    );
+
+    let (status, body) = call(send("a", json!({"rename_to": "proj/a2"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        std::fs::read_to_string(app.area().join("proj/a2/train.py")).unwrap(),
+        "x = 1\n"
+    );
+    assert!(!app.area().join("a").exists());
+
+    let (status, body) = call(send("proj/a2", json!({"rename_to": "b.txt"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "never overwrites: {body}");
+    let (status, body) = call(send("proj", json!({"rename_to": "proj/inner"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not into itself: {body}");
+    let (status, body) = call(send("missing", json!({"rename_to": "m2"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    for (from, to) in [
+        ("b.txt", "../b.txt"),
+        ("b.txt", "out/b.txt"),
+        ("b.txt", "out/new/b.txt"),
+        ("b.txt", "/tmp/b.txt"),
+        ("out", "out2/x"),
+    ] {
+        let (status, body) = call(send(from, json!({"rename_to": to}))).await;
+        if from == "out" {
+            // Moving the link itself stays inside: allowed.
+            assert_eq!(status, StatusCode::OK, "{body}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{from} -> {to}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("'{to}'")),
+            "{body}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert!(app.area().join("b.txt").exists());
+
+    let (status, body) = call(send("data/raw", json!({"create_folder": {}}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(app.area().join("data/raw").is_dir());
+    let (status, _) = call(send("data/raw", json!({"create_folder": {}}))).await;
+    assert_eq!(status, StatusCode::OK, "already there");
+    let (status, _) = call(send("b.txt", json!({"create_folder": {}}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = call(send("out2/x/evil", json!({"create_folder": {}}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = call(send("b.txt", json!({"delete": true}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_body");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
