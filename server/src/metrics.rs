@@ -256,10 +256,7 @@ pub async fn series_body(
         Ok(match buckets {
             Some(n) => {
                 let bytes = series::read_bytes(&file, count)?;
-                (
-                    None,
-                    Some(series::bucketize_with(|| series::decode(&bytes), n, x)),
-                )
+                (None, Some(series::bucketize_bytes(&bytes, n, x)))
             }
             None => (Some(series::read(&file, count)?), None),
         })

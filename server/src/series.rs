@@ -130,6 +130,67 @@ pub fn read_bytes(file: &Path, count: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// [`bucketize`] straight over the bytes of a series file: the first pass reads only
+/// the x field of each record, the second x and value, so nothing is decoded twice.
+pub fn bucketize_bytes(bytes: &[u8], n: usize, x: XAxis) -> Vec<Bucket> {
+    let records = bytes.chunks_exact(POINT_BYTES);
+    let field = |record: &[u8], i: usize| -> [u8; 8] {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&record[i * 8..i * 8 + 8]);
+        w
+    };
+    let Some(first) = records.clone().next() else {
+        return Vec::new();
+    };
+    if n == 0 {
+        return Vec::new();
+    }
+    let origin = f64::from_le_bytes(field(first, 1));
+    let x_of = |record: &[u8]| match x {
+        XAxis::Step => i64::from_le_bytes(field(record, 0)) as f64,
+        XAxis::Relative => f64::from_le_bytes(field(record, 1)) - origin,
+        XAxis::Wall => f64::from_le_bytes(field(record, 1)),
+    };
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for record in records.clone() {
+        let v = x_of(record);
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let width = (hi - lo) / n as f64;
+    let mut buckets: Vec<Option<Bucket>> = vec![None; n];
+    for record in records {
+        let v = x_of(record);
+        let value = f64::from_le_bytes(field(record, 2));
+        let i = if width > 0.0 {
+            (((v - lo) / width) as usize).min(n - 1)
+        } else {
+            0
+        };
+        match &mut buckets[i] {
+            Some(b) => {
+                b.x_start = b.x_start.min(v);
+                b.x_end = b.x_end.max(v);
+                b.min = b.min.min(value);
+                b.max = b.max.max(value);
+                b.last = value;
+                b.count += 1;
+            }
+            slot => {
+                *slot = Some(Bucket {
+                    x_start: v,
+                    x_end: v,
+                    min: value,
+                    max: value,
+                    last: value,
+                    count: 1,
+                });
+            }
+        }
+    }
+    buckets.into_iter().flatten().collect()
+}
+
 /// [`bucketize`] over points that `points()` yields afresh for each of its two
 /// passes (the first finds the x range), so a series need not be decoded into memory.
 pub fn bucketize_with<I: Iterator<Item = ScalarPoint>>(
@@ -229,6 +290,24 @@ mod tests {
         assert_eq!(buckets[9].last, 0.5);
         assert_eq!(buckets[9].min, 0.5);
         assert_eq!((buckets[0].x_start, buckets[9].x_end), (0.0, 999.0));
+    }
+
+    #[test]
+    fn bucketing_bytes_agrees_with_bucketing_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = path(dir.path(), 1);
+        let points: Vec<ScalarPoint> = (0..5000)
+            .map(|s| pt((s * 7) % 5000, ((s * 31) % 97) as f64))
+            .collect();
+        append(&file, 0, &points).unwrap();
+        let bytes = read_bytes(&file, 5000).unwrap();
+        for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+            assert_eq!(
+                bucketize_bytes(&bytes, 37, axis),
+                bucketize(&points, 37, axis)
+            );
+        }
+        assert!(bucketize_bytes(&[], 10, XAxis::Step).is_empty());
     }
 
     #[test]
