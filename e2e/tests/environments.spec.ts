@@ -22,9 +22,14 @@ test("a run's Overview shows its environment, which the Environments page lists 
   await expect(env.locator("ul.packages")).toContainText("six==");
   await expect(env.getByRole("link", { name: "system_logs/environment.txt" })).toHaveAttribute(
     "href",
-    `/runs/${runId}?tab=logs`,
+    `/runs/${runId}?tab=logs&pane=system_logs%2Fenvironment.txt`,
   );
   await page.screenshot({ path: testInfo.outputPath("overview.png") });
+  // The link opens the Logs tab on the build log's pane.
+  await env.getByRole("link", { name: "system_logs/environment.txt" }).click();
+  await expect(page.getByRole("button", { name: "Environment build" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator(".log")).toContainText("six");
+  await page.goBack();
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Environments" }).click();
   await expect(page).toHaveURL(`${server.url}/environments`);

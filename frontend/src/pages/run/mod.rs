@@ -186,13 +186,19 @@ fn RunView(id: RunId) -> impl IntoView {
         files,
         now,
     };
+    let query = use_query_map();
+    // `?tab=logs&pane=<log path>` opens one pane (the Overview links the build log).
     let logs_state = LogsState {
         pane: RwSignal::new(None),
         follow: RwSignal::new(true),
         query: RwSignal::new(String::new()),
     };
 
-    let query = use_query_map();
+    Effect::new(move |_| {
+        if let Some(pane) = query.read().get("pane") {
+            logs_state.pane.set(Some(pane));
+        }
+    });
     let tab = Memo::new(move |_| {
         let asked = query.read().get("tab").unwrap_or_default();
         TABS.iter()

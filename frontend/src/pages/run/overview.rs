@@ -138,7 +138,10 @@ fn EnvironmentSection(details: RunDetails, data: RunData) -> impl IntoView {
         api::FileArea::Run,
         "system_logs/environment.txt",
     );
-    let logs_tab = format!("/runs/{}?tab=logs", details.run_id);
+    let logs_tab = format!(
+        "/runs/{}?tab=logs&pane=system_logs%2Fenvironment.txt",
+        details.run_id
+    );
     let found = move || {
         list.get().map(|answer| {
             answer.map(|l| l.environments.into_iter().find(|e| e.hash == request_hash))
