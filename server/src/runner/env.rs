@@ -404,9 +404,17 @@ impl Builder {
         let out = match &self.installer {
             Installer::Uv(uv) => {
                 let mut args: Vec<String> = uv[1..].to_vec();
-                args.extend(["pip".into(), "freeze".into(), "--python".into(), env_python]);
+                args.extend([
+                    "pip".into(),
+                    "freeze".into(),
+                    "--color".into(),
+                    "never".into(),
+                    "--python".into(),
+                    env_python,
+                ]);
                 tokio::process::Command::new(&uv[0])
                     .args(args)
+                    .env("NO_COLOR", "1")
                     .output()
                     .await
             }

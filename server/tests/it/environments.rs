@@ -97,6 +97,13 @@ async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_i
             .any(|p| p.as_str().unwrap().starts_with("scikit-learn=="))
     );
     assert!(listed["size_bytes"].as_u64().unwrap() > 1_000_000);
+    let packages = listed["packages"].as_array().unwrap();
+    assert!(
+        packages
+            .iter()
+            .all(|p| !p.as_str().unwrap().contains('\u{1b}')),
+        "no terminal colour codes in the package list: {packages:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
