@@ -254,10 +254,7 @@ pub async fn series_body(
     let count = row.count;
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<SeriesParts> {
         Ok(match buckets {
-            Some(n) => {
-                let bytes = series::read_bytes(&file, count)?;
-                (None, Some(series::bucketize_bytes(&bytes, n, x)))
-            }
+            Some(n) => (None, Some(series::bucketize_file(&file, count, n, x)?)),
             None => (Some(series::read(&file, count)?), None),
         })
     })

@@ -116,79 +116,99 @@ pub fn bucketize(points: &[ScalarPoint], n: usize, x: XAxis) -> Vec<Bucket> {
     bucketize_with(|| points.iter().copied(), n, x)
 }
 
-/// The first `count` points of a series file as raw bytes (whole records only).
-pub fn read_bytes(file: &Path, count: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+/// [`bucketize`] of the first `count` points of a series file, read in chunks (two
+/// passes over the file, which the page cache serves), so a series of any length is
+/// bucketed in a fixed amount of memory.
+pub fn bucketize_file(file: &Path, count: u64, n: usize, x: XAxis) -> std::io::Result<Vec<Bucket>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const CHUNK_POINTS: usize = 1 << 15;
+    let mut f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let whole = usize::try_from(count)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(POINT_BYTES);
-    bytes.truncate(whole.min(bytes.len() / POINT_BYTES * POINT_BYTES));
-    Ok(bytes)
-}
-
-/// [`bucketize`] straight over the bytes of a series file: the first pass reads only
-/// the x field of each record, the second x and value, so nothing is decoded twice.
-pub fn bucketize_bytes(bytes: &[u8], n: usize, x: XAxis) -> Vec<Bucket> {
-    let records = bytes.chunks_exact(POINT_BYTES);
-    let field = |record: &[u8], i: usize| -> [u8; 8] {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&record[i * 8..i * 8 + 8]);
-        w
+    let total = usize::try_from(count).unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; CHUNK_POINTS * POINT_BYTES];
+    // Reads the points in chunks, handing each chunk's bytes to `each`.
+    let mut pass = |f: &mut std::fs::File, each: &mut dyn FnMut(&[u8])| -> std::io::Result<()> {
+        f.seek(SeekFrom::Start(0))?;
+        let mut left = total;
+        while left > 0 {
+            let want = left.min(CHUNK_POINTS) * POINT_BYTES;
+            let mut got = 0;
+            while got < want {
+                let k = f.read(&mut buf[got..want])?;
+                if k == 0 {
+                    break;
+                }
+                got += k;
+            }
+            let whole = got / POINT_BYTES * POINT_BYTES;
+            each(&buf[..whole]);
+            if got < want {
+                break;
+            }
+            left -= whole / POINT_BYTES;
+        }
+        Ok(())
     };
-    let Some(first) = records.clone().next() else {
-        return Vec::new();
+    let mut first: Option<ScalarPoint> = None;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    pass(&mut f, &mut |bytes| {
+        for p in decode(bytes) {
+            let origin = first.get_or_insert(p).wall_time;
+            let v = match x {
+                XAxis::Step => p.step as f64,
+                XAxis::Relative => p.wall_time - origin,
+                XAxis::Wall => p.wall_time,
+            };
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    })?;
+    let Some(first) = first else {
+        return Ok(Vec::new());
     };
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let origin = f64::from_le_bytes(field(first, 1));
-    let x_of = |record: &[u8]| match x {
-        XAxis::Step => i64::from_le_bytes(field(record, 0)) as f64,
-        XAxis::Relative => f64::from_le_bytes(field(record, 1)) - origin,
-        XAxis::Wall => f64::from_le_bytes(field(record, 1)),
-    };
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for record in records.clone() {
-        let v = x_of(record);
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    let width = (hi - lo) / n as f64;
+    let scale = if hi > lo { n as f64 / (hi - lo) } else { 0.0 };
     let mut buckets: Vec<Option<Bucket>> = vec![None; n];
-    for record in records {
-        let v = x_of(record);
-        let value = f64::from_le_bytes(field(record, 2));
-        let i = if width > 0.0 {
-            (((v - lo) / width) as usize).min(n - 1)
-        } else {
-            0
-        };
-        match &mut buckets[i] {
-            Some(b) => {
-                b.x_start = b.x_start.min(v);
-                b.x_end = b.x_end.max(v);
-                b.min = b.min.min(value);
-                b.max = b.max.max(value);
-                b.last = value;
-                b.count += 1;
-            }
-            slot => {
-                *slot = Some(Bucket {
-                    x_start: v,
-                    x_end: v,
-                    min: value,
-                    max: value,
-                    last: value,
-                    count: 1,
-                });
-            }
+    pass(&mut f, &mut |bytes| {
+        for p in decode(bytes) {
+            let v = match x {
+                XAxis::Step => p.step as f64,
+                XAxis::Relative => p.wall_time - first.wall_time,
+                XAxis::Wall => p.wall_time,
+            };
+            let i = (((v - lo) * scale) as usize).min(n - 1);
+            add(&mut buckets[i], v, p.value);
+        }
+    })?;
+    Ok(buckets.into_iter().flatten().collect())
+}
+
+fn add(slot: &mut Option<Bucket>, x: f64, value: f64) {
+    match slot {
+        Some(b) => {
+            b.x_start = b.x_start.min(x);
+            b.x_end = b.x_end.max(x);
+            b.min = b.min.min(value);
+            b.max = b.max.max(value);
+            b.last = value;
+            b.count += 1;
+        }
+        None => {
+            *slot = Some(Bucket {
+                x_start: x,
+                x_end: x,
+                min: value,
+                max: value,
+                last: value,
+                count: 1,
+            });
         }
     }
-    buckets.into_iter().flatten().collect()
 }
 
 /// [`bucketize`] over points that `points()` yields afresh for each of its two
@@ -216,15 +236,12 @@ pub fn bucketize_with<I: Iterator<Item = ScalarPoint>>(
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    let width = (hi - lo) / n as f64;
+    // Buckets per unit of x; 0 puts everything in the first bucket when x is constant.
+    let scale = if hi > lo { n as f64 / (hi - lo) } else { 0.0 };
     let mut buckets: Vec<Option<Bucket>> = vec![None; n];
     for p in points() {
         let v = x_of(&p);
-        let i = if width > 0.0 {
-            (((v - lo) / width) as usize).min(n - 1)
-        } else {
-            0
-        };
+        let i = (((v - lo) * scale) as usize).min(n - 1);
         let b = buckets[i].get_or_insert(Bucket {
             x_start: v,
             x_end: v,
@@ -293,21 +310,28 @@ mod tests {
     }
 
     #[test]
-    fn bucketing_bytes_agrees_with_bucketing_points() {
+    fn bucketing_a_file_in_chunks_agrees_with_bucketing_its_points() {
         let dir = tempfile::tempdir().unwrap();
         let file = path(dir.path(), 1);
-        let points: Vec<ScalarPoint> = (0..5000)
-            .map(|s| pt((s * 7) % 5000, ((s * 31) % 97) as f64))
+        let points: Vec<ScalarPoint> = (0..70_000)
+            .map(|s| pt((s * 7) % 70_000, ((s * 31) % 97) as f64))
             .collect();
         append(&file, 0, &points).unwrap();
-        let bytes = read_bytes(&file, 5000).unwrap();
         for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
             assert_eq!(
-                bucketize_bytes(&bytes, 37, axis),
+                bucketize_file(&file, 70_000, 37, axis).unwrap(),
                 bucketize(&points, 37, axis)
             );
         }
-        assert!(bucketize_bytes(&[], 10, XAxis::Step).is_empty());
+        assert_eq!(
+            bucketize_file(&file, 10, 5, XAxis::Step).unwrap(),
+            bucketize(&points[..10], 5, XAxis::Step)
+        );
+        assert!(
+            bucketize_file(&path(dir.path(), 2), 5, 5, XAxis::Step)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
