@@ -119,6 +119,19 @@ impl AppState {
         names
     }
 
+    /// The arguments of an estimator's `script_params`, data references replaced by
+    /// their folder on this machine (`<data>/datastores/<datastore>/<path>`).
+    pub fn script_args(&self, estimator: &runboard_shared::estimator::Estimator) -> Vec<String> {
+        let datastores = self.config.data_dir.join("datastores");
+        estimator.argv(&|d| {
+            datastores
+                .join(&d.datastore)
+                .join(&d.path_on_datastore)
+                .display()
+                .to_string()
+        })
+    }
+
     /// The portal URL of a run.
     pub fn portal_url(&self, run_id: &RunId) -> String {
         format!("{}/runs/{run_id}", self.config.public_url)

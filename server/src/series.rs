@@ -242,20 +242,7 @@ pub fn bucketize_with<I: Iterator<Item = ScalarPoint>>(
     for p in points() {
         let v = x_of(&p);
         let i = (((v - lo) * scale) as usize).min(n - 1);
-        let b = buckets[i].get_or_insert(Bucket {
-            x_start: v,
-            x_end: v,
-            min: p.value,
-            max: p.value,
-            last: p.value,
-            count: 0,
-        });
-        b.x_start = b.x_start.min(v);
-        b.x_end = b.x_end.max(v);
-        b.min = b.min.min(p.value);
-        b.max = b.max.max(p.value);
-        b.last = p.value;
-        b.count += 1;
+        add(&mut buckets[i], v, p.value);
     }
     buckets.into_iter().flatten().collect()
 }

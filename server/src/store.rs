@@ -249,15 +249,7 @@ impl Store {
 
     /// Records how far a file has been read (TensorBoard event files).
     pub async fn set_offset(&self, run_id: &RunId, path: &str, offset: u64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO log_offsets (run_id, path, offset) VALUES (?, ?, ?)
-             ON CONFLICT (run_id, path) DO UPDATE SET offset = excluded.offset",
-        )
-        .bind(run_id.as_str())
-        .bind(path)
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .execute(&self.write)
-        .await?;
+        set_offset(&self.write, run_id, path, offset).await?;
         Ok(())
     }
 
@@ -272,15 +264,7 @@ impl Store {
     ) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
         let at = now();
-        sqlx::query(
-            "INSERT INTO log_offsets (run_id, path, offset) VALUES (?, ?, ?)
-             ON CONFLICT (run_id, path) DO UPDATE SET offset = excluded.offset",
-        )
-        .bind(run_id.as_str())
-        .bind(path)
-        .bind(i64::try_from(new_offset).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
+        set_offset(&mut *tx, run_id, path, new_offset).await?;
         let body = EventBody::Log {
             path: path.to_owned(),
             rank,
@@ -798,6 +782,25 @@ pub fn parse_cursor(cursor: &str) -> Option<(String, String)> {
     RunId::parse(id).ok()?;
     chrono::DateTime::parse_from_rfc3339(at).ok()?;
     Some((at.to_owned(), id.to_owned()))
+}
+
+/// Records how far the file `path` of a run has been read.
+async fn set_offset<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    executor: E,
+    run_id: &RunId,
+    path: &str,
+    offset: u64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO log_offsets (run_id, path, offset) VALUES (?, ?, ?)
+         ON CONFLICT (run_id, path) DO UPDATE SET offset = excluded.offset",
+    )
+    .bind(run_id.as_str())
+    .bind(path)
+    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Appends an event with the run's next sequence number, inside `tx`.

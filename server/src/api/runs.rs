@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use runboard_shared::api::{ExperimentList, RunDetails, RunList, SubmitResponse, TagsPatch};
 use runboard_shared::environment::env_spec;
-use runboard_shared::estimator::{Estimator, FieldError, script_argv};
+use runboard_shared::estimator::{Estimator, FieldError};
 use runboard_shared::run::{ExperimentName, RunId, RunStatus};
 
 use super::{ApiError, run_id};
@@ -166,14 +166,7 @@ pub async fn submit(
         u64::try_from(now.timestamp()).unwrap_or(0),
         rand::random(),
     );
-    let datastores = state.config.data_dir.join("datastores");
-    let argv = script_argv(&estimator.script_params, &|d| {
-        datastores
-            .join(&d.datastore)
-            .join(&d.path_on_datastore)
-            .display()
-            .to_string()
-    });
+    let argv = state.script_args(&estimator);
     let python = match environment["hash"].as_str() {
         Some(hash) => state
             .envs

@@ -4,7 +4,7 @@
 //! the port and the machine's facts.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use runboard_shared::estimator::{DistributedTraining, Estimator, expand_vars};
 
@@ -112,10 +112,7 @@ pub fn plan(estimator: &Estimator, ctx: &LaunchContext<'_>) -> Result<Vec<Proces
                         env.insert(k.to_owned(), v);
                     }
                     let argv = script(&env);
-                    let only_own: BTreeMap<String, String> = env
-                        .into_iter()
-                        .filter(|(k, _)| !ctx.env.contains_key(k))
-                        .collect();
+                    let only_own = own_env(env, ctx.env);
                     Process {
                         argv,
                         env: only_own,
@@ -153,10 +150,7 @@ pub fn plan(estimator: &Estimator, ctx: &LaunchContext<'_>) -> Result<Vec<Proces
                     env.insert("TF_CONFIG".into(), tf_config.to_string());
                     env.insert("AZ_BATCHAI_TASK_INDEX".into(), rank.to_string());
                     let argv = script(&env);
-                    let only_own: BTreeMap<String, String> = env
-                        .into_iter()
-                        .filter(|(k, _)| !ctx.env.contains_key(k))
-                        .collect();
+                    let only_own = own_env(env, ctx.env);
                     Process {
                         argv,
                         env: only_own,
@@ -169,9 +163,15 @@ pub fn plan(estimator: &Estimator, ctx: &LaunchContext<'_>) -> Result<Vec<Proces
     }
 }
 
-/// The logs of a job's processes, in order, for failure messages.
-pub fn process_logs(processes: &[Process]) -> Vec<PathBuf> {
-    processes.iter().map(|p| p.log.clone()).collect()
+/// The variables of `env` that the job's own environment `job` does not hold: what
+/// one process adds (`RANK`, `TF_CONFIG`).
+fn own_env(
+    env: BTreeMap<String, String>,
+    job: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    env.into_iter()
+        .filter(|(k, _)| !job.contains_key(k))
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub mod tensorboard;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use runboard_shared::estimator::{Estimator, script_argv};
+use runboard_shared::estimator::Estimator;
 use runboard_shared::run::{RunId, RunStatus};
 use tokio::sync::watch;
 
@@ -441,14 +441,7 @@ fn job_for(
 ) -> Result<Job, RunnerError> {
     let estimator: Estimator = serde_json::from_value(record.definition["estimator"].clone())
         .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
-    let datastores = state.config.data_dir.join("datastores");
-    let args = script_argv(&estimator.script_params, &|d| {
-        datastores
-            .join(&d.datastore)
-            .join(&d.path_on_datastore)
-            .display()
-            .to_string()
-    });
+    let args = state.script_args(&estimator);
     let mut env = estimator.environment_variables.clone();
     env.extend([
         ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),

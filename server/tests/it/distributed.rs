@@ -15,10 +15,6 @@ fn has_mpirun() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-async fn text(server: &Server, run_id: &str, path: &str) -> String {
-    String::from_utf8(server.file(run_id, path).await).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_mpi4py_job_with_two_processes_reduces_across_both_ranks_with_a_log_per_rank() {
     if !has_mpirun() {
@@ -44,17 +40,20 @@ async fn an_mpi4py_job_with_two_processes_reduces_across_both_ranks_with_a_log_p
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     assert!(
-        text(&server, id, "user_logs/std_log_process_0.txt")
+        server
+            .text(id, "user_logs/std_log_process_0.txt")
             .await
             .contains("rank 0 of 2: allreduce 3")
     );
     assert!(
-        text(&server, id, "user_logs/std_log_process_1.txt")
+        server
+            .text(id, "user_logs/std_log_process_1.txt")
             .await
             .contains("rank 1 of 2: allreduce 3")
     );
     assert!(
-        text(&server, id, "user_logs/std_log.txt")
+        server
+            .text(id, "user_logs/std_log.txt")
             .await
             .contains("rank 0 of 2: allreduce 3")
     );
@@ -128,13 +127,14 @@ else:
     let id = run.run_id.as_str();
     let details = server.wait_until_ended(id).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let rank0 = text(&server, id, "user_logs/std_log_process_0.txt").await;
+    let rank0 = server.text(id, "user_logs/std_log_process_0.txt").await;
     assert!(
         rank0.contains("rank 0 heard ['1/3', '2/3'] world 3"),
         "{rank0}"
     );
     assert!(
-        text(&server, id, "user_logs/std_log_process_2.txt")
+        server
+            .text(id, "user_logs/std_log_process_2.txt")
             .await
             .contains("rank 2 sent")
     );
@@ -175,12 +175,9 @@ if task['type'] == 'ps':
         (1, "task worker 1 cluster 2 1"),
         (2, "task ps 0 cluster 2 1"),
     ] {
-        let log = text(
-            &server,
-            id,
-            &format!("user_logs/std_log_process_{rank}.txt"),
-        )
-        .await;
+        let log = server
+            .text(id, &format!("user_logs/std_log_process_{rank}.txt"))
+            .await;
         assert!(log.contains(expect), "rank {rank}: {log}");
     }
 }

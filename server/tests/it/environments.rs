@@ -26,7 +26,7 @@ with open('outputs/sklearn_digits_model.pkl', 'wb') as f:
 "#;
 
 async fn environment_log(server: &Server, run_id: &str) -> String {
-    String::from_utf8(server.file(run_id, "system_logs/environment.txt").await).unwrap()
+    server.text(run_id, "system_logs/environment.txt").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,7 +58,7 @@ async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_i
         env_log.contains("conda package 'scikit-learn' is installed from PyPI as 'scikit-learn'"),
         "{env_log}"
     );
-    let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+    let log = server.text(id, "user_logs/std_log.txt").await;
     let accuracy: f64 = log
         .lines()
         .find_map(|l| l.strip_prefix("Accuracy is "))
@@ -150,7 +150,7 @@ async fn a_requirements_file_and_a_conda_file_with_a_pip_section_each_build_and_
             "{:?}\n{env_log}",
             details.error
         );
-        let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+        let log = server.text(id, "user_logs/std_log.txt").await;
         assert!(log.contains(expect), "{log}");
     }
 }
@@ -248,12 +248,9 @@ async fn user_managed_runs_use_the_target_interpreter_as_it_is() {
         .await;
     let details = server.wait_until_ended(run.run_id.as_str()).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(
-        server
-            .file(run.run_id.as_str(), "user_logs/std_log.txt")
-            .await,
-    )
-    .unwrap();
+    let log = server
+        .text(run.run_id.as_str(), "user_logs/std_log.txt")
+        .await;
     assert!(
         log.contains("prefix True"),
         "not in a virtual environment: {log}"
@@ -310,7 +307,7 @@ async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused
         .wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal())
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+    let log = server.text(id, "user_logs/std_log.txt").await;
     assert!(log.contains("in docker True"), "{log}");
 }
 

@@ -76,7 +76,7 @@ async fn run_log_in_a_loop_reaches_get_metrics_and_streams_live() {
 
     let details = server.wait_until_ended(id).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+    let log = server.text(id, "user_logs/std_log.txt").await;
     assert!(
         log.contains("refused: run.log takes a single value, not a list"),
         "{log}"
@@ -182,7 +182,7 @@ async fn a_run_token_writes_its_own_run_only_and_bad_batches_change_nothing() {
             .await;
         let id = run.run_id.to_string();
         server.wait_until_ended(&id).await;
-        let log = String::from_utf8(server.file(&id, "user_logs/std_log.txt").await).unwrap();
+        let log = server.text(&id, "user_logs/std_log.txt").await;
         tokens.push(log.trim().strip_prefix("TOKEN ").unwrap().to_owned());
         ids.push(id);
     }

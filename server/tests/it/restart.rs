@@ -45,7 +45,7 @@ async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_lo
             "{id}: {:?}",
             details.error
         );
-        let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+        let log = server.text(id, "user_logs/std_log.txt").await;
         assert_eq!(log, expected, "{id}: the log file is complete");
         // The event stream holds the whole log exactly once, across the restart.
         let mut ws = connect(&server, id, 0).await;

@@ -97,7 +97,7 @@ async fn the_seed_single_node_run_completes_with_its_log_outputs_and_follow() {
     );
     assert!(details.log_files.contains_key("user_logs/std_log.txt"));
 
-    let log = String::from_utf8(server.file(&run_id, "user_logs/std_log.txt").await).unwrap();
+    let log = server.text(&run_id, "user_logs/std_log.txt").await;
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
         expected_lines,
@@ -188,12 +188,9 @@ print('PARSED', a.numbers_in_sequence, a.my_bool_var, a.lr, a.flag_true, a.dropp
     let run = server.submit("params", src.path(), estimator).await;
     let details = server.wait_until_ended(run.run_id.as_str()).await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-    let log = String::from_utf8(
-        server
-            .file(run.run_id.as_str(), "user_logs/std_log.txt")
-            .await,
-    )
-    .unwrap();
+    let log = server
+        .text(run.run_id.as_str(), "user_logs/std_log.txt")
+        .await;
     assert!(
         log.contains("ARGV ['--numbers-in-sequence', '10', '--my_bool_var', '--lr', '0.8', '--flag-true', 'True']"),
         "{log}"
@@ -335,7 +332,7 @@ async fn environment_variables_and_the_run_context_reach_the_script() {
         server.wait_until_ended(id).await.status,
         RunStatus::Completed
     );
-    let log = String::from_utf8(server.file(id, "user_logs/std_log.txt").await).unwrap();
+    let log = server.text(id, "user_logs/std_log.txt").await;
     assert!(log.contains("MY_SETTING 42"), "{log}");
     assert!(log.contains(&format!("AZUREML_RUN_ID {id}")), "{log}");
     assert!(log.contains(&format!("RUNBOARD_RUN_ID {id}")), "{log}");

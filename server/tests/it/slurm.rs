@@ -64,10 +64,6 @@ fn mpi_estimator(nodes: u32, per_node: u32) -> serde_json::Value {
     })
 }
 
-async fn log(server: &Server, id: &str, path: &str) -> String {
-    String::from_utf8(server.file(id, path).await).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seed_distributed_estimator_runs_mpi4py_across_both_nodes() {
     let data = tempfile::tempdir().unwrap();
@@ -91,19 +87,22 @@ async fn the_seed_distributed_estimator_runs_mpi4py_across_both_nodes() {
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     assert_eq!(
-        log(&server, id, "user_logs/std_log_process_0.txt")
+        server
+            .text(id, "user_logs/std_log_process_0.txt")
             .await
             .trim(),
         "rank 0 of 2 on n1: allreduce 3"
     );
     assert_eq!(
-        log(&server, id, "user_logs/std_log_process_1.txt")
+        server
+            .text(id, "user_logs/std_log_process_1.txt")
             .await
             .trim(),
         "rank 1 of 2 on n2: allreduce 3"
     );
     assert!(
-        log(&server, id, "user_logs/std_log.txt")
+        server
+            .text(id, "user_logs/std_log.txt")
             .await
             .contains("rank 0 of 2")
     );
@@ -131,12 +130,9 @@ async fn two_nodes_with_two_processes_each_give_four_ranks_with_four_logs() {
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     for (rank, node) in [(0, "n1"), (1, "n1"), (2, "n2"), (3, "n2")] {
-        let text = log(
-            &server,
-            id,
-            &format!("user_logs/std_log_process_{rank}.txt"),
-        )
-        .await;
+        let text = server
+            .text(id, &format!("user_logs/std_log_process_{rank}.txt"))
+            .await;
         assert_eq!(
             text.trim(),
             format!("rank {rank} of 4 on {node}: allreduce 10")
@@ -254,5 +250,5 @@ async fn kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_complet
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     let expected: String = (0..40).map(|i| format!("step {i}\n")).collect();
-    assert_eq!(log(&server, &id, "user_logs/std_log.txt").await, expected);
+    assert_eq!(server.text(&id, "user_logs/std_log.txt").await, expected);
 }

@@ -202,6 +202,11 @@ impl Server {
         response.bytes().await.unwrap().to_vec()
     }
 
+    /// A file of the run, as text.
+    pub async fn text(&self, run_id: &str, path: &str) -> String {
+        String::from_utf8(self.file(run_id, path).await).unwrap()
+    }
+
     /// The CLI, pointed at this server.
     pub fn cli(&self) -> Command {
         let mut cmd = Command::new(RUNBOARD);
