@@ -5,6 +5,7 @@
 //! so it builds for `wasm32-unknown-unknown` as well as natively.
 
 pub mod api;
+pub mod cell;
 pub mod display;
 pub mod environment;
 pub mod estimator;

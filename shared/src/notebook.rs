@@ -243,15 +243,14 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-#[cfg(feature = "kernel")]
-pub use with_kernel::{cell_outputs, mime_bundle};
+pub use outputs::{cell_outputs, error_output, mime_bundle, push_output, result_output};
 
-#[cfg(feature = "kernel")]
-mod with_kernel {
+/// A cell run's outputs in nbformat's form.
+mod outputs {
     use serde_json::{Map, Value};
 
     use super::{MultilineString, Output, lines};
-    use crate::kernel::{self, DISPLAY_MIME, Display, PyError};
+    use crate::cell::{self as kernel, DISPLAY_MIME, Display, PyError};
 
     /// A display as a MIME bundle: `text/plain` (as lines) and Runboard's JSON form
     /// ([`DISPLAY_MIME`]), which the notebook page draws (a run card, a table).
@@ -278,44 +277,60 @@ mod with_kernel {
     ) -> Vec<Output> {
         let mut outputs: Vec<Output> = Vec::new();
         for piece in produced {
-            let (name, text) = match piece {
-                kernel::Output::Stdout { text } => ("stdout", text),
-                kernel::Output::Stderr { text } => ("stderr", text),
-                kernel::Output::Display { display } => {
-                    outputs.push(Output::DisplayData {
-                        data: mime_bundle(&display),
-                        metadata: Map::new(),
-                    });
-                    continue;
-                }
-            };
-            match outputs.last_mut() {
-                Some(Output::Stream {
-                    name: last,
-                    text: buf,
-                }) if last == name => {
-                    buf.0.push_str(&text);
-                }
-                _ => outputs.push(Output::Stream {
-                    name: name.to_owned(),
-                    text: MultilineString(text),
-                }),
-            }
+            push_output(&mut outputs, piece);
         }
         match result {
-            Ok(Some(display)) => outputs.push(Output::ExecuteResult {
-                execution_count: Some(execution_count),
-                data: mime_bundle(display),
-                metadata: Map::new(),
-            }),
+            Ok(Some(display)) => outputs.push(result_output(display, execution_count)),
             Ok(None) => {}
-            Err(e) => outputs.push(Output::Error {
-                ename: e.ename.clone(),
-                evalue: e.evalue(),
-                traceback: e.to_string().lines().map(str::to_owned).collect(),
-            }),
+            Err(e) => outputs.push(error_output(e)),
         }
         outputs
+    }
+
+    /// Appends one piece of live output: text joins the stream output before it when
+    /// that is the same stream, as Jupyter stores it.
+    pub fn push_output(outputs: &mut Vec<Output>, piece: kernel::Output) {
+        let (name, text) = match piece {
+            kernel::Output::Stdout { text } => ("stdout", text),
+            kernel::Output::Stderr { text } => ("stderr", text),
+            kernel::Output::Display { display } => {
+                outputs.push(Output::DisplayData {
+                    data: mime_bundle(&display),
+                    metadata: Map::new(),
+                });
+                return;
+            }
+        };
+        match outputs.last_mut() {
+            Some(Output::Stream {
+                name: last,
+                text: buf,
+            }) if last == name => {
+                buf.0.push_str(&text);
+            }
+            _ => outputs.push(Output::Stream {
+                name: name.to_owned(),
+                text: MultilineString(text),
+            }),
+        }
+    }
+
+    /// The `execute_result` of a cell's last expression.
+    pub fn result_output(display: &Display, execution_count: u32) -> Output {
+        Output::ExecuteResult {
+            execution_count: Some(execution_count),
+            data: mime_bundle(display),
+            metadata: Map::new(),
+        }
+    }
+
+    /// The `error` output of a failed cell.
+    pub fn error_output(e: &PyError) -> Output {
+        Output::Error {
+            ename: e.ename.clone(),
+            evalue: e.evalue(),
+            traceback: e.to_string().lines().map(str::to_owned).collect(),
+        }
     }
 }
 
@@ -466,7 +481,6 @@ mod tests {
         assert_eq!(Notebook::from_json(&nb.to_json()).unwrap(), nb);
     }
 
-    #[cfg(feature = "kernel")]
     #[test]
     fn kernel_outputs_become_nbformat_outputs() {
         use crate::kernel::{self, Display, PyError};

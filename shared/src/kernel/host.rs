@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{RunDetails, RunFile, SubmitResponse, TagsPatch};
+use crate::cell::worker::WaitingRun;
 use crate::estimator::FieldError;
 use crate::event::RunEvent;
 use crate::run::RunId;
@@ -47,6 +48,11 @@ pub trait Host {
     fn interrupted(&mut self) -> bool {
         false
     }
+
+    /// The cell starts waiting on a run (`run.wait_for_completion()`): a host that can
+    /// lose the cell's output (a page reload) records this to follow the run again
+    /// later with [`super::Kernel::attach`].
+    fn waiting(&mut self, _run: &WaitingRun) {}
 
     /// `GET /api/compute-targets`: the names of the server's compute targets.
     async fn compute_targets(&mut self) -> Result<Vec<String>, HostError>;

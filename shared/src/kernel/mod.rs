@@ -44,8 +44,6 @@
 mod args;
 mod builtins;
 mod check;
-mod display;
-mod error;
 mod eval;
 mod format;
 mod host;
@@ -66,8 +64,11 @@ use ruff_python_ast::{Mod, Stmt};
 use ruff_python_parser::{Mode, ParseOptions};
 use ruff_text_size::Ranged;
 
-pub use display::{DISPLAY_MIME, Display, Output};
-pub use error::PyError;
+pub use crate::cell::{DISPLAY_MIME, Display, Output, PyError};
+// The cell's output types and its error live in `crate::cell` (the browser's notebook
+// page uses them without the kernel); the kernel's modules name them as before.
+use crate::cell as display;
+use crate::cell::error;
 pub use host::{DirEntry, FileKind, Host, HostError, Submission};
 
 use eval::{Interp, line_of};
@@ -134,6 +135,40 @@ impl Kernel {
         let line = interp.line(last.start());
         let value = interp.eval(&last.value).await.map_err(|e| e.at(line))?;
         display(&mut interp, &value).await.map_err(|e| e.at(line))
+    }
+}
+
+impl Kernel {
+    /// Follows a run that a cell was waiting on when its output was lost (the page was
+    /// reloaded), as `run.wait_for_completion()` does: from the run's first line, then
+    /// the Execution Summary, failing as the cell would have if the run failed. The
+    /// session's variables that named the run name it again. The rest of that cell does
+    /// not run again.
+    pub async fn attach<H: Host>(
+        &mut self,
+        host: &mut H,
+        run: &crate::cell::worker::WaitingRun,
+    ) -> Result<(), PyError> {
+        let id = crate::run::RunId::parse(&run.run_id)
+            .map_err(|e| PyError::new("ValueError", format!("cannot attach: {e}")))?;
+        let handle = value::RunHandle {
+            id,
+            experiment: run.experiment.clone(),
+            portal_url: run.portal_url.clone(),
+        };
+        for name in &run.names {
+            self.globals
+                .insert(name.clone(), Value::obj(Obj::Run(handle.clone())));
+        }
+        let mut interp = Interp {
+            globals: &mut self.globals,
+            host,
+            source: "",
+        };
+        interp
+            .wait_for_completion(&handle, run.show_output, true)
+            .await
+            .map(|_| ())
     }
 }
 

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value as Json};
 
 use crate::api::TagsPatch;
+use crate::cell::worker::WaitingRun;
 use crate::estimator::{
     DataReference, DistributedTraining, Estimator, FieldError, KNOWN_FIELDS, ParamValue,
 };
@@ -1063,12 +1064,28 @@ impl<H: Host> Interp<'_, H> {
 
     /// `run.wait_for_completion()`: follows the run's events until it ends, streaming
     /// its log with `show_output`, then prints the SDK's Execution Summary.
-    async fn wait_for_completion(
+    pub(super) async fn wait_for_completion(
         &mut self,
         r: &RunHandle,
         show_output: bool,
         raise_on_error: bool,
     ) -> Result<Value, PyError> {
+        let mut names: Vec<String> = self
+            .globals
+            .iter()
+            .filter(
+                |(_, v)| matches!(v, Value::Obj(o) if matches!(&**o, Obj::Run(h) if h.id == r.id)),
+            )
+            .map(|(k, _)| k.clone())
+            .collect();
+        names.sort();
+        self.host.waiting(&WaitingRun {
+            run_id: r.id.to_string(),
+            experiment: r.experiment.clone(),
+            portal_url: r.portal_url.clone(),
+            names,
+            show_output,
+        });
         if show_output {
             let banner = format!("Streaming {DRIVER_LOG}");
             self.host.output(Output::Stdout {

@@ -59,6 +59,8 @@ pub struct FakeHost {
     pub canceled: Vec<String>,
     pub uploads: Vec<(String, String, String)>,
     pub interrupt_after: Option<usize>,
+    /// What `Host::waiting` was told, in order.
+    pub waiting: Vec<crate::cell::worker::WaitingRun>,
     /// When set, the next submission fails with this error.
     pub reject: Option<HostError>,
     runs: BTreeMap<String, FakeRun>,
@@ -78,6 +80,7 @@ impl Default for FakeHost {
             canceled: Vec::new(),
             uploads: Vec::new(),
             interrupt_after: None,
+            waiting: Vec::new(),
             reject: None,
             runs: BTreeMap::new(),
             polls: 0,
@@ -120,6 +123,10 @@ impl Host for FakeHost {
 
     fn output(&mut self, output: Output) {
         self.outputs.push(output);
+    }
+
+    fn waiting(&mut self, run: &crate::cell::worker::WaitingRun) {
+        self.waiting.push(run.clone());
     }
 
     fn interrupted(&mut self) -> bool {

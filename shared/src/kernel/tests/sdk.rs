@@ -247,6 +247,33 @@ Out: 'Completed'"
 }
 
 #[test]
+fn a_reloaded_page_attaches_to_the_run_a_cell_waited_on_and_sees_the_whole_log() {
+    let mut s = submitted();
+    s.run("also = run");
+    let first = s.run("run.wait_for_completion(show_output=True);");
+    // The cell said which run it waited on, and which variables name it.
+    let [waiting] = s.host.waiting.as_slice() else {
+        panic!("expected one wait, got {:?}", s.host.waiting)
+    };
+    assert_eq!(waiting.run_id, RUN_ID);
+    assert_eq!(waiting.names, ["also", "run"]);
+    assert!(waiting.show_output);
+    let waiting = waiting.clone();
+
+    // A new session (the reloaded page's worker) follows the same run from its first
+    // line: the same text as the cell printed, and the variables name the run again.
+    let mut kernel = super::Kernel::new();
+    super::block_on(kernel.attach(&mut s.host, &waiting)).unwrap();
+    let attached = super::transcript(&std::mem::take(&mut s.host.outputs), &Ok(None));
+    assert_eq!(attached, first);
+    s.kernel = kernel;
+    assert_eq!(
+        s.run("run.get_status(), also.id"),
+        format!("Out: ('Completed', '{RUN_ID}')")
+    );
+}
+
+#[test]
 fn a_failed_run_raises_after_the_summary_unless_told_not_to() {
     let mut s = session();
     s.host.script.log = vec!["Traceback (most recent call last):\n", "ValueError: boom"];

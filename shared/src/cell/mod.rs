@@ -1,5 +1,13 @@
-//! What a cell shows: text streams and structured displays, which the browser draws
-//! and the CLI writes into the `.ipynb` as MIME bundles.
+//! A notebook cell's run as it crosses the wire: what a cell shows (text streams and
+//! structured displays, which the browser draws and the CLI writes into the `.ipynb`
+//! as MIME bundles), the error it fails with, and the messages between the notebook
+//! page and the kernel's Web Worker ([`worker`]). No parser here: the page uses these
+//! types without the kernel.
+
+pub(crate) mod error;
+pub mod worker;
+
+pub use error::PyError;
 
 use serde::{Deserialize, Serialize};
 

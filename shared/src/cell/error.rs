@@ -47,7 +47,11 @@ impl PyError {
             None => self.message.clone(),
         }
     }
+}
 
+/// Helpers of the kernel's own errors.
+#[cfg(feature = "kernel")]
+impl PyError {
     /// The error with `: hint` appended to its message.
     #[must_use]
     pub(crate) fn with_hint(mut self, hint: &str) -> Self {
