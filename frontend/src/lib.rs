@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
 
 /// The wasm module's entry point: wasm-bindgen's generated `init()` calls it once the
 /// module is instantiated.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();

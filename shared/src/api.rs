@@ -351,3 +351,30 @@ pub struct MetricEntry {
     #[serde(default)]
     pub description: Option<String>,
 }
+
+/// `POST /api/datastores/{name}/upload`: copies a folder (or one file) of the server's
+/// files area into the datastore `name` (a folder of the server,
+/// `<data>/datastores/<name>/`), as the SDK's `Datastore.upload(src_dir, target_path,
+/// overwrite)` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreUpload {
+    /// The files-area path to copy (a folder: its files, recursively; or one file).
+    pub src: String,
+    /// Where in the datastore (`""`: its root).
+    #[serde(default)]
+    pub target_path: String,
+    /// Replace files that are already there; otherwise they are kept and skipped.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// The answer to [`DatastoreUpload`] and to `PUT /api/datastores/{name}/files/{*path}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatastoreUploaded {
+    /// Each file copied, relative to `src` (for a single file: its name), in order.
+    pub files: Vec<String>,
+    /// Files left as they were because they exist and `overwrite` was false.
+    #[serde(default)]
+    pub skipped: Vec<String>,
+}

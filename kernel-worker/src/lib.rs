@@ -1,0 +1,1 @@
+//! The notebook kernel's Web Worker (work in progress).

@@ -1,0 +1,1 @@
+//! Runboard's notebook pages (work in progress).
