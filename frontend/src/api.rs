@@ -20,7 +20,8 @@ use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
 use leptos::prelude::*;
 use runboard_shared::api::{
-    EnvironmentList, ErrorBody, ExperimentList, RunDetails, RunFileList, RunList, TagsPatch,
+    EnvironmentList, ErrorBody, ExperimentList, FilesAreaAction, FilesAreaList, RunDetails,
+    RunFileList, RunList, TagsPatch,
 };
 use runboard_shared::event::{Frame, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
@@ -211,6 +212,82 @@ pub fn delete_environment(hash: &str) -> impl Future<Output = Result<(), ApiErro
     let session = use_context::<Session>();
     async move {
         send(request, session).await?;
+        Ok(())
+    }
+}
+
+/// The URL of a path of the server's files area (`/api/files/<path>`, each segment
+/// percent-encoded; `""` is the area's root).
+pub fn files_area_url(path: &str) -> String {
+    if path.is_empty() {
+        return "/api/files".to_owned();
+    }
+    let path: Vec<String> = path.split('/').map(encode).collect();
+    format!("/api/files/{}", path.join("/"))
+}
+
+/// `GET /api/files/{folder}`: the folder's files and folders, recursively.
+pub fn files_area_list(
+    folder: &str,
+) -> impl Future<Output = Result<FilesAreaList, ApiError>> + use<> {
+    get_json(files_area_url(folder))
+}
+
+/// `GET /api/files/{path}` of a text file (a notebook).
+pub fn files_area_read(path: &str) -> impl Future<Output = Result<String, ApiError>> + use<> {
+    let request = authorized(Request::get(&files_area_url(path)));
+    let session = use_context::<Session>();
+    async move {
+        let response = send(request, session).await?;
+        response
+            .text()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))
+    }
+}
+
+/// `PUT /api/files/{path}`: writes the whole file.
+pub fn files_area_write(
+    path: &str,
+    text: String,
+) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let request = authorized(Request::put(&files_area_url(path))).body(text);
+    let session = use_context::<Session>();
+    async move {
+        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        check(response, session).await?;
+        Ok(())
+    }
+}
+
+/// `DELETE /api/files/{path}`: a file, or a folder with its contents.
+pub fn files_area_delete(path: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let request = authorized(Request::delete(&files_area_url(path)));
+    let session = use_context::<Session>();
+    async move {
+        send(request, session).await?;
+        Ok(())
+    }
+}
+
+/// `POST /api/files/{path}` with one [`FilesAreaAction`] (rename, create a folder).
+pub fn files_area_act(
+    path: &str,
+    action: &FilesAreaAction,
+) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let request = authorized(Request::post(&files_area_url(path))).json(action);
+    let session = use_context::<Session>();
+    async move {
+        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        check(response, session).await?;
         Ok(())
     }
 }

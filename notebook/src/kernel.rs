@@ -1,0 +1,111 @@
+//! The page's side of the kernel: the Web Worker that runs cells
+//! (`runboard-kernel-worker`), started from the URL in the page's
+//! `<meta name="runboard-kernel">`, and the JSON messages to and from it
+//! ([`runboard_shared::cell::worker`]).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use runboard_shared::cell::worker::{FromWorker, ToWorker};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// A handle on the kernel's worker. Cloning shares the worker.
+#[derive(Clone)]
+pub struct KernelWorker(Rc<Inner>);
+
+impl std::fmt::Debug for KernelWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelWorker")
+            .field("url", &self.0.url)
+            .finish()
+    }
+}
+
+type MessageHandler = Closure<dyn FnMut(MessageEvent)>;
+
+struct Inner {
+    url: String,
+    worker: RefCell<Option<Worker>>,
+    on_message: Rc<dyn Fn(FromWorker)>,
+    // Kept alive as long as the worker may call it.
+    handler: RefCell<Option<MessageHandler>>,
+}
+
+impl KernelWorker {
+    /// Starts the worker; `on_message` gets each of its messages (the first is
+    /// [`FromWorker::Ready`] once its wasm is loaded).
+    pub fn start(url: String, on_message: impl Fn(FromWorker) + 'static) -> Result<Self, String> {
+        let kernel = Self(Rc::new(Inner {
+            url,
+            worker: RefCell::new(None),
+            on_message: Rc::new(on_message),
+            handler: RefCell::new(None),
+        }));
+        kernel.spawn()?;
+        Ok(kernel)
+    }
+
+    fn spawn(&self) -> Result<(), String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        options.set_name("runboard-kernel");
+        let worker = Worker::new_with_options(&self.0.url, &options)
+            .map_err(|e| format!("the kernel could not start: {e:?}"))?;
+        let on_message = self.0.on_message.clone();
+        let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match serde_json::from_str::<FromWorker>(&text) {
+                Ok(message) => on_message(message),
+                Err(e) => leptos::logging::warn!("kernel: unreadable message ({e}): {text}"),
+            }
+        });
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        let on_error = self.0.on_message.clone();
+        let error_handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event| {
+            leptos::logging::warn!("kernel: the worker failed to load or crashed");
+            on_error(FromWorker::Done {
+                cell: String::new(),
+                execution_count: 0,
+                result: None,
+                error: Some(runboard_shared::cell::PyError::new(
+                    "KernelError",
+                    "the kernel's worker failed (see the browser console)",
+                )),
+            });
+        });
+        worker.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
+        error_handler.forget();
+        *self.0.worker.borrow_mut() = Some(worker);
+        *self.0.handler.borrow_mut() = Some(handler);
+        Ok(())
+    }
+
+    /// Sends a message to the worker.
+    pub fn post(&self, message: &ToWorker) {
+        if let Some(worker) = self.0.worker.borrow().as_ref()
+            && let Err(e) = worker.post_message(&message.to_json().into())
+        {
+            leptos::logging::warn!("kernel: could not post a message: {e:?}");
+        }
+    }
+
+    /// Stops the worker at once (a cell stuck in a loop that ignores interrupts) and
+    /// starts a fresh one: the session's variables are gone.
+    pub fn restart(&self) -> Result<(), String> {
+        if let Some(worker) = self.0.worker.borrow_mut().take() {
+            worker.terminate();
+        }
+        self.spawn()
+    }
+
+    /// Stops the worker (the page is going away).
+    pub fn stop(&self) {
+        if let Some(worker) = self.0.worker.borrow_mut().take() {
+            worker.terminate();
+        }
+    }
+}
