@@ -33,6 +33,8 @@ pub fn App() -> impl IntoView {
                 <a href="/" class="brand">"Runboard"</a>
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Experiments"</A>
+                    // Another app (the notebook pages): a full page load.
+                    <a href="/tree" rel="external">"Notebooks"</a>
                     <A href="/environments">"Environments"</A>
                 </nav>
             </header>

@@ -251,7 +251,7 @@ fn EntryRow(entry: Entry, report: impl Fn(Result<(), ApiError>) + Copy + 'static
         <tr data-path=entry.path.clone()>
             <td><span aria-hidden="true">{icon}" "</span><a href=href rel="external">{entry.name.clone()}</a></td>
             <td class="num">{entry.size.map(format_bytes)}</td>
-            <td class="actions">
+            <td class="nb-row-actions">
                 <button type="button" class="link" on:click=rename aria-label=format!("Rename {label}")>"Rename"</button>
                 <button type="button" class="link danger" on:click=delete aria-label=format!("Delete {}", entry.name)>"Delete"</button>
             </td>

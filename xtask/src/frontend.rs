@@ -31,8 +31,42 @@ use sha2::{Digest, Sha256};
 const TARGET: &str = "wasm32-unknown-unknown";
 /// The cargo profile of `--release` builds (in the workspace's Cargo.toml).
 const RELEASE_PROFILE: &str = "wasm-release";
-/// The app's logical file names: wasm-bindgen writes `<STEM>.js` and `<STEM>_bg.wasm`.
+/// The portal's logical file names: wasm-bindgen writes `<STEM>.js` and `<STEM>_bg.wasm`.
 const STEM: &str = "runboard";
+
+/// One wasm module of the web app: a crate, and the stem of its files in the bundle.
+#[derive(Debug, Clone, Copy)]
+struct WasmApp {
+    package: &'static str,
+    stem: &'static str,
+}
+
+/// The three wasm modules, each built by its own `cargo build` so that features do not
+/// unify across them: the portal (`runboard-frontend`, whose `runboard-shared` has no
+/// kernel), the notebook pages (`runboard-notebook`, which links the portal's crate
+/// without its entry point) and the kernel's Web Worker (`runboard-kernel-worker`,
+/// with the `kernel` feature: Python's parser).
+const APPS: [WasmApp; 3] = [
+    WasmApp {
+        package: "runboard-frontend",
+        stem: STEM,
+    },
+    WasmApp {
+        package: "runboard-notebook",
+        stem: "notebook",
+    },
+    WasmApp {
+        package: "runboard-kernel-worker",
+        stem: "kernel",
+    },
+];
+
+/// The worker's entry module: it loads the kernel's wasm (`init()` runs its start
+/// function, which listens for the page's messages).
+const KERNEL_BOOT: &str = "kernel-boot.js";
+
+/// The templates filled with hashed names: the portal's page and the notebook pages'.
+const TEMPLATES: [&str; 2] = ["index.html", "notebook.html"];
 /// Extensions of the files worth precompressing (images and fonts are compressed).
 const COMPRESSIBLE: &[&str] = &["js", "wasm", "css", "html", "svg", "json", "txt", "map"];
 
@@ -96,42 +130,38 @@ pub(crate) fn build(release: bool) -> Result<()> {
     check_wasm_bindgen_versions(
         &fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?,
     )?;
-    let mut args = vec![
-        "build",
-        "--package",
-        "runboard-frontend",
-        "--target",
-        TARGET,
-    ];
-    if release {
-        args.extend(["--profile", RELEASE_PROFILE]);
-    }
-    crate::cargo(&args)?;
     let profile_dir = if release { RELEASE_PROFILE } else { "debug" };
-    let wasm = crate::target_dir()
-        .join(TARGET)
-        .join(profile_dir)
-        .join("runboard_frontend.wasm");
-
-    crate::step("frontend: wasm-bindgen and bundle");
     let generated = crate::target_dir().join("frontend-bindgen");
     if generated.exists() {
         fs::remove_dir_all(&generated)
             .with_context(|| format!("removing {}", generated.display()))?;
     }
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name(STEM)
-        .web(true)?
-        .typescript(false)
-        .omit_default_module_path(false)
-        // Both sections go in every build: the issue's bundle carries neither. (Panic
-        // messages keep their file and line without the name section; only stack
-        // traces lose function names.)
-        .remove_name_section(true)
-        .remove_producers_section(true)
-        .generate(&generated)
-        .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+    for app in APPS {
+        let mut args = vec!["build", "--package", app.package, "--target", TARGET];
+        if release {
+            args.extend(["--profile", RELEASE_PROFILE]);
+        }
+        crate::cargo(&args)?;
+        let wasm = crate::target_dir()
+            .join(TARGET)
+            .join(profile_dir)
+            .join(format!("{}.wasm", app.package.replace('-', "_")));
+        crate::step(&format!("frontend: wasm-bindgen {}", app.package));
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&wasm)
+            .out_name(app.stem)
+            .web(true)?
+            .typescript(false)
+            .omit_default_module_path(false)
+            // Both sections go in every build: the issue's bundle carries neither.
+            // (Panic messages keep their file and line without the name section; only
+            // stack traces lose function names.)
+            .remove_name_section(true)
+            .remove_producers_section(true)
+            .generate(generated.join(app.stem))
+            .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+    }
+    crate::step("frontend: bundle");
 
     let compression = if release {
         Compression::Best
@@ -150,12 +180,19 @@ pub(crate) fn build(release: bool) -> Result<()> {
     print_sizes(&static_dir.join("pkg"), &manifest)
 }
 
-/// The gzipped size in bytes of the app in `static/pkg/` (its JS and wasm), as written
-/// by the last [`build`]; call `build(true)` first to measure what users download.
+/// The gzipped size in bytes of the portal in `static/pkg/` (its JS and wasm), as
+/// written by the last [`build`]; call `build(true)` first to measure what users
+/// download.
 pub(crate) fn bundle_size_gzipped() -> Result<u64> {
+    wasm_app_size_gzipped(STEM)
+}
+
+/// The gzipped size in bytes of one wasm module's JS and wasm (`runboard`, `notebook`,
+/// `kernel`), as written by the last [`build`].
+pub(crate) fn wasm_app_size_gzipped(stem: &str) -> Result<u64> {
     let pkg = crate::project_root().join("static/pkg");
     let manifest = read_manifest(&pkg)?;
-    app_files(&manifest)?
+    app_files(&manifest, stem)?
         .iter()
         .map(|name| file_size(&pkg.join(format!("{name}.gz"))))
         .sum()
@@ -254,31 +291,21 @@ fn bundle(
     out: &Path,
     compression: Compression,
 ) -> Result<BTreeMap<String, String>> {
-    let js_name = format!("{STEM}.js");
-    let wasm_name = format!("{STEM}_bg.wasm");
-    let js = fs::read_to_string(generated.join(&js_name)).context("reading wasm-bindgen's JS")?;
-    let wasm = fs::read(generated.join(&wasm_name)).context("reading wasm-bindgen's wasm")?;
-    let extra: Vec<_> = fs::read_dir(generated)?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<std::io::Result<_>>()?;
-    if let Some(other) = extra.iter().find(|n| **n != js_name && **n != wasm_name) {
-        // `snippets/` (from `#[wasm_bindgen(inline_js)]` or `module = "..."`) would need
-        // hashed names of their own; nothing uses them yet.
-        bail!("wasm-bindgen wrote {other:?}, which the bundle step does not handle yet");
-    }
-
-    // One hash for the pair, so the two names go together.
-    let hash = content_hash(&[&wasm, js.as_bytes()]);
-    let hashed_wasm = format!("{STEM}-{hash}_bg.wasm");
-    let hashed_js = format!("{STEM}-{hash}.js");
-    let js = rewrite_wasm_path(&js, &wasm_name, &hashed_wasm)?;
-
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut manifest = BTreeMap::new();
-    write_new(&out.join(&hashed_wasm), &wasm)?;
-    write_new(&out.join(&hashed_js), js.as_bytes())?;
-    manifest.insert(wasm_name, hashed_wasm);
-    manifest.insert(js_name, hashed_js);
+    for entry in fs::read_dir(generated)? {
+        let stem = entry?.file_name().to_string_lossy().into_owned();
+        bundle_wasm_app(&generated.join(&stem), &stem, out, &mut manifest)?;
+    }
+
+    let mut made = made.to_vec();
+    if let Some(kernel_js) = manifest.get("kernel.js") {
+        // A module worker runs this file; `init()` fetches the hashed wasm beside it.
+        made.push((
+            KERNEL_BOOT.to_owned(),
+            format!("import init from \"/{kernel_js}\";\ninit();\n").into_bytes(),
+        ));
+    }
 
     let mut assets = Vec::new();
     for rel in asset_files(static_dir)? {
@@ -296,9 +323,15 @@ fn bundle(
         manifest.insert(rel, hashed);
     }
 
-    let template =
-        fs::read_to_string(static_dir.join("index.html")).context("reading static/index.html")?;
-    let index = fill_template(&template, &manifest).context("in static/index.html")?;
+    let mut pages = Vec::new();
+    for name in TEMPLATES {
+        let path = static_dir.join(name);
+        let template =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let page =
+            fill_template(&template, &manifest).with_context(|| format!("in static/{name}"))?;
+        pages.push((name, page));
+    }
     let manifest_json = serde_json::to_string_pretty(&manifest)? + "\n";
 
     let mut written: Vec<String> = manifest.values().cloned().collect();
@@ -306,18 +339,51 @@ fn bundle(
         let bytes = fs::read(out.join(name))?;
         written.extend(write_compressed(out, name, &bytes, compression)?);
     }
-    // These two keep their names: each is replaced by a rename, so that a running
-    // server never serves half a file. `index.html` comes last, once all it names is
-    // there.
-    for (name, text) in [("manifest.json", &manifest_json), ("index.html", &index)] {
+    // These keep their names: each is replaced by a rename, so that a running server
+    // never serves half a file. The pages come last, once all they name is there.
+    let mut named = vec![("manifest.json", manifest_json)];
+    named.extend(pages);
+    for (name, text) in &named {
         let tmp = out.join(format!(".{name}.tmp"));
         fs::write(&tmp, text)?;
         written.extend(write_compressed(out, name, text.as_bytes(), compression)?);
         fs::rename(&tmp, out.join(name))?;
-        written.push(name.to_owned());
+        written.push((*name).to_owned());
     }
     remove_stale(out, out, &written)?;
     Ok(manifest)
+}
+
+/// Writes one wasm-bindgen output (`<stem>.js`, `<stem>_bg.wasm` in `generated`)
+/// under hashed names, and notes them in `manifest`.
+fn bundle_wasm_app(
+    generated: &Path,
+    stem: &str,
+    out: &Path,
+    manifest: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    let js_name = format!("{stem}.js");
+    let wasm_name = format!("{stem}_bg.wasm");
+    let js = fs::read_to_string(generated.join(&js_name)).context("reading wasm-bindgen's JS")?;
+    let wasm = fs::read(generated.join(&wasm_name)).context("reading wasm-bindgen's wasm")?;
+    let extra: Vec<_> = fs::read_dir(generated)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
+    if let Some(other) = extra.iter().find(|n| **n != js_name && **n != wasm_name) {
+        // `snippets/` (from `#[wasm_bindgen(inline_js)]` or `module = "..."`) would need
+        // hashed names of their own; nothing uses them yet.
+        bail!("wasm-bindgen wrote {other:?}, which the bundle step does not handle yet");
+    }
+    // One hash for the pair, so the two names go together.
+    let hash = content_hash(&[&wasm, js.as_bytes()]);
+    let hashed_wasm = format!("{stem}-{hash}_bg.wasm");
+    let hashed_js = format!("{stem}-{hash}.js");
+    let js = rewrite_wasm_path(&js, &wasm_name, &hashed_wasm)?;
+    write_new(&out.join(&hashed_wasm), &wasm)?;
+    write_new(&out.join(&hashed_js), js.as_bytes())?;
+    manifest.insert(wasm_name, hashed_wasm);
+    manifest.insert(js_name, hashed_js);
+    Ok(())
 }
 
 /// First 16 hex digits of the SHA-256 of the concatenated `parts`.
@@ -384,15 +450,15 @@ fn fill_template(template: &str, manifest: &BTreeMap<String, String>) -> Result<
     Ok(out)
 }
 
-/// The files of `static/` that are copied into the bundle: all but `index.html` (the
-/// template), the bundle folder `pkg/` and hidden files, as `/`-separated paths.
+/// The files of `static/` that are copied into the bundle: all but the [`TEMPLATES`],
+/// the bundle folder `pkg/` and hidden files, as `/`-separated paths.
 fn asset_files(static_dir: &Path) -> Result<Vec<String>> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
         for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let rel = format!("{prefix}{name}");
-            if name.starts_with('.') || rel == "pkg" || rel == "index.html" {
+            if name.starts_with('.') || rel == "pkg" || TEMPLATES.contains(&rel.as_str()) {
                 continue;
             }
             if entry.file_type()?.is_dir() {
@@ -485,15 +551,15 @@ fn read_manifest(pkg: &Path) -> Result<BTreeMap<String, String>> {
     Ok(serde_json::from_str(&text)?)
 }
 
-/// The hashed names of the app's JS and wasm.
-fn app_files(manifest: &BTreeMap<String, String>) -> Result<[&str; 2]> {
+/// The hashed names of one wasm module's JS and wasm.
+fn app_files<'m>(manifest: &'m BTreeMap<String, String>, stem: &str) -> Result<[&'m str; 2]> {
     let get = |name: String| {
         manifest
             .get(&name)
             .map(String::as_str)
             .with_context(|| format!("manifest.json names no {name}"))
     };
-    Ok([get(format!("{STEM}.js"))?, get(format!("{STEM}_bg.wasm"))?])
+    Ok([get(format!("{stem}.js"))?, get(format!("{stem}_bg.wasm"))?])
 }
 
 fn file_size(path: &Path) -> Result<u64> {
@@ -504,20 +570,23 @@ fn file_size(path: &Path) -> Result<u64> {
 
 /// Prints the raw, gzip and brotli sizes of the app's JS and wasm.
 fn print_sizes(pkg: &Path, manifest: &BTreeMap<String, String>) -> Result<()> {
-    for name in app_files(manifest)? {
-        let size = |suffix: &str| file_size(&pkg.join(format!("{name}{suffix}")));
+    for app in APPS {
+        for name in app_files(manifest, app.stem)? {
+            let size = |suffix: &str| file_size(&pkg.join(format!("{name}{suffix}")));
+            eprintln!(
+                "  {name:<36} {:>9} B   gzip {:>8} B   br {:>8} B",
+                size("")?,
+                size(".gz")?,
+                size(".br")?
+            );
+        }
         eprintln!(
-            "  {name:<36} {:>9} B   gzip {:>8} B   br {:>8} B",
-            size("")?,
-            size(".gz")?,
-            size(".br")?
+            "  {}: gzipped wasm + js {} B",
+            app.package,
+            wasm_app_size_gzipped(app.stem)?
         );
     }
-    eprintln!(
-        "  gzipped wasm + js: {} B, in {}",
-        bundle_size_gzipped()?,
-        pkg.display()
-    );
+    eprintln!("  in {}", pkg.display());
     Ok(())
 }
 

@@ -62,20 +62,29 @@ fn fallback_router() -> Router<AppState> {
     Router::new().fallback(|| async { Html(PLACEHOLDER) })
 }
 
-/// Serves the folder `dir`, with `index` for app paths.
+/// Serves the folder `dir`, with `index` (or `notebook.html`) for app paths.
 fn from_folder(dir: &std::path::Path, index: &std::path::Path) -> Router<AppState> {
-    let index = ServeFile::new(index)
-        .precompressed_br()
-        .precompressed_gzip();
+    let serve =
+        |file: &std::path::Path| ServeFile::new(file).precompressed_br().precompressed_gzip();
+    let notebook_html = dir.join(NOTEBOOK_PAGE);
+    // A bundle from before the notebook pages has none: the portal's page says "not
+    // found" for those paths.
+    let notebook = serve(if notebook_html.is_file() {
+        &notebook_html
+    } else {
+        index
+    });
+    let index = serve(index);
     let app_page = tower::service_fn(move |request: Request| {
-        let index = index.clone();
-        async move {
-            if looks_like_file(request.uri().path()) {
-                return Ok(not_found());
-            }
-            let response = index.oneshot(request).await?;
+        let page = match app_page(request.uri().path()) {
+            Some(NOTEBOOK_PAGE) => notebook.clone(),
+            Some(_) => index.clone(),
+            None => return futures_util::future::Either::Left(std::future::ready(Ok(not_found()))),
+        };
+        futures_util::future::Either::Right(async move {
+            let response = page.oneshot(request).await?;
             Ok::<_, std::convert::Infallible>(response.map(Body::new))
-        }
+        })
     });
     Router::new().fallback_service(
         ServeDir::new(dir)
@@ -83,6 +92,22 @@ fn from_folder(dir: &std::path::Path, index: &std::path::Path) -> Router<AppStat
             .precompressed_gzip()
             .fallback(app_page),
     )
+}
+
+/// The page of the notebook app (file browser and notebooks).
+const NOTEBOOK_PAGE: &str = "notebook.html";
+
+/// The page that shows an app path: `notebook.html` for `/tree…` and `/notebooks/…`
+/// (whose notebook paths may hold dots), `index.html` for the portal's paths, `None`
+/// for what looks like a missing file.
+fn app_page(path: &str) -> Option<&'static str> {
+    if path == "/tree" || path.starts_with("/tree/") || path.starts_with("/notebooks/") {
+        Some(NOTEBOOK_PAGE)
+    } else if looks_like_file(path) {
+        None
+    } else {
+        Some("index.html")
+    }
 }
 
 fn not_found() -> Response {
@@ -239,8 +264,10 @@ mod embedded {
         let name = if path.is_empty() { "index.html" } else { path };
         let name = match BUNDLE.get_file(name) {
             Some(_) => name,
-            None if looks_like_file(name) => return not_found(),
-            None => "index.html",
+            None => match app_page(request.uri().path()) {
+                Some(page) => page,
+                None => return not_found(),
+            },
         };
         let Some(file) = BUNDLE.get_file(name) else {
             return (StatusCode::NOT_FOUND, Html(PLACEHOLDER)).into_response();
@@ -313,6 +340,19 @@ mod tests {
         check("/runs/exp_1700000000_0000abcd", false);
         check("/runboard-55AE9B002BEFC812.js", false);
         check("/runboard-55ae9b002befc81.js", false);
+    }
+
+    #[test]
+    fn notebook_paths_get_the_notebook_page_even_with_dots() {
+        assert_eq!(app_page("/tree"), Some(NOTEBOOK_PAGE));
+        assert_eq!(app_page("/tree/projects/a.b"), Some(NOTEBOOK_PAGE));
+        assert_eq!(app_page("/notebooks/Quickstart.ipynb"), Some(NOTEBOOK_PAGE));
+        assert_eq!(
+            app_page("/runs/exp_1700000000_0000abcd"),
+            Some("index.html")
+        );
+        assert_eq!(app_page("/treehouse"), Some("index.html"));
+        assert_eq!(app_page("/runboard-0123.js"), None);
     }
 
     #[test]
