@@ -6,8 +6,11 @@
 //! refuses anything that would leave the area: absolute paths, `..`, and symlinks
 //! that point outside (checked on the real path, component by component when
 //! writing, so a link never makes the server create or touch anything outside).
+//! The root is a parameter, so the same checks guard other folders too: a
+//! datastore's ([`crate::datastores`]) writes go through [`check_write`] and
+//! [`write_from`] with the datastore's folder as the root.
 
-use std::io::Write;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use runboard_shared::api::{FilesAreaList, RunFile};
@@ -78,6 +81,12 @@ fn components(rel: &str) -> Result<Vec<String>> {
         }
     }
     Ok(parts)
+}
+
+/// `rel` with its `.` components and repeated `/` dropped (`""` for the root), or
+/// `Escapes` for an absolute path or `..`: the check every function here makes first.
+pub fn normalize(rel: &str) -> Result<String> {
+    Ok(components(rel)?.join("/"))
 }
 
 /// The real path of the area's root.
@@ -186,11 +195,22 @@ pub fn list(root: &Path, rel: &str) -> Result<FilesAreaList> {
 /// The real path of the folder that will hold `parts`' last component, creating the
 /// folders on the way one by one and checking each real path stays inside.
 fn make_parent(real_root: &Path, rel: &str, parts: &[String]) -> Result<PathBuf> {
+    parent(real_root, rel, parts, true)?.ok_or_else(|| FilesError::NotFound(rel.to_owned()))
+}
+
+/// The real path of the folder that holds `parts`' last component, checking each
+/// folder on the way stays inside the area and is a folder. A missing folder is
+/// created when `create` is true; otherwise the answer is `None` (everything from
+/// there on would be new).
+fn parent(real_root: &Path, rel: &str, parts: &[String], create: bool) -> Result<Option<PathBuf>> {
     let mut dir = real_root.to_path_buf();
     for part in &parts[..parts.len().saturating_sub(1)] {
         let next = dir.join(part);
         match std::fs::symlink_metadata(&next) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
                 std::fs::create_dir(&next)?;
                 dir = next;
             }
@@ -210,12 +230,53 @@ fn make_parent(real_root: &Path, rel: &str, parts: &[String]) -> Result<PathBuf>
             }
         }
     }
-    Ok(dir)
+    Ok(Some(dir))
+}
+
+/// Whether the file `target` (the path `rel` names) exists, after checking it is not
+/// a folder nor a link that leads outside.
+fn existing_target(real_root: &Path, rel: &str, target: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(target) {
+        Err(_) => Ok(false),
+        Ok(meta) if meta.is_dir() => Err(FilesError::Conflict {
+            path: rel.to_owned(),
+            problem: "is a folder; give a file path inside it",
+        }),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            // Writing replaces the link itself, never what it points at; still,
+            // refuse a link that leads outside, as every other call does.
+            match target.canonicalize() {
+                Ok(real) if !real.starts_with(real_root) => {
+                    Err(FilesError::Escapes(rel.to_owned()))
+                }
+                _ => Ok(true),
+            }
+        }
+        Ok(_) => Ok(true),
+    }
+}
+
+/// What [`write_from`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The file is new.
+    Created,
+    /// The file was there and was replaced.
+    Replaced,
+    /// The file was there and was kept (`replace` was false).
+    Kept,
 }
 
 /// Writes `data` to the file `rel`, creating its folders; the file is replaced
 /// whole (written beside it, then renamed). True when the file is new.
 pub fn write(root: &Path, rel: &str, data: &[u8]) -> Result<bool> {
+    Ok(write_from(root, rel, &mut &*data, true)? == Written::Created)
+}
+
+/// Writes what `data` reads to the file `rel`, creating its folders, as [`write`]
+/// does: written beside, then renamed, so no reader ever sees half a file. With
+/// `replace` false a file already there is kept (also one that appears meanwhile).
+pub fn write_from(root: &Path, rel: &str, data: &mut dyn Read, replace: bool) -> Result<Written> {
     let parts = components(rel)?;
     let Some(name) = parts.last() else {
         return Err(FilesError::Escapes(rel.to_owned()));
@@ -223,30 +284,96 @@ pub fn write(root: &Path, rel: &str, data: &[u8]) -> Result<bool> {
     let real_root = real_root(root)?;
     let dir = make_parent(&real_root, rel, &parts)?;
     let target = dir.join(name);
-    let created = match std::fs::symlink_metadata(&target) {
-        Err(_) => true,
-        Ok(meta) if meta.is_dir() => {
-            return Err(FilesError::Conflict {
-                path: rel.to_owned(),
-                problem: "is a folder; give a file path inside it",
-            });
-        }
-        Ok(meta) if meta.file_type().is_symlink() => {
-            // Writing replaces the link itself, never what it points at; still,
-            // refuse a link that leads outside, as every other call does.
-            match target.canonicalize() {
-                Ok(real) if !real.starts_with(&real_root) => {
-                    return Err(FilesError::Escapes(rel.to_owned()));
+    let exists = existing_target(&real_root, rel, &target)?;
+    if exists && !replace {
+        return Ok(Written::Kept);
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    std::io::copy(data, &mut tmp)?;
+    if replace {
+        tmp.persist(&target).map_err(|e| FilesError::Io(e.error))?;
+        return Ok(if exists {
+            Written::Replaced
+        } else {
+            Written::Created
+        });
+    }
+    match tmp.persist_noclobber(&target) {
+        Ok(_) => Ok(Written::Created),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Written::Kept),
+        Err(e) => Err(FilesError::Io(e.error)),
+    }
+}
+
+/// Makes every check [`write_from`] makes for the file `rel` under `root`, creating
+/// nothing (a `root` that does not exist yet holds nothing). True when a file is
+/// already there.
+pub fn check_write(root: &Path, rel: &str) -> Result<bool> {
+    let parts = components(rel)?;
+    let Some(name) = parts.last() else {
+        return Err(FilesError::Escapes(rel.to_owned()));
+    };
+    let real_root = match root.canonicalize() {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    match parent(&real_root, rel, &parts, false)? {
+        Some(dir) => existing_target(&real_root, rel, &dir.join(name)),
+        None => Ok(false),
+    }
+}
+
+/// The regular files of `rel`, each as (its path relative to `rel`, its real path),
+/// sorted: a folder's files recursively, or the file `rel` itself under its name.
+/// As the SDK's `Datastore.upload` (Python's `os.walk`) does, a link to a file is
+/// taken and a link to a folder is not walked; links that lead outside the area are
+/// refused (`Escapes` naming the link), and links to nothing are passed over.
+pub fn files_under(root: &Path, rel: &str) -> Result<Vec<(String, PathBuf)>> {
+    let real_root = real_root(root)?;
+    let start = resolve(root, rel)?;
+    if !start.is_dir() {
+        let name = components(rel)?.pop().unwrap_or_default();
+        return Ok(vec![(name, start)]);
+    }
+    let base = normalize(rel)?;
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), start)];
+    while let Some((prefix, dir)) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let shown = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push((shown, path));
+            } else if kind.is_file() {
+                out.push((shown, path));
+            } else if kind.is_symlink() {
+                let Ok(real) = path.canonicalize() else {
+                    continue;
+                };
+                if !real.starts_with(&real_root) {
+                    let whole = if base.is_empty() {
+                        shown
+                    } else {
+                        format!("{base}/{shown}")
+                    };
+                    return Err(FilesError::Escapes(whole));
                 }
-                _ => false,
+                if real.is_file() {
+                    out.push((shown, real));
+                }
             }
         }
-        Ok(_) => false,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    tmp.write_all(data)?;
-    tmp.persist(&target).map_err(|e| FilesError::Io(e.error))?;
-    Ok(created)
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Creates the folder `rel` and those on its way. True when it is new.
@@ -369,6 +496,40 @@ mod tests {
             ));
         }
         assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn check_write_creates_nothing_and_write_from_keeps_or_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        assert!(!check_write(&root, "a/b.txt").unwrap());
+        assert!(!root.exists(), "checking created the root");
+        assert_eq!(
+            write_from(&root, "a/b.txt", &mut &b"one"[..], false).unwrap(),
+            Written::Created
+        );
+        assert!(check_write(&root, "a/b.txt").unwrap());
+        assert!(!check_write(&root, "a/new/c.txt").unwrap());
+        assert!(!root.join("a/new").exists());
+        assert!(matches!(
+            check_write(&root, "a/b.txt/c.txt"),
+            Err(FilesError::Conflict { .. })
+        ));
+        assert!(matches!(
+            check_write(&root, "a"),
+            Err(FilesError::Conflict { .. })
+        ));
+        assert_eq!(
+            write_from(&root, "a/b.txt", &mut &b"two"[..], false).unwrap(),
+            Written::Kept
+        );
+        assert_eq!(std::fs::read(root.join("a/b.txt")).unwrap(), b"one");
+        assert_eq!(
+            write_from(&root, "a/b.txt", &mut &b"two"[..], true).unwrap(),
+            Written::Replaced
+        );
+        assert_eq!(std::fs::read(root.join("a/b.txt")).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(root.join("a")).unwrap().count(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod datastores;
 pub mod files;
 pub mod hub;
 pub mod metrics;
@@ -122,7 +123,7 @@ impl AppState {
     /// The arguments of an estimator's `script_params`, data references replaced by
     /// their folder on this machine (`<data>/datastores/<datastore>/<path>`).
     pub fn script_args(&self, estimator: &runboard_shared::estimator::Estimator) -> Vec<String> {
-        let datastores = self.config.data_dir.join("datastores");
+        let datastores = datastores::root(&self.config.data_dir);
         estimator.argv(&|d| {
             datastores
                 .join(&d.datastore)

@@ -5,7 +5,8 @@
 //! The kernel's [`Host`] here is [`CliHost`]: the server's REST API and websocket over
 //! reqwest and tungstenite, and the notebook's own folder on this machine as the files
 //! area (its root and the cells' working directory). Submitting packs
-//! `source_directory` from that folder, as `runboard submit` does.
+//! `source_directory` from that folder, as `runboard submit` does; `Datastore.upload`
+//! sends the folder's files one by one (`PUT /api/datastores/{name}/files/{*path}`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,8 +18,9 @@ use futures_util::StreamExt;
 use runboard_server::cli::git_properties;
 use runboard_server::config::ClientConfig;
 use runboard_server::runner::snapshot;
+use runboard_server::{datastores, files};
 use runboard_shared::api::{
-    ErrorBody, RunDetails, RunFile, RunFileList, SubmitResponse, TagsPatch,
+    DatastoreUploaded, ErrorBody, RunDetails, RunFile, RunFileList, SubmitResponse, TagsPatch,
 };
 use runboard_shared::estimator::FieldError;
 use runboard_shared::event::{Frame, RunEvent};
@@ -515,13 +517,122 @@ impl Host for CliHost {
     async fn upload_to_datastore(
         &mut self,
         datastore: &str,
-        _src: &str,
-        _target_path: &str,
-        _overwrite: bool,
+        src: &str,
+        target_path: &str,
+        overwrite: bool,
     ) -> Result<Vec<String>, HostError> {
-        Err(HostError::Unsupported(format!(
-            "uploading to a datastore from `runboard notebook run` needs the server's files \
-             API; copy the data into <data-dir>/datastores/{datastore}/ on the server instead"
-        )))
+        let invalid = |message: String| HostError::Invalid {
+            message,
+            fields: Vec::new(),
+        };
+        // The server checks these too; checking first refuses them even when `src`
+        // holds no file, with the server's words.
+        datastores::check_name(datastore).map_err(|e| invalid(e.to_string()))?;
+        let target = files::normalize(target_path).map_err(|_| {
+            invalid(format!(
+                "target_path '{target_path}' escapes the datastore '{datastore}': give a \
+                 relative path without '..', such as mnist/train"
+            ))
+        })?;
+        let sources = self.files_under(src)?;
+        let mut copied = Vec::with_capacity(sources.len());
+        for (rel, path) in sources {
+            let shown = join_path(src, &rel);
+            let data = tokio::fs::read(&path)
+                .await
+                .map_err(|e| io_error(&e, &shown))?;
+            let dest = join_path(&target, &rel);
+            let url = format!(
+                "/api/datastores/{}/files/{}?overwrite={overwrite}",
+                encode_segment(datastore),
+                dest.split('/')
+                    .map(encode_segment)
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            let answer: DatastoreUploaded = self
+                .send(self.request(reqwest::Method::PUT, &url).body(data))
+                .await?
+                .json()
+                .await
+                .map_err(|e| {
+                    HostError::Other(format!("reading the answer to uploading {shown}: {e}"))
+                })?;
+            if !answer.files.is_empty() {
+                copied.push(rel);
+            }
+        }
+        Ok(copied)
     }
+}
+
+impl CliHost {
+    /// The regular files of the area path `src`, each as (its path relative to `src`,
+    /// its local path), sorted: a folder's files recursively, or the file itself under
+    /// its name. As the server's files area: a link to a file is taken, a link to a
+    /// folder is not walked, a link to nothing is passed over, and a link that leads
+    /// outside the notebook's folder is refused before anything is sent.
+    fn files_under(&self, src: &str) -> Result<Vec<(String, PathBuf)>, HostError> {
+        let local = self.local(src)?;
+        let meta = std::fs::metadata(&local).map_err(|e| io_error(&e, src))?;
+        if !meta.is_dir() {
+            let name = src.rsplit('/').find(|p| !p.is_empty()).unwrap_or(src);
+            return Ok(vec![(name.to_owned(), local)]);
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![(String::new(), local)];
+        while let Some((prefix, dir)) = stack.pop() {
+            let entries = std::fs::read_dir(&dir).map_err(|e| io_error(&e, src))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&e, src))?;
+                let rel = join_path(&prefix, &entry.file_name().to_string_lossy());
+                let kind = entry.file_type().map_err(|e| io_error(&e, &rel))?;
+                let path = entry.path();
+                if kind.is_dir() {
+                    stack.push((rel, path));
+                } else if kind.is_file() {
+                    out.push((rel, path));
+                } else if kind.is_symlink() {
+                    let Ok(real) = path.canonicalize() else {
+                        continue;
+                    };
+                    if !real.starts_with(&self.root) {
+                        return Err(HostError::Other(format!(
+                            "{} leads outside the notebook's folder",
+                            join_path(src, &rel)
+                        )));
+                    }
+                    if real.is_file() {
+                        out.push((rel, real));
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+/// `a/b`, or `b` when `a` is empty.
+fn join_path(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_owned()
+    } else {
+        format!("{}/{b}", a.trim_end_matches('/'))
+    }
+}
+
+/// One path segment, percent-encoded for a URL (`.` and `..` too, so no client or
+/// server folds them away).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    let dots_only = segment == "." || segment == "..";
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_~".contains(&b) || (b == b'.' && !dots_only) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -369,12 +369,15 @@ pub struct DatastoreUpload {
     pub overwrite: bool,
 }
 
-/// The answer to [`DatastoreUpload`] and to `PUT /api/datastores/{name}/files/{*path}`.
+/// The answer to [`DatastoreUpload`] and to `PUT /api/datastores/{name}/files/{*path}`
+/// (raw body, `?overwrite=true|false`, default true), whose lists hold that one path
+/// in the datastore, normalized (`./a//b` is `a/b`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatastoreUploaded {
-    /// Each file copied, relative to `src` (for a single file: its name), in order.
+    /// Each file copied, relative to `src` (for a single file: its name), sorted.
     pub files: Vec<String>,
-    /// Files left as they were because they exist and `overwrite` was false.
+    /// Files left as they were because they exist and `overwrite` was false (same
+    /// form and order as `files`).
     #[serde(default)]
     pub skipped: Vec<String>,
 }

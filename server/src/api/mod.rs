@@ -2,6 +2,7 @@
 //! web app's files. [`app`] builds the whole router, so tests can call it without a
 //! socket.
 
+mod datastores;
 mod environments;
 mod error;
 mod events;
@@ -136,6 +137,16 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             Method::DELETE,
             "/api/files/{*path}",
             delete(files_area::remove),
+        ),
+        route(
+            Method::POST,
+            "/api/datastores/{name}/upload",
+            post(datastores::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(
+            Method::PUT,
+            "/api/datastores/{name}/files/{*path}",
+            put(datastores::put_file).layer(DefaultBodyLimit::max(upload_limit)),
         ),
     ]
 }

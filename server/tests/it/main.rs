@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod datastores;
 mod distributed;
 mod environments;
 mod files_area;
