@@ -152,6 +152,25 @@ export class Server {
     return response.json();
   }
 
+  /** `PUT /api/files/<path>` with the token: writes a file of the files area. */
+  async putFile(path, body) {
+    const response = await fetch(`${this.url}/api/files/${path}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${this.token}` },
+      body,
+    });
+    if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+  }
+
+  /** `GET /api/files/<path>` with the token: a file of the files area, as text. */
+  async fileText(path) {
+    const response = await fetch(`${this.url}/api/files/${path}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return response.text();
+  }
+
   /** Waits until the run's status is one of `statuses`; returns its details. */
   async waitForStatus(runId, statuses, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;

@@ -67,6 +67,8 @@ struct CellView {
     attachments: StoredValue<Option<Value>>,
     /// A markdown cell shows its editor (else its rendering).
     editing: RwSignal<bool>,
+    /// How long its last run took, from posting it to the worker to its end (ms).
+    elapsed: RwSignal<Option<f64>>,
 }
 
 impl CellView {
@@ -82,6 +84,7 @@ impl CellView {
             metadata: RwSignal::new(data.metadata),
             attachments: StoredValue::new(data.attachments),
             editing: RwSignal::new(editing),
+            elapsed: RwSignal::new(None),
         }
     }
 
@@ -133,6 +136,8 @@ struct Page {
     running: RwSignal<Option<String>>,
     previous_key: StoredValue<Option<String>>,
     next_id: StoredValue<u32>,
+    /// When the running job was posted (`performance.now()`).
+    started: StoredValue<f64>,
 }
 
 impl Page {
@@ -301,6 +306,7 @@ impl Page {
         cell.state.set(RunState::Running);
         cell.count.set(None);
         self.running.set(Some(id.clone()));
+        self.started.set_value(now_ms());
         let cwd = folder_of(&self.path.get_value()).to_owned();
         let message = match job {
             Job::Run(source) => ToWorker::Run {
@@ -353,6 +359,7 @@ impl Page {
                     cell
                 };
                 if let Some(cell) = self.cell(&id) {
+                    cell.elapsed.set(Some(now_ms() - self.started.get_value()));
                     if execution_count > 0 {
                         cell.count.set(Some(execution_count));
                     }
@@ -577,6 +584,7 @@ fn open(path: String, text: &str) -> Result<Page, String> {
         running: RwSignal::new(None),
         previous_key: StoredValue::new(None),
         next_id,
+        started: StoredValue::new(0.0),
     };
     if page.cells.with_untracked(Vec::is_empty) {
         page.insert(0, Kind::Code);
@@ -759,9 +767,16 @@ fn CellBlock(page: Page, cell: CellView) -> impl IntoView {
             data-cell=id.clone()
             data-kind=kind_name
             data-state=state_name
+            data-elapsed-ms=move || cell.elapsed.get().map(|ms| format!("{ms:.2}"))
             on:click=move |_| page.selected.set(select_id.clone())
         >
-            <div class="nb-prompt" aria-hidden="true">{prompt}</div>
+            <div
+                class="nb-prompt"
+                aria-hidden="true"
+                title=move || cell.elapsed.get().map(|ms| format!("ran in {ms:.1} ms"))
+            >
+                {prompt}
+            </div>
             <div class="nb-body">
                 <Show
                     when=move || cell.editing.get()
@@ -808,6 +823,11 @@ fn CellBlock(page: Page, cell: CellView) -> impl IntoView {
             </div>
         </article>
     }
+}
+
+/// `performance.now()`: milliseconds, with sub-millisecond precision.
+fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
 }
 
 fn html_escape(text: &str) -> String {

@@ -2,6 +2,9 @@
 //! notebook cell with the notebook kernel (native build), beside CPython compiling and
 //! executing the same cell, in one run.
 //!
+//! With `RUNBOARD_BENCH_CELL=<file>` the cell is also written there, for the
+//! in-browser half of the benchmark (`e2e/bench/kernel.mjs`).
+//!
 //! The cell mixes what SDK notebooks do: dicts and lists of settings, loops and
 //! conditions, string formatting, and building (and so validating) estimators. The
 //! host answers nothing: the figure is the kernel's own cost, without the network.
@@ -175,12 +178,22 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let cell = cell();
     assert_eq!(cell.lines().count(), 200);
+    // `cargo xtask bench kernel` times the same cell in the browser too.
+    if let Some(path) = std::env::var_os("RUNBOARD_BENCH_CELL") {
+        std::fs::write(&path, &cell).expect("writing the benchmark cell");
+    }
     kernel(&cell);
     let ours = median((0..ITERATIONS).map(|_| kernel(&cell)).collect());
     let base = median(cpython(&cell));
     println!(
         "kernel: parse and evaluate a 200-line cell (median of {ITERATIONS}): \
          Runboard kernel, native {:.2} ms; CPython compile + exec {:.2} ms",
+        ours.as_secs_f64() * 1000.0,
+        base.as_secs_f64() * 1000.0
+    );
+    // For `cargo xtask bench kernel`, which prints these beside the browser's figure.
+    println!(
+        "{{\"native_ms\": {:.3}, \"cpython_ms\": {:.3}}}",
         ours.as_secs_f64() * 1000.0,
         base.as_secs_f64() * 1000.0
     );

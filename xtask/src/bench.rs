@@ -37,16 +37,9 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 }
             }
             "portal" => crate::portal::bench()?,
-            // The notebook kernel, native, beside CPython on the same cell.
-            "kernel" => crate::cargo(&[
-                "bench",
-                "--package",
-                "runboard-shared",
-                "--features",
-                "kernel",
-                "--bench",
-                "kernel",
-            ])?,
+            // The notebook kernel in Chromium and native, beside CPython on the same
+            // cell; the kernel worker's download beside the portal's.
+            "kernel" => crate::kernel_bench::bench()?,
             other => bail!("unknown benchmark {other:?}; known: {}", NAMES.join(", ")),
         }
     }

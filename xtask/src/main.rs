@@ -7,6 +7,7 @@
 mod bench;
 mod e2e;
 mod frontend;
+mod kernel_bench;
 mod portal;
 mod setup;
 

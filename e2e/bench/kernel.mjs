@@ -1,0 +1,64 @@
+// `cargo xtask bench kernel`, the browser's half: the notebook kernel (wasm, in its
+// Web Worker) parsing and evaluating the benchmark's 200-line cell in Chromium, timed
+// by the notebook page from posting the cell to the worker to its end
+// (`data-elapsed-ms`), after one warm-up run, ROUNDS times in one session.
+//
+// Usage: node bench/kernel.mjs CELL_FILE. Prints one JSON object:
+// {"browser_ms": [...], "load_ms": N} — load_ms: opening the notebook until the
+// kernel is ready (the worker's download, compile and start), cold.
+import { readFileSync } from "node:fs";
+import { chromium } from "@playwright/test";
+import { startServer } from "../lib/runboard.mjs";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 21);
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+const cell = readFileSync(process.argv[2], "utf8");
+const server = await startServer();
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+try {
+  await server.putFile(
+    "bench/kernel.ipynb",
+    JSON.stringify({
+      cells: [{ cell_type: "code", execution_count: null, id: "bench", metadata: {}, outputs: [], source: cell }],
+      metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+  );
+  const context = await browser.newContext();
+  await context.addCookies([{ name: "runboard_token", value: server.token, url: server.url }]);
+  const page = await context.newPage();
+  const opened = Date.now();
+  await page.goto(`${server.url}/notebooks/bench/kernel.ipynb`);
+  await page.locator('.nb-kernel[data-kernel="ready"]').waitFor({ timeout: 120_000 });
+  const loadMs = Date.now() - opened;
+  const times = [];
+  const cellBox = page.locator('[data-cell="bench"]');
+  for (let round = 0; round <= ROUNDS; round++) {
+    await cellBox.locator("textarea").click();
+    await page.keyboard.press("Control+Enter");
+    await page.locator('[data-cell="bench"][data-state="idle"]').waitFor();
+    const count = await cellBox.locator(".nb-prompt").textContent();
+    if (count !== `[${round + 1}]:`) {
+      const out = await cellBox.locator(".nb-outputs").textContent();
+      throw new Error(`round ${round}: the cell shows ${count}; output: ${out}`);
+    }
+    const errors = await cellBox.locator(".nb-error").count();
+    if (errors) throw new Error(`the cell failed: ${await cellBox.locator(".nb-error").textContent()}`);
+    const ms = Number(await cellBox.getAttribute("data-elapsed-ms"));
+    if (round > 0) times.push(ms); // round 0 warms up
+  }
+  console.log(JSON.stringify({ browser_ms: times, load_ms: loadMs }));
+} finally {
+  await browser.close();
+  await server.stop();
+}

@@ -1,0 +1,201 @@
+// The notebook pages in Chromium: the kernel runs in a Web Worker (wasm), against a
+// real server, real Python jobs and the files area.
+import { readFileSync } from "node:fs";
+import { test, expect } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+/** A notebook (nbformat 4.5) of code cells, each `[id, source]`. */
+function notebook(cells: [string, string][]): string {
+  return JSON.stringify({
+    cells: cells.map(([id, source]) => ({
+      cell_type: "code",
+      execution_count: null,
+      id,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}
+
+/** The text of a cell's outputs. */
+function outputOf(page: Page, cell: string) {
+  return page.locator(`[data-cell="${cell}"] .nb-outputs`);
+}
+
+async function openNotebook(page: Page, url: string, path: string) {
+  await page.goto(`${url}/notebooks/${path}`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+}
+
+test("Quickstart runs all in the browser: estimator table, streamed log, metrics, download, run card Completed", async ({
+  loggedIn: page,
+  server,
+}, testInfo) => {
+  // From the portal to the file browser, then the seeded Quickstart.
+  await page.getByRole("link", { name: "Notebooks" }).click();
+  await expect(page).toHaveURL(`${server.url}/tree`);
+  await page.getByRole("link", { name: "Quickstart.ipynb" }).click();
+  await expect(page).toHaveURL(`${server.url}/notebooks/Quickstart.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  // Markdown cells are rendered.
+  await expect(page.locator(".nb-markdown h1")).toHaveText("Runboard quickstart");
+
+  await page.getByRole("button", { name: "Run all" }).click();
+  await expect(outputOf(page, "setup")).toContainText("Compute targets: [");
+  await expect(page.locator('[data-cell="estimator"] .nb-estimator caption')).toHaveText("Estimator");
+  await expect(page.locator('[data-cell="estimator"] .nb-estimator')).toContainText("entry_script");
+  const wait = outputOf(page, "wait");
+  await expect(wait).toContainText("Streaming user_logs/std_log.txt", { timeout: 60_000 });
+  await expect(wait).toContainText("Execution Summary", { timeout: 60_000 });
+  for (let epoch = 1; epoch <= 20; epoch++) {
+    await expect(wait).toContainText(`epoch ${epoch}: loss`);
+  }
+  await expect(wait).toContainText("Status: Completed");
+  await expect(outputOf(page, "metrics")).toContainText("epochs logged: 20");
+  await expect(outputOf(page, "download")).toContainText("['model.json']");
+  const card = page.locator('[data-cell="card"] .nb-run-card');
+  await expect(card).toHaveAttribute("data-status", "Completed", { timeout: 30_000 });
+  await expect(card.locator(".status")).toHaveText("Completed");
+  await expect(card.locator(".nb-card-tail")).toContainText("saved outputs/model.json");
+  // Execution counts in order, no cell left running.
+  await expect(page.locator('[data-cell="card"] .nb-prompt')).toHaveText("[9]:");
+  await expect(page.locator('.nb-cell[data-state="running"]')).toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath("quickstart.png"), fullPage: true });
+
+  // Autosaved with its outputs, in Jupyter's format; the downloaded file is there.
+  await expect(page.locator(".nb-save-state")).toHaveAttribute("data-saved", "true", { timeout: 15_000 });
+  const saved = JSON.parse(await server.fileText("Quickstart.ipynb"));
+  const waitCell = saved.cells.find((c: { id: string }) => c.id === "wait");
+  expect(waitCell.execution_count).toBe(6);
+  expect(waitCell.outputs[0].text.join("")).toContain("epoch 20: loss");
+  expect(waitCell.metadata.runboard).toBeUndefined();
+  expect(JSON.parse(await server.fileText("outputs/model.json"))).toHaveProperty("w");
+});
+
+test("a reload while a cell waits on a run re-attaches and shows every log line once", async ({
+  loggedIn: page,
+  server,
+}, testInfo) => {
+  const count = 120;
+  await server.putFile(
+    "reattach/slow.ipynb",
+    notebook([
+      [
+        "script",
+        `%%writefile job/train.py\nimport time\nfor i in range(${count}):\n    print(f"line {i:05d}", flush=True)\n    time.sleep(0.06)\nprint("all lines written", flush=True)\n`,
+      ],
+      [
+        "submit",
+        "from azureml.core import Workspace, Experiment\nfrom azureml.train.estimator import Estimator\n" +
+          "ws = Workspace.from_config()\n" +
+          "est = Estimator(source_directory='job', entry_script='train.py', compute_target='local', user_managed=True)\n" +
+          "run = Experiment(ws, 'e2e-reattach').submit(est)\n" +
+          "run.wait_for_completion(show_output=True)\nprint('after the wait')",
+      ],
+      ["later", "print(run.get_status())"],
+    ]),
+  );
+  await openNotebook(page, server.url, "reattach/slow.ipynb");
+  await page.getByRole("button", { name: "Run all" }).click();
+  const out = outputOf(page, "submit");
+  // The log streams into the cell while the run is still going.
+  await expect(out).toContainText("line 00010", { timeout: 60_000 });
+  expect(await out.textContent()).not.toContain("all lines written");
+  // The wait is saved in the notebook, so a reload knows what to follow.
+  const saved = JSON.parse(await server.fileText("reattach/slow.ipynb"));
+  const runId = saved.cells[1].metadata.runboard.waiting.run.run_id;
+  expect(runId).toMatch(/^e2e-reattach_/);
+  expect((await server.api(`/api/runs/${runId}`)).status).toBe("Running");
+
+  await page.reload();
+  await expect(page.locator('[data-cell="submit"]')).toHaveAttribute("data-state", "running", { timeout: 30_000 });
+  await expect(page.locator('[data-cell="submit"] .nb-prompt')).toHaveText("[*]:");
+  await expect(out).toContainText("Execution Summary", { timeout: 60_000 });
+  const text = (await out.textContent()) ?? "";
+  for (let i = 0; i < count; i++) {
+    const line = `line ${String(i).padStart(5, "0")}`;
+    expect(text.split(line).length - 1, line).toBe(1);
+  }
+  expect(text.split("all lines written").length - 1).toBe(1);
+  expect(text.split("RunId: ").length - 1).toBe(2); // the header and the summary, once each
+  await page.screenshot({ path: testInfo.outputPath("reattached.png"), fullPage: true });
+  await expect(page.locator('[data-cell="submit"]')).toHaveAttribute("data-state", "idle");
+
+  // The variable the cell bound names the run again in the new session.
+  await page.locator('[data-cell="later"]').click();
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "later")).toContainText("Completed");
+  await expect(page.locator(".nb-save-state")).toHaveAttribute("data-saved", "true", { timeout: 15_000 });
+  const after = JSON.parse(await server.fileText("reattach/slow.ipynb"));
+  expect(after.cells[1].metadata.runboard).toBeUndefined();
+});
+
+test("a notebook exported and uploaded again has identical cells", async ({ loggedIn: page, server }) => {
+  await openNotebook(page, server.url, "Quickstart.ipynb");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export .ipynb" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("Quickstart.ipynb");
+  const exported = readFileSync(await download.path());
+
+  await page.goto(`${server.url}/tree`);
+  await page.getByTestId("upload").setInputFiles({
+    name: "Imported.ipynb",
+    mimeType: "application/x-ipynb+json",
+    buffer: exported,
+  });
+  await expect(page.locator(".nb-uploads li")).toContainText("uploaded");
+  await expect(page.locator(".nb-uploads progress")).toHaveAttribute("value", String(exported.length));
+  await page.getByRole("link", { name: "Imported.ipynb" }).click();
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+
+  const original = JSON.parse(await server.fileText("Quickstart.ipynb"));
+  const imported = JSON.parse(await server.fileText("Imported.ipynb"));
+  expect(imported.cells).toEqual(original.cells);
+  // And the page shows them: the same ids, kinds and sources in order.
+  const shown = await page.locator(".nb-cell").evaluateAll((cells) =>
+    cells.map((c) => [c.getAttribute("data-cell"), c.getAttribute("data-kind")]),
+  );
+  expect(shown).toEqual(original.cells.map((c: { id: string; cell_type: string }) => [c.id, c.cell_type]));
+  const setup = await page.locator('[data-cell="setup"] textarea').inputValue();
+  expect(setup).toBe(original.cells[1].source.join(""));
+});
+
+test("keyboard: Esc, B, typing, Shift+Enter runs; D,D deletes; errors name the construct", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await server.putFile("keys.ipynb", notebook([["first", "x = 40"]]));
+  await openNotebook(page, server.url, "keys.ipynb");
+  await page.locator('[data-cell="first"] textarea').click();
+  await page.keyboard.press("Shift+Enter");
+  // The last cell ran, and a new cell below is being edited.
+  await expect(page.locator(".nb-cell")).toHaveCount(2);
+  await expect(page.locator(".nb-cells")).toHaveAttribute("data-mode", "edit");
+  await page.keyboard.type("x + 2");
+  await page.keyboard.press("Control+Enter");
+  const second = page.locator(".nb-cell").nth(1);
+  await expect(second.locator(".nb-result")).toContainText("42");
+  await expect(second.locator(".nb-prompt")).toHaveText("[2]:");
+  // Command mode: B adds below, typing there, then a construct outside the subset.
+  await expect(page.locator(".nb-cells")).toHaveAttribute("data-mode", "command");
+  await page.keyboard.press("b");
+  await expect(page.locator(".nb-cell")).toHaveCount(3);
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("class A:\n    pass");
+  await page.keyboard.press("Control+Enter");
+  await expect(page.locator(".nb-cell").nth(2).locator(".nb-error")).toContainText(
+    "NotImplementedError: `class` definitions are not supported in Runboard notebooks (line 1)",
+  );
+  // D, D deletes the selected cell.
+  await page.keyboard.press("d");
+  await page.keyboard.press("d");
+  await expect(page.locator(".nb-cell")).toHaveCount(2);
+  // Syntax highlighting of the first cell.
+  await expect(page.locator('[data-cell="first"] .nb-highlight .tok-number')).toHaveText("40");
+});
