@@ -3,14 +3,22 @@
 //! writes the outputs back into the `.ipynb` — for CI of notebooks, like papermill.
 //!
 //! The kernel's [`Host`] here is [`CliHost`]: the server's REST API and websocket over
-//! reqwest and tungstenite, and the notebook's own folder on this machine as the files
-//! area (its root and the cells' working directory). Submitting packs
-//! `source_directory` from that folder, as `runboard submit` does; `Datastore.upload`
-//! sends the folder's files one by one (`PUT /api/datastores/{name}/files/{*path}`).
+//! reqwest and tungstenite ([`Api`]), and a files side ([`Files`]) that is one of two:
+//!
+//! - the server's files area (the default), exactly as the browser's kernel reaches
+//!   it: PATH is a path in the area, the notebook's folder there is the cells' working
+//!   directory, files are read and written with `/api/files`, a submission sends
+//!   `source_directory` as a files-area folder and no snapshot (the server packs it),
+//!   and `Datastore.upload` is `POST /api/datastores/{name}/upload`;
+//! - with `--local`, the notebook's own folder on this machine: submitting packs
+//!   `source_directory` from that folder, as `runboard submit` does, and
+//!   `Datastore.upload` sends the folder's files one by one
+//!   (`PUT /api/datastores/{name}/files/{*path}`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -20,7 +28,8 @@ use runboard_server::config::ClientConfig;
 use runboard_server::runner::snapshot;
 use runboard_server::{datastores, files};
 use runboard_shared::api::{
-    DatastoreUploaded, ErrorBody, RunDetails, RunFile, RunFileList, SubmitResponse, TagsPatch,
+    DatastoreUpload, DatastoreUploaded, ErrorBody, FilesAreaAction, FilesAreaList, RunDetails,
+    RunFile, RunFileList, SubmitResponse, TagsPatch,
 };
 use runboard_shared::estimator::FieldError;
 use runboard_shared::event::{Frame, RunEvent};
@@ -29,44 +38,81 @@ use runboard_shared::notebook::{Notebook, cell_outputs};
 use runboard_shared::run::RunId;
 use tokio_tungstenite::tungstenite;
 
+/// The exit status of a command line that cannot be carried out as given (a notebook
+/// that is not there, a path that leaves the files area): clap's status for usage
+/// errors.
+const USAGE: u8 = 2;
+
 /// `runboard notebook …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum NotebookCommand {
     /// Run every code cell of a notebook in order, and save it with the outputs.
     ///
-    /// The notebook's folder is the cells' working directory and their files area.
-    /// Exits 1 at the first failing cell, naming it (the notebook is saved with the
-    /// error as the cell's output).
+    /// PATH is a notebook in the server's files area (as the notebook pages show it,
+    /// e.g. `projects/mnist/Train.ipynb`); its folder there is the cells' working
+    /// directory, as in the browser. With `--local`, PATH is a file on this machine and
+    /// its folder is the cells' files area. Exits 1 at the first failing cell, naming
+    /// it (the notebook is saved with the error as the cell's output), and 2 when PATH
+    /// is not there.
     Run {
-        /// The notebook (`.ipynb`, nbformat 4).
+        /// The notebook (`.ipynb`, nbformat 4): a files-area path, or with `--local` a
+        /// local file.
         path: PathBuf,
-        /// Write the executed notebook here instead of over PATH.
+        /// Write the executed notebook here instead of over PATH (a files-area path,
+        /// or with `--local` a local file).
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
         /// Run the cells after a failing one too, and exit 0.
         #[arg(long)]
         allow_errors: bool,
+        /// Run a notebook file on this machine: its folder is the cells' files area
+        /// (submissions pack it here, datastore uploads send its files).
+        #[arg(long)]
+        local: bool,
         #[command(flatten)]
         remote: crate::Remote,
     },
 }
 
+/// Where the notebook is read from and written to.
+enum Place {
+    Local(PathBuf),
+    Area(String),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(path) => write!(f, "{}", path.display()),
+            Self::Area(path) => write!(f, "{path}"),
+        }
+    }
+}
+
+/// Says why the command line cannot be carried out, and gives the usage status.
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(USAGE)
+}
+
+/// A files-area path as given on the command line (`/` first allowed, as
+/// `os.getcwd()` shows them), normalized; `None` when it leaves the area or is not
+/// UTF-8.
+fn area_path(path: &Path) -> Option<String> {
+    let text = path.to_str()?;
+    let normal = files::normalize(text.strip_prefix('/').unwrap_or(text)).ok()?;
+    (!normal.is_empty()).then_some(normal)
+}
+
 /// Runs a `runboard notebook` command.
-pub async fn main(command: NotebookCommand) -> Result<std::process::ExitCode> {
+pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
     let NotebookCommand::Run {
         path,
         output,
         allow_errors,
+        local,
         remote,
     } = command;
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut notebook =
-        Notebook::from_json(&text).with_context(|| format!("reading {}", path.display()))?;
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
     let saved = ClientConfig::load();
     let url = remote
         .url
@@ -80,7 +126,93 @@ pub async fn main(command: NotebookCommand) -> Result<std::process::ExitCode> {
         .ok_or_else(|| {
             anyhow!("no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once")
         })?;
-    let mut host = CliHost::new(&folder, &url, &token)?;
+    let api = Api::new(&url, &token);
+
+    let (input, out, text, files) = if local {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(usage_error(format_args!(
+                    "no notebook at {} on this machine",
+                    path.display()
+                )));
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let files = Files::Local(LocalFiles::new(&folder)?);
+        let out = Place::Local(output.unwrap_or_else(|| path.clone()));
+        (Place::Local(path), out, text, files)
+    } else {
+        let Some(input) = area_path(&path) else {
+            return Ok(usage_error(format_args!(
+                "{} is not a notebook path in the server's files area: give it relative to \
+                 the area's root, without '..' (add --local to run a file on this machine)",
+                path.display()
+            )));
+        };
+        let out = match &output {
+            None => input.clone(),
+            Some(o) => match area_path(o) {
+                Some(o) => o,
+                None => {
+                    return Ok(usage_error(format_args!(
+                        "-o {} is not a path in the server's files area: give it relative \
+                         to the area's root, without '..'",
+                        o.display()
+                    )));
+                }
+            },
+        };
+        match area::stat(&api, &input)
+            .await
+            .with_context(|| format!("looking for {input} in the files area of {url}"))?
+        {
+            Some(FileKind::File) => {}
+            Some(FileKind::Dir) => {
+                return Ok(usage_error(format_args!(
+                    "{input} is a folder in the server's files area ({url}), not a notebook"
+                )));
+            }
+            None => {
+                return Ok(usage_error(format_args!(
+                    "no notebook {input} in the server's files area ({url}); PATH is a path \
+                     in the area, as the notebook pages show it (add --local to run a file \
+                     on this machine)"
+                )));
+            }
+        }
+        if out != input
+            && area::stat(&api, &out)
+                .await
+                .with_context(|| format!("looking for {out} in the files area of {url}"))?
+                == Some(FileKind::Dir)
+        {
+            return Ok(usage_error(format_args!(
+                "-o {out} is a folder in the server's files area ({url})"
+            )));
+        }
+        let bytes = api
+            .get_bytes(&files_url(&input))
+            .await
+            .with_context(|| format!("reading {input} from the files area of {url}"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow!("reading {input}: the notebook is not UTF-8 text"))?;
+        let files = Files::Area {
+            cwd: parent_of(&input).to_owned(),
+        };
+        (Place::Area(input), Place::Area(out), text, files)
+    };
+    let mut notebook = Notebook::from_json(&text).with_context(|| format!("reading {input}"))?;
+    let mut host = CliHost {
+        api,
+        files,
+        outputs: Vec::new(),
+        follow: None,
+    };
     let mut kernel = Kernel::new();
 
     let total = notebook.code_cells_mut().count();
@@ -104,16 +236,27 @@ pub async fn main(command: NotebookCommand) -> Result<std::process::ExitCode> {
         }
     }
 
-    let out = output.unwrap_or(path);
-    write_atomically(&out, notebook.to_json().as_bytes())
-        .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("wrote {}", out.display());
+    let json = notebook.to_json();
+    match &out {
+        Place::Local(path) => write_atomically(path, json.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        // The server writes beside the file and renames, so this is atomic too.
+        Place::Area(path) => host
+            .api
+            .put_bytes(&files_url(path), json.into_bytes())
+            .await
+            .with_context(|| format!("writing {path} into the files area of {url}"))?,
+    }
+    match &out {
+        Place::Local(_) => eprintln!("wrote {out}"),
+        Place::Area(_) => eprintln!("wrote {out} in the server's files area"),
+    }
     match failure {
         Some((cell, e)) => {
             eprintln!("error: cell {cell} failed: {e}");
-            Ok(std::process::ExitCode::FAILURE)
+            Ok(ExitCode::FAILURE)
         }
-        None => Ok(std::process::ExitCode::SUCCESS),
+        None => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -139,75 +282,43 @@ struct Follow {
     socket: Socket,
 }
 
-/// The kernel's host for the CLI.
-pub struct CliHost {
-    /// The files area: the notebook's folder, canonical.
-    root: PathBuf,
+/// The server's REST API and websocket, as both files sides use them.
+struct Api {
     url: String,
     token: String,
     http: reqwest::Client,
-    /// What the running cell has produced so far.
-    outputs: Vec<Output>,
-    follow: Option<Follow>,
 }
 
-impl std::fmt::Debug for CliHost {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CliHost")
-            .field("root", &self.root)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+/// The error an answer with a non-2xx `status` stands for, from the server's
+/// `{"error": {"code", "message", "details"}}` (a body of another shape is quoted).
+fn error_from_response(status: reqwest::StatusCode, text: &str) -> HostError {
+    let (message, fields) = match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => (
+            body.error.message,
+            body.error
+                .details
+                .into_iter()
+                .map(|d| FieldError::new(&d.field, d.message))
+                .collect::<Vec<_>>(),
+        ),
+        Err(_) => (format!("HTTP {status}: {text}"), Vec::new()),
+    };
+    match status.as_u16() {
+        404 => HostError::NotFound(message),
+        409 => HostError::Exists(message),
+        400 | 422 => HostError::Invalid { message, fields },
+        _ if message.starts_with("HTTP ") => HostError::Other(message),
+        _ => HostError::Other(format!("{message} (HTTP {status})")),
     }
 }
 
-fn io_error(e: &std::io::Error, path: &str) -> HostError {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => HostError::NotFound(path.to_owned()),
-        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
-            HostError::Exists(path.to_owned())
-        }
-        _ => HostError::Other(format!("{path}: {e}")),
-    }
-}
-
-impl CliHost {
-    /// A host whose files area is `folder`, talking to the server at `url`.
-    pub fn new(folder: &Path, url: &str, token: &str) -> Result<Self> {
-        Ok(Self {
-            root: folder
-                .canonicalize()
-                .with_context(|| format!("opening {}", folder.display()))?,
+impl Api {
+    fn new(url: &str, token: &str) -> Self {
+        Self {
             url: url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             http: reqwest::Client::new(),
-            outputs: Vec::new(),
-            follow: None,
-        })
-    }
-
-    /// The outputs of the cell that just ran.
-    pub fn take_outputs(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.outputs)
-    }
-
-    /// The local path of an area path, refusing one that a symlink leads out of the
-    /// area. The path need not exist; its deepest existing ancestor is checked.
-    fn local(&self, path: &str) -> Result<PathBuf, HostError> {
-        let full = self.root.join(path);
-        let mut existing = full.as_path();
-        while !existing.exists() {
-            existing = match existing.parent() {
-                Some(p) => p,
-                None => break,
-            };
         }
-        let canonical = existing.canonicalize().map_err(|e| io_error(&e, path))?;
-        if !canonical.starts_with(&self.root) {
-            return Err(HostError::Other(format!(
-                "{path} leads outside the notebook's folder"
-            )));
-        }
-        Ok(full)
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -227,24 +338,7 @@ impl CliHost {
             return Ok(response);
         }
         let text = response.text().await.unwrap_or_default();
-        let (message, fields) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => (
-                body.error.message,
-                body.error
-                    .details
-                    .into_iter()
-                    .map(|d| FieldError::new(&d.field, d.message))
-                    .collect::<Vec<_>>(),
-            ),
-            Err(_) => (format!("HTTP {status}: {text}"), Vec::new()),
-        };
-        Err(match status {
-            reqwest::StatusCode::NOT_FOUND => HostError::NotFound(message),
-            s if s.is_client_error() && s != reqwest::StatusCode::UNAUTHORIZED => {
-                HostError::Invalid { message, fields }
-            }
-            _ => HostError::Other(format!("{message} (HTTP {status})")),
-        })
+        Err(error_from_response(status, &text))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, HostError> {
@@ -255,12 +349,71 @@ impl CliHost {
             .map_err(|e| HostError::Other(format!("reading {path}: {e}")))
     }
 
+    /// `GET path`: the body's bytes.
+    async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, HostError> {
+        let response = self.send(self.request(reqwest::Method::GET, path)).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| HostError::Other(format!("reading {path}: {e}")))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// `PUT path` with a raw body.
+    async fn put_bytes(&self, path: &str, data: Vec<u8>) -> Result<(), HostError> {
+        self.send(self.request(reqwest::Method::PUT, path).body(data))
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /api/experiments/{name}/runs`: the estimator, the tags, the run's
+    /// properties and the snapshot, each when given. Without a snapshot the server
+    /// packs `source_directory` from its files area.
+    async fn submit(
+        &self,
+        experiment: &str,
+        estimator: &serde_json::Value,
+        tags: &BTreeMap<String, String>,
+        properties: Option<serde_json::Map<String, serde_json::Value>>,
+        snapshot: Option<Vec<u8>>,
+    ) -> Result<SubmitResponse, HostError> {
+        let mut form = reqwest::multipart::Form::new()
+            .text("estimator", estimator.to_string())
+            .text(
+                "tags",
+                serde_json::to_string(tags)
+                    .map_err(|e| HostError::Other(format!("the run's tags: {e}")))?,
+            );
+        if let Some(properties) = properties {
+            form = form.text(
+                "properties",
+                serde_json::Value::Object(properties).to_string(),
+            );
+        }
+        if let Some(archive) = snapshot {
+            let part = reqwest::multipart::Part::bytes(archive)
+                .file_name("snapshot.tar.gz")
+                .mime_str("application/gzip")
+                .map_err(|e| HostError::Other(e.to_string()))?;
+            form = form.part("snapshot", part);
+        }
+        let path = format!("/api/experiments/{}/runs", encode_segment(experiment));
+        let response = self
+            .send(self.request(reqwest::Method::POST, &path).multipart(form))
+            .await?;
+        response
+            .json()
+            .await
+            .map_err(|e| HostError::Other(format!("reading the submit answer: {e}")))
+    }
+
     async fn connect(&self, run: &RunId, after: u64) -> Result<Socket, HostError> {
         let ws_url = format!(
-            "{}/api/runs/{run}/events?after={after}",
+            "{}{}?after={after}",
             self.url
                 .replacen("http://", "ws://", 1)
-                .replacen("https://", "wss://", 1)
+                .replacen("https://", "wss://", 1),
+            run_url(run, "/events")
         );
         let mut request = tungstenite::client::IntoClientRequest::into_client_request(ws_url)
             .map_err(|e| HostError::Other(e.to_string()))?;
@@ -278,9 +431,52 @@ impl CliHost {
     }
 }
 
+/// Where the cells' files are.
+enum Files {
+    /// `--local`: a folder on this machine is the files area.
+    Local(LocalFiles),
+    /// The server's files area, over `/api/files`.
+    Area {
+        /// The notebook's folder in the area (`""` for the root).
+        cwd: String,
+    },
+}
+
+/// The kernel's host for the CLI.
+pub struct CliHost {
+    api: Api,
+    files: Files,
+    /// What the running cell has produced so far.
+    outputs: Vec<Output>,
+    follow: Option<Follow>,
+}
+
+impl std::fmt::Debug for CliHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let files = match &self.files {
+            Files::Local(local) => format!("local {}", local.root.display()),
+            Files::Area { cwd } => format!("files area, in /{cwd}"),
+        };
+        f.debug_struct("CliHost")
+            .field("files", &files)
+            .field("url", &self.api.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CliHost {
+    /// The outputs of the cell that just ran.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.outputs)
+    }
+}
+
 impl Host for CliHost {
     fn cwd(&self) -> String {
-        String::new()
+        match &self.files {
+            Files::Local(_) => String::new(),
+            Files::Area { cwd } => cwd.clone(),
+        }
     }
 
     fn output(&mut self, output: Output) {
@@ -298,54 +494,18 @@ impl Host for CliHost {
     }
 
     async fn compute_targets(&mut self) -> Result<Vec<String>, HostError> {
-        self.get_json("/api/compute-targets").await
+        self.api.get_json("/api/compute-targets").await
     }
 
     async fn submit(&mut self, submission: Submission) -> Result<SubmitResponse, HostError> {
-        let dir = self.local(&submission.source_directory)?;
-        let packed = dir.clone();
-        let archive = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-            let mut out = Vec::new();
-            snapshot::pack(&packed, snapshot::DEFAULT_LIMIT, &mut out)
-                .map_err(|e| format!("{e:#}"))?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| HostError::Other(e.to_string()))?
-        .map_err(|e| {
-            HostError::Other(format!(
-                "packing source_directory {}: {e}",
-                submission.source_directory
-            ))
-        })?;
-        let properties = git_properties(&dir);
-        let part = reqwest::multipart::Part::bytes(archive)
-            .file_name("snapshot.tar.gz")
-            .mime_str("application/gzip")
-            .map_err(|e| HostError::Other(e.to_string()))?;
-        let form = reqwest::multipart::Form::new()
-            .text("estimator", submission.estimator.to_string())
-            .text(
-                "properties",
-                serde_json::Value::Object(properties).to_string(),
-            )
-            .text(
-                "tags",
-                serde_json::to_string(&submission.tags).unwrap_or_else(|_| "{}".into()),
-            )
-            .part("snapshot", part);
-        let path = format!("/api/experiments/{}/runs", submission.experiment);
-        let response = self
-            .send(self.request(reqwest::Method::POST, &path).multipart(form))
-            .await?;
-        response
-            .json()
-            .await
-            .map_err(|e| HostError::Other(format!("reading the submit answer: {e}")))
+        match &self.files {
+            Files::Local(local) => local.submit(&self.api, submission).await,
+            Files::Area { .. } => area::submit(&self.api, submission).await,
+        }
     }
 
     async fn run_details(&mut self, run_id: &RunId) -> Result<RunDetails, HostError> {
-        self.get_json(&format!("/api/runs/{run_id}")).await
+        self.api.get_json(&run_url(run_id, "")).await
     }
 
     async fn next_events(
@@ -360,7 +520,7 @@ impl Host for CliHost {
                 .as_ref()
                 .is_some_and(|f| f.run == *run_id && f.last == after);
             if !reuse {
-                match self.connect(run_id, after).await {
+                match self.api.connect(run_id, after).await {
                     Ok(socket) => {
                         self.follow = Some(Follow {
                             run: run_id.clone(),
@@ -404,7 +564,7 @@ impl Host for CliHost {
     }
 
     async fn run_files(&mut self, run_id: &RunId) -> Result<Vec<RunFile>, HostError> {
-        let list: RunFileList = self.get_json(&format!("/api/runs/{run_id}/files")).await?;
+        let list: RunFileList = self.api.get_json(&run_url(run_id, "/files")).await?;
         Ok(list.files)
     }
 
@@ -414,12 +574,328 @@ impl Host for CliHost {
         name: &str,
         to: &str,
     ) -> Result<u64, HostError> {
-        let target = self.local(to)?;
-        let mut response = self
-            .send(self.request(
-                reqwest::Method::GET,
-                &format!("/api/runs/{run_id}/files/{name}"),
+        match &self.files {
+            Files::Local(local) => local.download_run_file(&self.api, run_id, name, to).await,
+            Files::Area { .. } => area::download_run_file(&self.api, run_id, name, to).await,
+        }
+    }
+
+    async fn metrics(
+        &mut self,
+        run_id: &RunId,
+    ) -> Result<BTreeMap<String, serde_json::Value>, HostError> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.api.get_json(&run_url(run_id, "/metrics")).await?;
+        Ok(map.into_iter().collect())
+    }
+
+    async fn cancel_run(&mut self, run_id: &RunId) -> Result<(), HostError> {
+        let request = self
+            .api
+            .request(reqwest::Method::POST, &run_url(run_id, "/cancel"));
+        match self.api.send(request).await {
+            // 409 here is "the run has already ended", not a file in the way.
+            Err(HostError::Exists(message)) => Err(HostError::Other(message)),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn patch_tags(&mut self, run_id: &RunId, patch: &TagsPatch) -> Result<(), HostError> {
+        self.api
+            .send(
+                self.api
+                    .request(reqwest::Method::PATCH, &run_url(run_id, "/tags"))
+                    .json(patch),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn stat(&mut self, path: &str) -> Result<Option<FileKind>, HostError> {
+        match &self.files {
+            Files::Local(local) => local.stat(path),
+            Files::Area { .. } => area::stat(&self.api, path).await,
+        }
+    }
+
+    async fn list_dir(&mut self, path: &str) -> Result<Vec<DirEntry>, HostError> {
+        match &self.files {
+            Files::Local(local) => local.list_dir(path),
+            Files::Area { .. } => area::list_dir(&self.api, path).await,
+        }
+    }
+
+    async fn write_file(&mut self, path: &str, data: &[u8], append: bool) -> Result<(), HostError> {
+        match &self.files {
+            Files::Local(local) => local.write_file(path, data, append),
+            Files::Area { .. } => area::write_file(&self.api, path, data, append).await,
+        }
+    }
+
+    async fn make_dirs(&mut self, path: &str) -> Result<(), HostError> {
+        match &self.files {
+            Files::Local(local) => local.make_dirs(path),
+            Files::Area { .. } => area::make_dirs(&self.api, path).await,
+        }
+    }
+
+    async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
+        match &self.files {
+            Files::Local(local) => local.copy_file(from, to),
+            Files::Area { .. } => area::copy_file(&self.api, from, to).await,
+        }
+    }
+
+    async fn upload_to_datastore(
+        &mut self,
+        datastore: &str,
+        src: &str,
+        target_path: &str,
+        overwrite: bool,
+    ) -> Result<Vec<String>, HostError> {
+        match &self.files {
+            Files::Local(local) => {
+                local
+                    .upload_to_datastore(&self.api, datastore, src, target_path, overwrite)
+                    .await
+            }
+            Files::Area { .. } => {
+                area::upload_to_datastore(&self.api, datastore, src, target_path, overwrite).await
+            }
+        }
+    }
+}
+
+/// The server's files area as the browser's kernel host reaches it.
+mod area {
+    use super::*;
+
+    /// `GET /api/files/{folder}` as a listing (recursive, paths from the area's root);
+    /// `None` when `folder` is a file.
+    async fn listing(api: &Api, folder: &str) -> Result<Option<FilesAreaList>, HostError> {
+        let response = api
+            .send(api.request(reqwest::Method::GET, &files_url(folder)))
+            .await?;
+        let json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if !json {
+            return Ok(None);
+        }
+        let text = response
+            .text()
+            .await
+            .map_err(|e| HostError::Other(format!("reading the listing of {folder}: {e}")))?;
+        // A JSON file is served as JSON too; a listing names only paths under `folder`.
+        Ok(serde_json::from_str::<FilesAreaList>(&text)
+            .ok()
+            .filter(|l| is_listing_of(l, folder)))
+    }
+
+    /// What is at `path`: looked up in the listing of its parent folder.
+    pub(super) async fn stat(api: &Api, path: &str) -> Result<Option<FileKind>, HostError> {
+        if path.is_empty() {
+            return Ok(Some(FileKind::Dir));
+        }
+        match listing(api, parent_of(path)).await {
+            Ok(Some(listing)) => Ok(kind_in(&listing, path)),
+            // The parent is a file, or missing: nothing can be at `path`.
+            Ok(None) | Err(HostError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn list_dir(api: &Api, path: &str) -> Result<Vec<DirEntry>, HostError> {
+        match listing(api, path).await? {
+            Some(listing) => Ok(direct_children(&listing, path)),
+            None => Err(HostError::Other(format!("Not a directory: {path}"))),
+        }
+    }
+
+    pub(super) async fn write_file(
+        api: &Api,
+        path: &str,
+        data: &[u8],
+        append: bool,
+    ) -> Result<(), HostError> {
+        let whole = if append {
+            let mut old = match api.get_bytes(&files_url(path)).await {
+                Ok(old) => old,
+                Err(HostError::NotFound(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            old.extend_from_slice(data);
+            old
+        } else {
+            data.to_vec()
+        };
+        api.put_bytes(&files_url(path), whole).await
+    }
+
+    pub(super) async fn make_dirs(api: &Api, path: &str) -> Result<(), HostError> {
+        if path.is_empty() {
+            return Ok(());
+        }
+        api.send(
+            api.request(reqwest::Method::POST, &files_url(path))
+                .json(&FilesAreaAction::CreateFolder {}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn copy_file(api: &Api, from: &str, to: &str) -> Result<(), HostError> {
+        let data = api.get_bytes(&files_url(from)).await?;
+        api.put_bytes(&files_url(to), data).await
+    }
+
+    pub(super) async fn download_run_file(
+        api: &Api,
+        run_id: &RunId,
+        name: &str,
+        to: &str,
+    ) -> Result<u64, HostError> {
+        let data = api.get_bytes(&run_file_url(run_id, name)).await?;
+        let size = data.len() as u64;
+        api.put_bytes(&files_url(to), data).await?;
+        Ok(size)
+    }
+
+    /// Sends the estimator with `source_directory` set to its files-area folder and no
+    /// snapshot: the server packs that folder from its area.
+    pub(super) async fn submit(
+        api: &Api,
+        submission: Submission,
+    ) -> Result<SubmitResponse, HostError> {
+        let mut estimator = submission.estimator;
+        let Some(object) = estimator.as_object_mut() else {
+            return Err(HostError::Other(format!(
+                "the estimator to submit is not a JSON object: {estimator}"
+            )));
+        };
+        object.insert(
+            "source_directory".to_owned(),
+            serde_json::Value::String(submission.source_directory),
+        );
+        api.submit(
+            &submission.experiment,
+            &estimator,
+            &submission.tags,
+            None,
+            None,
+        )
+        .await
+    }
+
+    pub(super) async fn upload_to_datastore(
+        api: &Api,
+        datastore: &str,
+        src: &str,
+        target_path: &str,
+        overwrite: bool,
+    ) -> Result<Vec<String>, HostError> {
+        let body = DatastoreUpload {
+            src: src.to_owned(),
+            target_path: target_path.to_owned(),
+            overwrite,
+        };
+        let url = format!("/api/datastores/{}/upload", encode_segment(datastore));
+        let answer: DatastoreUploaded = api
+            .send(api.request(reqwest::Method::POST, &url).json(&body))
+            .await?
+            .json()
+            .await
+            .map_err(|e| HostError::Other(format!("reading the answer to uploading {src}: {e}")))?;
+        Ok(answer.files)
+    }
+}
+
+/// `--local`: the notebook's folder on this machine is the files area.
+struct LocalFiles {
+    /// The notebook's folder, canonical.
+    root: PathBuf,
+}
+
+fn io_error(e: &std::io::Error, path: &str) -> HostError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => HostError::NotFound(path.to_owned()),
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+            HostError::Exists(path.to_owned())
+        }
+        _ => HostError::Other(format!("{path}: {e}")),
+    }
+}
+
+impl LocalFiles {
+    fn new(folder: &Path) -> Result<Self> {
+        Ok(Self {
+            root: folder
+                .canonicalize()
+                .with_context(|| format!("opening {}", folder.display()))?,
+        })
+    }
+
+    /// The local path of an area path, refusing one that a symlink leads out of the
+    /// area. The path need not exist; its deepest existing ancestor is checked.
+    fn local(&self, path: &str) -> Result<PathBuf, HostError> {
+        let full = self.root.join(path);
+        let mut existing = full.as_path();
+        while !existing.exists() {
+            existing = match existing.parent() {
+                Some(p) => p,
+                None => break,
+            };
+        }
+        let canonical = existing.canonicalize().map_err(|e| io_error(&e, path))?;
+        if !canonical.starts_with(&self.root) {
+            return Err(HostError::Other(format!(
+                "{path} leads outside the notebook's folder"
+            )));
+        }
+        Ok(full)
+    }
+
+    /// Packs `source_directory` here, as `runboard submit` does, with the git
+    /// properties of its work tree.
+    async fn submit(&self, api: &Api, submission: Submission) -> Result<SubmitResponse, HostError> {
+        let dir = self.local(&submission.source_directory)?;
+        let packed = dir.clone();
+        let archive = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let mut out = Vec::new();
+            snapshot::pack(&packed, snapshot::DEFAULT_LIMIT, &mut out)
+                .map_err(|e| format!("{e:#}"))?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| HostError::Other(e.to_string()))?
+        .map_err(|e| {
+            HostError::Other(format!(
+                "packing source_directory {}: {e}",
+                submission.source_directory
             ))
+        })?;
+        api.submit(
+            &submission.experiment,
+            &submission.estimator,
+            &submission.tags,
+            Some(git_properties(&dir)),
+            Some(archive),
+        )
+        .await
+    }
+
+    async fn download_run_file(
+        &self,
+        api: &Api,
+        run_id: &RunId,
+        name: &str,
+        to: &str,
+    ) -> Result<u64, HostError> {
+        let target = self.local(to)?;
+        let mut response = api
+            .send(api.request(reqwest::Method::GET, &run_file_url(run_id, name)))
             .await?;
         let dir = target.parent().unwrap_or(&self.root).to_owned();
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&e, to))?;
@@ -436,32 +912,7 @@ impl Host for CliHost {
         Ok(size)
     }
 
-    async fn metrics(
-        &mut self,
-        run_id: &RunId,
-    ) -> Result<BTreeMap<String, serde_json::Value>, HostError> {
-        let map: serde_json::Map<String, serde_json::Value> = self
-            .get_json(&format!("/api/runs/{run_id}/metrics"))
-            .await?;
-        Ok(map.into_iter().collect())
-    }
-
-    async fn cancel_run(&mut self, run_id: &RunId) -> Result<(), HostError> {
-        self.send(self.request(reqwest::Method::POST, &format!("/api/runs/{run_id}/cancel")))
-            .await?;
-        Ok(())
-    }
-
-    async fn patch_tags(&mut self, run_id: &RunId, patch: &TagsPatch) -> Result<(), HostError> {
-        self.send(
-            self.request(reqwest::Method::PATCH, &format!("/api/runs/{run_id}/tags"))
-                .json(patch),
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn stat(&mut self, path: &str) -> Result<Option<FileKind>, HostError> {
+    fn stat(&self, path: &str) -> Result<Option<FileKind>, HostError> {
         let local = self.local(path)?;
         match std::fs::metadata(&local) {
             Ok(m) if m.is_dir() => Ok(Some(FileKind::Dir)),
@@ -471,7 +922,7 @@ impl Host for CliHost {
         }
     }
 
-    async fn list_dir(&mut self, path: &str) -> Result<Vec<DirEntry>, HostError> {
+    fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, HostError> {
         let local = self.local(path)?;
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(&local).map_err(|e| io_error(&e, path))? {
@@ -490,7 +941,7 @@ impl Host for CliHost {
         Ok(entries)
     }
 
-    async fn write_file(&mut self, path: &str, data: &[u8], append: bool) -> Result<(), HostError> {
+    fn write_file(&self, path: &str, data: &[u8], append: bool) -> Result<(), HostError> {
         let local = self.local(path)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
@@ -502,20 +953,22 @@ impl Host for CliHost {
         file.write_all(data).map_err(|e| io_error(&e, path))
     }
 
-    async fn make_dirs(&mut self, path: &str) -> Result<(), HostError> {
+    fn make_dirs(&self, path: &str) -> Result<(), HostError> {
         let local = self.local(path)?;
         std::fs::create_dir_all(&local).map_err(|e| io_error(&e, path))
     }
 
-    async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
+    fn copy_file(&self, from: &str, to: &str) -> Result<(), HostError> {
         let (src, dst) = (self.local(from)?, self.local(to)?);
         std::fs::copy(&src, &dst)
             .map(|_| ())
             .map_err(|e| io_error(&e, from))
     }
 
+    /// Sends the files under `src` one by one (`PUT /api/datastores/{name}/files/…`).
     async fn upload_to_datastore(
-        &mut self,
+        &self,
+        api: &Api,
         datastore: &str,
         src: &str,
         target_path: &str,
@@ -545,13 +998,10 @@ impl Host for CliHost {
             let url = format!(
                 "/api/datastores/{}/files/{}?overwrite={overwrite}",
                 encode_segment(datastore),
-                dest.split('/')
-                    .map(encode_segment)
-                    .collect::<Vec<_>>()
-                    .join("/"),
+                encode_path(&dest),
             );
-            let answer: DatastoreUploaded = self
-                .send(self.request(reqwest::Method::PUT, &url).body(data))
+            let answer: DatastoreUploaded = api
+                .send(api.request(reqwest::Method::PUT, &url).body(data))
                 .await?
                 .json()
                 .await
@@ -564,9 +1014,7 @@ impl Host for CliHost {
         }
         Ok(copied)
     }
-}
 
-impl CliHost {
     /// The regular files of the area path `src`, each as (its path relative to `src`,
     /// its local path), sorted: a folder's files recursively, or the file itself under
     /// its name. As the server's files area: a link to a file is taken, a link to a
@@ -635,4 +1083,166 @@ fn encode_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// Each `/`-separated segment of `path` percent-encoded, the `/`s kept.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `/api/files/{path}` for a files-area path; the area's root `""` is `/api/files`.
+fn files_url(path: &str) -> String {
+    if path.is_empty() {
+        "/api/files".to_owned()
+    } else {
+        format!("/api/files/{}", encode_path(path))
+    }
+}
+
+/// `/api/runs/{id}` followed by `rest` (`""`, `/files`, `/metrics`, …).
+fn run_url(run: &RunId, rest: &str) -> String {
+    format!("/api/runs/{}{rest}", encode_segment(run.as_str()))
+}
+
+/// `/api/runs/{id}/files/{name}` for the run file `name` (`outputs/model.json`).
+fn run_file_url(run: &RunId, name: &str) -> String {
+    run_url(run, &format!("/files/{}", encode_path(name)))
+}
+
+/// The folder that holds the files-area path `path` (`""` for a top-level entry).
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+/// `folder/`, the prefix of every path under `folder` (`""` for the root).
+fn prefix(folder: &str) -> String {
+    if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    }
+}
+
+/// What `path` is according to `listing` (a listing of its parent folder). A folder
+/// the listing names only through what is inside it is a folder too.
+fn kind_in(listing: &FilesAreaList, path: &str) -> Option<FileKind> {
+    if path.is_empty() || listing.folders.iter().any(|f| f == path) {
+        return Some(FileKind::Dir);
+    }
+    if listing.files.iter().any(|f| f.path == path) {
+        return Some(FileKind::File);
+    }
+    let inside = prefix(path);
+    let under = |p: &str| p.starts_with(&inside);
+    (listing.files.iter().any(|f| under(&f.path)) || listing.folders.iter().any(|f| under(f)))
+        .then_some(FileKind::Dir)
+}
+
+/// The entries directly inside `folder`, by name, from its recursive `listing`.
+fn direct_children(listing: &FilesAreaList, folder: &str) -> Vec<DirEntry> {
+    let prefix = prefix(folder);
+    let mut dirs = BTreeSet::new();
+    let mut children = BTreeMap::new();
+    let paths = listing
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), FileKind::File))
+        .chain(listing.folders.iter().map(|f| (f.as_str(), FileKind::Dir)));
+    for (path, kind) in paths {
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        match rest.split_once('/') {
+            Some((name, _)) if !name.is_empty() => {
+                dirs.insert(name.to_owned());
+            }
+            None if !rest.is_empty() => {
+                children.insert(rest.to_owned(), kind);
+            }
+            _ => {}
+        }
+    }
+    for name in dirs {
+        children.insert(name, FileKind::Dir);
+    }
+    children
+        .into_iter()
+        .map(|(name, kind)| DirEntry { name, kind })
+        .collect()
+}
+
+/// Whether `listing` can be the listing of `folder`: every path in it lies under it.
+fn is_listing_of(listing: &FilesAreaList, folder: &str) -> bool {
+    let prefix = prefix(folder);
+    listing
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(listing.folders.iter().map(String::as_str))
+        .all(|p| p.starts_with(&prefix) || p == folder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing() -> FilesAreaList {
+        let file = |path: &str| RunFile {
+            path: path.into(),
+            size: 1,
+        };
+        FilesAreaList {
+            files: vec![
+                file("projects/README.md"),
+                file("projects/mnist/src/train.py"),
+                file("projects/raw/a.csv"),
+            ],
+            folders: vec!["projects/empty".into(), "projects/mnist".into()],
+        }
+    }
+
+    #[test]
+    fn stat_and_list_dir_read_the_parent_s_recursive_listing() {
+        let l = listing();
+        assert_eq!(kind_in(&l, "projects/README.md"), Some(FileKind::File));
+        assert_eq!(kind_in(&l, "projects/mnist"), Some(FileKind::Dir));
+        assert_eq!(kind_in(&l, "projects/raw"), Some(FileKind::Dir));
+        assert_eq!(kind_in(&l, "projects/mni"), None);
+        let names: Vec<_> = direct_children(&l, "projects")
+            .into_iter()
+            .map(|e| (e.name, e.kind))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("README.md".to_owned(), FileKind::File),
+                ("empty".to_owned(), FileKind::Dir),
+                ("mnist".to_owned(), FileKind::Dir),
+                ("raw".to_owned(), FileKind::Dir),
+            ]
+        );
+        assert!(is_listing_of(&l, "projects"));
+        assert!(is_listing_of(&l, ""));
+        assert!(!is_listing_of(&l, "projects/mnist"));
+    }
+
+    #[test]
+    fn urls_encode_each_segment() {
+        assert_eq!(files_url(""), "/api/files");
+        assert_eq!(
+            files_url("my nb/50% #1.ipynb"),
+            "/api/files/my%20nb/50%25%20%231.ipynb"
+        );
+        assert_eq!(parent_of("a/b/c.ipynb"), "a/b");
+        assert_eq!(parent_of("c.ipynb"), "");
+        assert_eq!(
+            area_path(Path::new("/a/./b.ipynb")).as_deref(),
+            Some("a/b.ipynb")
+        );
+        assert_eq!(area_path(Path::new("../b.ipynb")), None);
+        assert_eq!(area_path(Path::new("")), None);
+    }
 }

@@ -632,7 +632,7 @@ fn datastore_upload_from_a_headless_notebook_feeds_a_run() {
     );
     let out = server
         .cli()
-        .args(["notebook", "run", "--allow-errors"])
+        .args(["notebook", "run", "--local", "--allow-errors"])
         .arg(&path)
         .output()
         .unwrap();
