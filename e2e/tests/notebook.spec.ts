@@ -84,6 +84,7 @@ test("a reload while a cell waits on a run re-attaches and shows every log line 
   await server.putFile(
     "reattach/slow.ipynb",
     notebook([
+      ["folder", "import os\nos.makedirs('job', exist_ok=True)"],
       [
         "script",
         `%%writefile job/train.py\nimport time\nfor i in range(${count}):\n    print(f"line {i:05d}", flush=True)\n    time.sleep(0.06)\nprint("all lines written", flush=True)\n`,
@@ -107,7 +108,7 @@ test("a reload while a cell waits on a run re-attaches and shows every log line 
   expect(await out.textContent()).not.toContain("all lines written");
   // The wait is saved in the notebook, so a reload knows what to follow.
   const saved = JSON.parse(await server.fileText("reattach/slow.ipynb"));
-  const runId = saved.cells[1].metadata.runboard.waiting.run.run_id;
+  const runId = saved.cells[2].metadata.runboard.waiting.run.run_id;
   expect(runId).toMatch(/^e2e-reattach_/);
   expect((await server.api(`/api/runs/${runId}`)).status).toBe("Running");
 
@@ -131,7 +132,7 @@ test("a reload while a cell waits on a run re-attaches and shows every log line 
   await expect(outputOf(page, "later")).toContainText("Completed");
   await expect(page.locator(".nb-save-state")).toHaveAttribute("data-saved", "true", { timeout: 15_000 });
   const after = JSON.parse(await server.fileText("reattach/slow.ipynb"));
-  expect(after.cells[1].metadata.runboard).toBeUndefined();
+  expect(after.cells[2].metadata.runboard).toBeUndefined();
 });
 
 test("a notebook exported and uploaded again has identical cells", async ({ loggedIn: page, server }) => {

@@ -633,6 +633,16 @@ fn Editor(page: Page) -> impl IntoView {
             }
         })
     });
+    // Command mode takes the caret out of the editor, so keys reach the page.
+    Effect::new(move || {
+        if page.mode.get() == Mode::Command
+            && let Some(active) = document().active_element()
+            && active.tag_name() == "TEXTAREA"
+            && let Ok(el) = active.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = el.blur();
+        }
+    });
     let keys = window_event_listener(leptos::ev::keydown, move |ev| on_key(page, ev));
     on_cleanup(move || keys.remove());
 
