@@ -114,8 +114,20 @@ impl Kernel {
         }
         let parsed =
             ruff_python_parser::parse(source, ParseOptions::from(Mode::Ipython)).map_err(|e| {
-                PyError::new("SyntaxError", e.error.to_string())
-                    .at(line_of(source, e.location.start()))
+                let mut message = e.error.to_string();
+                if matches!(
+                    e.error,
+                    ruff_python_parser::ParseErrorType::Lexical(
+                        ruff_python_parser::LexicalErrorType::UnicodeError
+                    )
+                ) {
+                    // The kernel carries no table of Unicode names (see
+                    // patches/unicode_names2): say what to write instead.
+                    message = "`\\N{...}` escapes are not supported in Runboard notebooks; \
+                               write the character itself or its code point as `\\u....`"
+                        .to_owned();
+                }
+                PyError::new("SyntaxError", message).at(line_of(source, e.location.start()))
             })?;
         let Mod::Module(module) = parsed.into_syntax() else {
             return Ok(None);

@@ -625,6 +625,10 @@ fn syntax_errors_name_their_line() {
             "SyntaxError: Expected `:`, found newline (line 2)",
         ),
         ("x = = 2", "SyntaxError: Expected an expression (line 1)"),
+        (
+            "x = 1\ns = 'caf\\N{LATIN SMALL LETTER E WITH ACUTE}'",
+            "SyntaxError: `\\N{...}` escapes are not supported in Runboard notebooks; write the character itself or its code point as `\\u....` (line 2)",
+        ),
     ] {
         check(cell, expect);
     }
