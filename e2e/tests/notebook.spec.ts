@@ -200,3 +200,107 @@ test("keyboard: Esc, B, typing, Shift+Enter runs; D,D deletes; errors name the c
   // Syntax highlighting of the first cell.
   await expect(page.locator('[data-cell="first"] .nb-highlight .tok-number')).toHaveText("40");
 });
+
+test("Interrupt stops a cell waiting on a run, and restarts a kernel stuck in a loop", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await server.putFile(
+    "interrupt.ipynb",
+    notebook([
+      [
+        "setup",
+        "import os\nos.makedirs('sleeper', exist_ok=True)\nfrom azureml.core import Workspace, Experiment\n" +
+          "from azureml.train.estimator import Estimator\nws = Workspace.from_config()\nkept = 41",
+      ],
+      ["script", "%%writefile sleeper/train.py\nimport time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"],
+      [
+        "wait",
+        "run = Experiment(ws, 'e2e-interrupt').submit(Estimator(source_directory='sleeper', entry_script='train.py', user_managed=True))\n" +
+          "run.wait_for_completion(show_output=True)",
+      ],
+      ["after", "kept + 1"],
+      ["loop", "n = 0\nwhile True:\n    n += 1"],
+      ["fresh", "print('fresh kernel')\nkept"],
+    ]),
+  );
+  await openNotebook(page, server.url, "interrupt.ipynb");
+  for (const cell of ["setup", "script", "wait"]) {
+    await page.locator(`[data-cell="${cell}"]`).click();
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+Enter");
+  }
+  await expect(outputOf(page, "wait")).toContainText("sleeping", { timeout: 60_000 });
+  await page.getByRole("button", { name: "Interrupt" }).click();
+  await expect(outputOf(page, "wait")).toContainText("KeyboardInterrupt", { timeout: 5_000 });
+  // The session lives on: variables are kept.
+  await page.locator('[data-cell="after"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "after")).toContainText("42");
+
+  // A loop that never awaits the server cannot see the message: the kernel restarts.
+  await page.locator('[data-cell="loop"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(page.locator('[data-cell="loop"]')).toHaveAttribute("data-state", "running");
+  await page.keyboard.press("i");
+  await page.keyboard.press("i");
+  await expect(outputOf(page, "loop")).toContainText("the kernel was restarted", { timeout: 10_000 });
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 30_000 });
+  await page.locator('[data-cell="fresh"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "fresh")).toContainText("fresh kernel");
+  await expect(outputOf(page, "fresh")).toContainText("NameError: name 'kept' is not defined");
+});
+
+test("files: a dropped file uploads with progress, a datastore upload feeds a run, bad notebooks say why", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await page.goto(`${server.url}/tree`);
+  // Drop a file on the page, as from the desktop.
+  const transfer = await page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(["a,b\n1,2\n"], "table.csv", { type: "text/csv" }));
+    return data;
+  });
+  await page.locator(".nb-files").dispatchEvent("drop", { dataTransfer: transfer });
+  await expect(page.locator(".nb-uploads li")).toContainText("uploaded");
+  await expect(page.getByRole("link", { name: "table.csv" })).toBeVisible();
+  expect(await server.fileText("table.csv")).toBe("a,b\n1,2\n");
+
+  await server.putFile(
+    "data-demo.ipynb",
+    notebook([
+      [
+        "upload",
+        "import os, shutil\nos.makedirs('data', exist_ok=True)\nshutil.copy('table.csv', 'data/table.csv')\n" +
+          "from azureml.core import Workspace, Experiment\nfrom azureml.train.estimator import Estimator\n" +
+          "ws = Workspace.from_config()\nds = ws.get_default_datastore()\n" +
+          "ds.upload(src_dir='data', target_path='tables', overwrite=True)",
+      ],
+      ["script", "os.makedirs('reader', exist_ok=True)"],
+      ["write", "%%writefile reader/train.py\nimport sys, os\nprint(open(os.path.join(sys.argv[2], 'table.csv')).read())\n"],
+      [
+        "run",
+        "run = Experiment(ws, 'e2e-datastore').submit(Estimator(source_directory='reader', entry_script='train.py', " +
+          "script_params={'--data': ds.path('tables').as_mount()}, user_managed=True))\nrun.wait_for_completion(show_output=True);",
+      ],
+    ]),
+  );
+  await openNotebook(page, server.url, "data-demo.ipynb");
+  await page.getByRole("button", { name: "Run all" }).click();
+  await expect(outputOf(page, "upload")).toContainText("Uploaded 1 files");
+  await expect(outputOf(page, "run")).toContainText("Execution Summary", { timeout: 60_000 });
+  await expect(outputOf(page, "run")).toContainText("1,2");
+
+  // A file that is not a notebook, and one that is not there.
+  await server.putFile("broken.ipynb", "{not json");
+  await page.goto(`${server.url}/notebooks/broken.ipynb`);
+  await expect(page.getByRole("alert")).toContainText("broken.ipynb cannot be opened: not a Jupyter notebook");
+  await page.goto(`${server.url}/notebooks/missing.ipynb`);
+  await expect(page.getByRole("alert")).toContainText("There is no notebook missing.ipynb");
+  expect(await server.fileText("broken.ipynb")).toBe("{not json");
+});
