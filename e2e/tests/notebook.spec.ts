@@ -304,3 +304,40 @@ test("files: a dropped file uploads with progress, a datastore upload feeds a ru
   await expect(page.getByRole("alert")).toContainText("There is no notebook missing.ipynb");
   expect(await server.fileText("broken.ipynb")).toBe("{not json");
 });
+
+test("a cell waiting on a run survives the network dropping: every line once", async ({
+  loggedIn: page,
+  server,
+  context,
+}) => {
+  const count = 100;
+  await server.putFile(
+    "offline.ipynb",
+    notebook([
+      ["folder", "import os\nos.makedirs('offline', exist_ok=True)"],
+      [
+        "script",
+        `%%writefile offline/train.py\nimport time\nfor i in range(${count}):\n    print(f"line {i:05d}", flush=True)\n    time.sleep(0.05)\n`,
+      ],
+      [
+        "wait",
+        "from azureml.core import Workspace, Experiment\nfrom azureml.train.estimator import Estimator\n" +
+          "run = Experiment(Workspace.from_config(), 'e2e-offline').submit(Estimator(source_directory='offline', entry_script='train.py', user_managed=True))\n" +
+          "run.wait_for_completion(show_output=True);",
+      ],
+    ]),
+  );
+  await openNotebook(page, server.url, "offline.ipynb");
+  await page.getByRole("button", { name: "Run all" }).click();
+  const out = outputOf(page, "wait");
+  await expect(out).toContainText("line 00005", { timeout: 60_000 });
+  await context.setOffline(true);
+  await page.waitForTimeout(2_000);
+  await context.setOffline(false);
+  await expect(out).toContainText("Execution Summary", { timeout: 60_000 });
+  const text = (await out.textContent()) ?? "";
+  for (let i = 0; i < count; i++) {
+    const line = `line ${String(i).padStart(5, "0")}`;
+    expect(text.split(line).length - 1, line).toBe(1);
+  }
+});
