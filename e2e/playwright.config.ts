@@ -2,6 +2,7 @@
 // available on Runboard's machines (`cargo xtask test` installs the `chromium`
 // package, see xtask/src/setup.rs).
 import { defineConfig } from "@playwright/test";
+import { chromiumArgs, chromiumPath } from "./lib/runboard.mjs";
 
 export default defineConfig({
   testDir: "./tests",
@@ -22,18 +23,8 @@ export default defineConfig({
     screenshot: "on",
     trace: "retain-on-failure",
     launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      // Without the networking flags Chromium keeps calling home, and the machines'
-      // closed network refuses every such connection.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
+      executablePath: chromiumPath,
+      args: chromiumArgs,
     },
   },
 });

@@ -8,22 +8,13 @@
 // kernel is ready (the worker's download, compile and start), cold.
 import { readFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
-import { startServer } from "../lib/runboard.mjs";
+import { chromiumArgs, chromiumPath, startServer } from "../lib/runboard.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 const cell = readFileSync(process.argv[2], "utf8");
 const server = await startServer();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 try {
   await server.putFile(
     "bench/kernel.ipynb",

@@ -8,18 +8,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
-import { root, startServer } from "../lib/runboard.mjs";
+import { chromiumArgs, chromiumPath, root, startServer } from "../lib/runboard.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 // Records when the first log line is on screen: the first `.ln` inside the log
 // element, one animation frame after it enters the DOM (so it has been laid out
@@ -44,7 +35,7 @@ const baselinePath = manifest["bench/baseline.html"];
 if (!baselinePath) throw new Error("static/pkg/manifest.json names no bench/baseline.html");
 
 const server = await startServer();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 try {
   // A job that keeps writing for longer than the measurement.
   const runId = server.submit(

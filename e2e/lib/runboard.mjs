@@ -11,6 +11,23 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** Debian's Chromium, which the tests and benchmarks drive. */
+export const chromiumPath = "/usr/bin/chromium";
+
+/**
+ * Chromium's flags here: no sandbox (root in CI), no GPU, and none of the calls home
+ * that the machines' closed network refuses.
+ */
+export const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
 /** The checkout's root folder. */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 

@@ -251,17 +251,7 @@ pub fn files_area_write(
     path: &str,
     text: String,
 ) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    let request = authorized(Request::put(&files_area_url(path))).body(text);
-    let session = use_context::<Session>();
-    async move {
-        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        check(response, session).await?;
-        Ok(())
-    }
+    send_built(authorized(Request::put(&files_area_url(path))).body(text))
 }
 
 /// `DELETE /api/files/{path}`: a file, or a folder with its contents.
@@ -279,7 +269,14 @@ pub fn files_area_act(
     path: &str,
     action: &FilesAreaAction,
 ) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    let request = authorized(Request::post(&files_area_url(path))).json(action);
+    send_built(authorized(Request::post(&files_area_url(path))).json(action))
+}
+
+/// Sends a request whose body is set (building it may have failed), expecting no
+/// answer body.
+fn send_built(
+    request: Result<Request, gloo_net::Error>,
+) -> impl Future<Output = Result<(), ApiError>> {
     let session = use_context::<Session>();
     async move {
         let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
