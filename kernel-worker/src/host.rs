@@ -17,17 +17,17 @@ use runboard_shared::api::{
 };
 use runboard_shared::cell::worker::{FromWorker, WaitingRun};
 use runboard_shared::event::RunEvent;
+use runboard_shared::kernel::remote::{
+    appended, cancel_result, datastore_upload_url, events_url, files_url, list_dir_from,
+    listing_from, parent_of, run_file_url, run_url, stat_from, submission_fields, submit_url,
+};
 use runboard_shared::kernel::{DirEntry, FileKind, Host, HostError, Output, Submission};
 use runboard_shared::run::RunId;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};
 
-use crate::api::{
-    datastore_upload_url, error_from_response, events_url, files_url, parent_of, run_file_url,
-    run_url, submission_fields, submit_url,
-};
+use crate::api::error_from_response;
 use crate::events::{Cursor, Step, backoff_ms};
-use crate::files::{direct_children, is_listing_of, kind_in};
 use crate::worker::{Shared, sleep, warn};
 
 /// A run's websocket, kept open between [`Host::next_events`] calls while the kernel
@@ -192,9 +192,7 @@ async fn listing(folder: &str) -> Result<Option<FilesAreaList>, HostError> {
         .text()
         .await
         .map_err(|e| HostError::Other(format!("reading the listing of {folder}: {e}")))?;
-    Ok(serde_json::from_str::<FilesAreaList>(&text)
-        .ok()
-        .filter(|l| is_listing_of(l, folder)))
+    Ok(listing_from(folder, &text))
 }
 
 /// Why a run's websocket would not open: a run that is gone (404) or a session that
@@ -332,12 +330,8 @@ impl Host for BrowserHost {
                     continue;
                 }
                 let location = shared.scope.location();
-                let url = events_url(
-                    &location.protocol(),
-                    &location.host(),
-                    &follow.run,
-                    follow.cursor.last,
-                );
+                let origin = format!("{}//{}", location.protocol(), location.host());
+                let url = events_url(&origin, &follow.run, follow.cursor.last);
                 follow.offline_seen = shared.offline.count();
                 follow.heard = false;
                 match WebSocket::open(&url) {
@@ -427,11 +421,7 @@ impl Host for BrowserHost {
     }
 
     async fn cancel_run(&mut self, run_id: &RunId) -> Result<(), HostError> {
-        match send(request(Request::post(&run_url(run_id, "/cancel"))).build()).await {
-            // 409 here is "the run has already ended", not a file in the way.
-            Err(HostError::Exists(message)) => Err(HostError::Other(message)),
-            other => other.map(|_| ()),
-        }
+        cancel_result(send(request(Request::post(&run_url(run_id, "/cancel"))).build()).await)
     }
 
     async fn patch_tags(&mut self, run_id: &RunId, patch: &TagsPatch) -> Result<(), HostError> {
@@ -443,31 +433,18 @@ impl Host for BrowserHost {
         if path.is_empty() {
             return Ok(Some(FileKind::Dir));
         }
-        match listing(parent_of(path)).await {
-            Ok(Some(listing)) => Ok(kind_in(&listing, path)),
-            // The parent is a file, or missing: nothing can be at `path`.
-            Ok(None) | Err(HostError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        stat_from(path, listing(parent_of(path)).await)
     }
 
     async fn list_dir(&mut self, path: &str) -> Result<Vec<DirEntry>, HostError> {
-        match listing(path).await? {
-            Some(listing) => Ok(direct_children(&listing, path)),
-            None => Err(HostError::Other(format!("Not a directory: {path}"))),
-        }
+        list_dir_from(path, listing(path).await?)
     }
 
     async fn write_file(&mut self, path: &str, data: &[u8], append: bool) -> Result<(), HostError> {
         if !append {
             return put_file(path, data).await;
         }
-        let mut whole = match read_file(path).await {
-            Ok(old) => old,
-            Err(HostError::NotFound(_)) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        whole.extend_from_slice(data);
+        let whole = appended(read_file(path).await, data)?;
         put_file(path, &whole).await
     }
 

@@ -41,9 +41,11 @@
 //! # Talking to the server
 //!
 //! `BrowserHost` uses same-origin `fetch` (the session cookie goes along, no HTTP
-//! cache) for the REST API ([`api`] builds the URLs, percent-encoding every path
-//! segment, and turns error answers into `HostError`s) and the files area ([`files`]
-//! reads the server's recursive folder listings). A run's events come over its
+//! cache) for the REST API and the files area. What it sends and how it reads the
+//! answers (the URLs, percent-encoding every path segment; error answers as
+//! `HostError`s; the server's recursive folder listings read as `stat` and `list_dir`)
+//! is [`runboard_shared::kernel::remote`], which the CLI's host uses too; [`api`] only
+//! words a lost login for the browser. A run's events come over its
 //! websocket, kept open between `next_events` calls and resumed with `after=` on a
 //! gap, a close, an error or the network going away ([`events`] decides frame by
 //! frame; reconnections back off from 250 ms to 5 s), so a cell waiting on a long run
@@ -57,7 +59,6 @@
 pub mod api;
 pub mod beacon;
 pub mod events;
-pub mod files;
 pub mod inbox;
 
 #[cfg(target_arch = "wasm32")]

@@ -15,7 +15,7 @@
 //!   `Datastore.upload` sends the folder's files one by one
 //!   (`PUT /api/datastores/{name}/files/{*path}`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,11 +28,14 @@ use runboard_server::config::ClientConfig;
 use runboard_server::runner::snapshot;
 use runboard_server::{datastores, files};
 use runboard_shared::api::{
-    DatastoreUpload, DatastoreUploaded, ErrorBody, FilesAreaAction, FilesAreaList, RunDetails,
-    RunFile, RunFileList, SubmitResponse, TagsPatch,
+    DatastoreUpload, DatastoreUploaded, FilesAreaAction, FilesAreaList, RunDetails, RunFile,
+    RunFileList, SubmitResponse, TagsPatch,
 };
-use runboard_shared::estimator::FieldError;
 use runboard_shared::event::{Frame, RunEvent};
+use runboard_shared::kernel::remote::{
+    self, cancel_result, encode_path, encode_segment, events_url, files_url, parent_of,
+    run_file_url, run_url,
+};
 use runboard_shared::kernel::{DirEntry, FileKind, Host, HostError, Kernel, Output, Submission};
 use runboard_shared::notebook::{Notebook, cell_outputs};
 use runboard_shared::run::RunId;
@@ -289,29 +292,6 @@ struct Api {
     http: reqwest::Client,
 }
 
-/// The error an answer with a non-2xx `status` stands for, from the server's
-/// `{"error": {"code", "message", "details"}}` (a body of another shape is quoted).
-fn error_from_response(status: reqwest::StatusCode, text: &str) -> HostError {
-    let (message, fields) = match serde_json::from_str::<ErrorBody>(text) {
-        Ok(body) => (
-            body.error.message,
-            body.error
-                .details
-                .into_iter()
-                .map(|d| FieldError::new(&d.field, d.message))
-                .collect::<Vec<_>>(),
-        ),
-        Err(_) => (format!("HTTP {status}: {text}"), Vec::new()),
-    };
-    match status.as_u16() {
-        404 => HostError::NotFound(message),
-        409 => HostError::Exists(message),
-        400 | 422 => HostError::Invalid { message, fields },
-        _ if message.starts_with("HTTP ") => HostError::Other(message),
-        _ => HostError::Other(format!("{message} (HTTP {status})")),
-    }
-}
-
 impl Api {
     fn new(url: &str, token: &str) -> Self {
         Self {
@@ -338,7 +318,7 @@ impl Api {
             return Ok(response);
         }
         let text = response.text().await.unwrap_or_default();
-        Err(error_from_response(status, &text))
+        Err(remote::error_from_response(status.as_u16(), &text))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, HostError> {
@@ -366,24 +346,19 @@ impl Api {
         Ok(())
     }
 
-    /// `POST /api/experiments/{name}/runs`: the estimator, the tags, the run's
-    /// properties and the snapshot, each when given. Without a snapshot the server
+    /// `POST /api/experiments/{name}/runs`: the estimator and the tags (as JSON), and
+    /// the run's properties and the snapshot when given. Without a snapshot the server
     /// packs `source_directory` from its files area.
     async fn submit(
         &self,
         experiment: &str,
-        estimator: &serde_json::Value,
-        tags: &BTreeMap<String, String>,
+        (estimator, tags): (String, String),
         properties: Option<serde_json::Map<String, serde_json::Value>>,
         snapshot: Option<Vec<u8>>,
     ) -> Result<SubmitResponse, HostError> {
         let mut form = reqwest::multipart::Form::new()
-            .text("estimator", estimator.to_string())
-            .text(
-                "tags",
-                serde_json::to_string(tags)
-                    .map_err(|e| HostError::Other(format!("the run's tags: {e}")))?,
-            );
+            .text("estimator", estimator)
+            .text("tags", tags);
         if let Some(properties) = properties {
             form = form.text(
                 "properties",
@@ -397,9 +372,11 @@ impl Api {
                 .map_err(|e| HostError::Other(e.to_string()))?;
             form = form.part("snapshot", part);
         }
-        let path = format!("/api/experiments/{}/runs", encode_segment(experiment));
         let response = self
-            .send(self.request(reqwest::Method::POST, &path).multipart(form))
+            .send(
+                self.request(reqwest::Method::POST, &remote::submit_url(experiment))
+                    .multipart(form),
+            )
             .await?;
         response
             .json()
@@ -408,13 +385,7 @@ impl Api {
     }
 
     async fn connect(&self, run: &RunId, after: u64) -> Result<Socket, HostError> {
-        let ws_url = format!(
-            "{}{}?after={after}",
-            self.url
-                .replacen("http://", "ws://", 1)
-                .replacen("https://", "wss://", 1),
-            run_url(run, "/events")
-        );
+        let ws_url = events_url(&self.url, run, after);
         let mut request = tungstenite::client::IntoClientRequest::into_client_request(ws_url)
             .map_err(|e| HostError::Other(e.to_string()))?;
         let auth = format!("Bearer {}", self.token)
@@ -593,11 +564,7 @@ impl Host for CliHost {
         let request = self
             .api
             .request(reqwest::Method::POST, &run_url(run_id, "/cancel"));
-        match self.api.send(request).await {
-            // 409 here is "the run has already ended", not a file in the way.
-            Err(HostError::Exists(message)) => Err(HostError::Other(message)),
-            other => other.map(|_| ()),
-        }
+        cancel_result(self.api.send(request).await)
     }
 
     async fn patch_tags(&mut self, run_id: &RunId, patch: &TagsPatch) -> Result<(), HostError> {
@@ -688,10 +655,7 @@ mod area {
             .text()
             .await
             .map_err(|e| HostError::Other(format!("reading the listing of {folder}: {e}")))?;
-        // A JSON file is served as JSON too; a listing names only paths under `folder`.
-        Ok(serde_json::from_str::<FilesAreaList>(&text)
-            .ok()
-            .filter(|l| is_listing_of(l, folder)))
+        Ok(remote::listing_from(folder, &text))
     }
 
     /// What is at `path`: looked up in the listing of its parent folder.
@@ -699,19 +663,11 @@ mod area {
         if path.is_empty() {
             return Ok(Some(FileKind::Dir));
         }
-        match listing(api, parent_of(path)).await {
-            Ok(Some(listing)) => Ok(kind_in(&listing, path)),
-            // The parent is a file, or missing: nothing can be at `path`.
-            Ok(None) | Err(HostError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        remote::stat_from(path, listing(api, parent_of(path)).await)
     }
 
     pub(super) async fn list_dir(api: &Api, path: &str) -> Result<Vec<DirEntry>, HostError> {
-        match listing(api, path).await? {
-            Some(listing) => Ok(direct_children(&listing, path)),
-            None => Err(HostError::Other(format!("Not a directory: {path}"))),
-        }
+        remote::list_dir_from(path, listing(api, path).await?)
     }
 
     pub(super) async fn write_file(
@@ -721,13 +677,7 @@ mod area {
         append: bool,
     ) -> Result<(), HostError> {
         let whole = if append {
-            let mut old = match api.get_bytes(&files_url(path)).await {
-                Ok(old) => old,
-                Err(HostError::NotFound(_)) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            old.extend_from_slice(data);
-            old
+            remote::appended(api.get_bytes(&files_url(path)).await, data)?
         } else {
             data.to_vec()
         };
@@ -769,24 +719,8 @@ mod area {
         api: &Api,
         submission: Submission,
     ) -> Result<SubmitResponse, HostError> {
-        let mut estimator = submission.estimator;
-        let Some(object) = estimator.as_object_mut() else {
-            return Err(HostError::Other(format!(
-                "the estimator to submit is not a JSON object: {estimator}"
-            )));
-        };
-        object.insert(
-            "source_directory".to_owned(),
-            serde_json::Value::String(submission.source_directory),
-        );
-        api.submit(
-            &submission.experiment,
-            &estimator,
-            &submission.tags,
-            None,
-            None,
-        )
-        .await
+        let fields = remote::submission_fields(&submission)?;
+        api.submit(&submission.experiment, fields, None, None).await
     }
 
     pub(super) async fn upload_to_datastore(
@@ -801,7 +735,7 @@ mod area {
             target_path: target_path.to_owned(),
             overwrite,
         };
-        let url = format!("/api/datastores/{}/upload", encode_segment(datastore));
+        let url = remote::datastore_upload_url(datastore);
         let answer: DatastoreUploaded = api
             .send(api.request(reqwest::Method::POST, &url).json(&body))
             .await?
@@ -876,10 +810,13 @@ impl LocalFiles {
                 submission.source_directory
             ))
         })?;
+        let fields = (
+            submission.estimator.to_string(),
+            remote::tags_field(&submission.tags)?,
+        );
         api.submit(
             &submission.experiment,
-            &submission.estimator,
-            &submission.tags,
+            fields,
             Some(git_properties(&dir)),
             Some(archive),
         )
@@ -1070,179 +1007,20 @@ fn join_path(a: &str, b: &str) -> String {
     }
 }
 
-/// One path segment, percent-encoded for a URL (`.` and `..` too, so no client or
-/// server folds them away).
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    let dots_only = segment == "." || segment == "..";
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_~".contains(&b) || (b == b'.' && !dots_only) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Each `/`-separated segment of `path` percent-encoded, the `/`s kept.
-fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(encode_segment)
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// `/api/files/{path}` for a files-area path; the area's root `""` is `/api/files`.
-fn files_url(path: &str) -> String {
-    if path.is_empty() {
-        "/api/files".to_owned()
-    } else {
-        format!("/api/files/{}", encode_path(path))
-    }
-}
-
-/// `/api/runs/{id}` followed by `rest` (`""`, `/files`, `/metrics`, …).
-fn run_url(run: &RunId, rest: &str) -> String {
-    format!("/api/runs/{}{rest}", encode_segment(run.as_str()))
-}
-
-/// `/api/runs/{id}/files/{name}` for the run file `name` (`outputs/model.json`).
-fn run_file_url(run: &RunId, name: &str) -> String {
-    run_url(run, &format!("/files/{}", encode_path(name)))
-}
-
-/// The folder that holds the files-area path `path` (`""` for a top-level entry).
-fn parent_of(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(parent, _)| parent)
-}
-
-/// `folder/`, the prefix of every path under `folder` (`""` for the root).
-fn prefix(folder: &str) -> String {
-    if folder.is_empty() {
-        String::new()
-    } else {
-        format!("{folder}/")
-    }
-}
-
-/// What `path` is according to `listing` (a listing of its parent folder). A folder
-/// the listing names only through what is inside it is a folder too.
-fn kind_in(listing: &FilesAreaList, path: &str) -> Option<FileKind> {
-    if path.is_empty() || listing.folders.iter().any(|f| f == path) {
-        return Some(FileKind::Dir);
-    }
-    if listing.files.iter().any(|f| f.path == path) {
-        return Some(FileKind::File);
-    }
-    let inside = prefix(path);
-    let under = |p: &str| p.starts_with(&inside);
-    (listing.files.iter().any(|f| under(&f.path)) || listing.folders.iter().any(|f| under(f)))
-        .then_some(FileKind::Dir)
-}
-
-/// The entries directly inside `folder`, by name, from its recursive `listing`.
-fn direct_children(listing: &FilesAreaList, folder: &str) -> Vec<DirEntry> {
-    let prefix = prefix(folder);
-    let mut dirs = BTreeSet::new();
-    let mut children = BTreeMap::new();
-    let paths = listing
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), FileKind::File))
-        .chain(listing.folders.iter().map(|f| (f.as_str(), FileKind::Dir)));
-    for (path, kind) in paths {
-        let Some(rest) = path.strip_prefix(&prefix) else {
-            continue;
-        };
-        match rest.split_once('/') {
-            Some((name, _)) if !name.is_empty() => {
-                dirs.insert(name.to_owned());
-            }
-            None if !rest.is_empty() => {
-                children.insert(rest.to_owned(), kind);
-            }
-            _ => {}
-        }
-    }
-    for name in dirs {
-        children.insert(name, FileKind::Dir);
-    }
-    children
-        .into_iter()
-        .map(|(name, kind)| DirEntry { name, kind })
-        .collect()
-}
-
-/// Whether `listing` can be the listing of `folder`: every path in it lies under it.
-fn is_listing_of(listing: &FilesAreaList, folder: &str) -> bool {
-    let prefix = prefix(folder);
-    listing
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .chain(listing.folders.iter().map(String::as_str))
-        .all(|p| p.starts_with(&prefix) || p == folder)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn listing() -> FilesAreaList {
-        let file = |path: &str| RunFile {
-            path: path.into(),
-            size: 1,
-        };
-        FilesAreaList {
-            files: vec![
-                file("projects/README.md"),
-                file("projects/mnist/src/train.py"),
-                file("projects/raw/a.csv"),
-            ],
-            folders: vec!["projects/empty".into(), "projects/mnist".into()],
+    #[test]
+    fn command_line_paths_are_files_area_paths() {
+        for (given, area) in [
+            ("a/b.ipynb", Some("a/b.ipynb")),
+            ("/a/./b.ipynb", Some("a/b.ipynb")),
+            ("../b.ipynb", None),
+            ("", None),
+            ("/", None),
+        ] {
+            assert_eq!(area_path(Path::new(given)).as_deref(), area, "{given}");
         }
-    }
-
-    #[test]
-    fn stat_and_list_dir_read_the_parent_s_recursive_listing() {
-        let l = listing();
-        assert_eq!(kind_in(&l, "projects/README.md"), Some(FileKind::File));
-        assert_eq!(kind_in(&l, "projects/mnist"), Some(FileKind::Dir));
-        assert_eq!(kind_in(&l, "projects/raw"), Some(FileKind::Dir));
-        assert_eq!(kind_in(&l, "projects/mni"), None);
-        let names: Vec<_> = direct_children(&l, "projects")
-            .into_iter()
-            .map(|e| (e.name, e.kind))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("README.md".to_owned(), FileKind::File),
-                ("empty".to_owned(), FileKind::Dir),
-                ("mnist".to_owned(), FileKind::Dir),
-                ("raw".to_owned(), FileKind::Dir),
-            ]
-        );
-        assert!(is_listing_of(&l, "projects"));
-        assert!(is_listing_of(&l, ""));
-        assert!(!is_listing_of(&l, "projects/mnist"));
-    }
-
-    #[test]
-    fn urls_encode_each_segment() {
-        assert_eq!(files_url(""), "/api/files");
-        assert_eq!(
-            files_url("my nb/50% #1.ipynb"),
-            "/api/files/my%20nb/50%25%20%231.ipynb"
-        );
-        assert_eq!(parent_of("a/b/c.ipynb"), "a/b");
-        assert_eq!(parent_of("c.ipynb"), "");
-        assert_eq!(
-            area_path(Path::new("/a/./b.ipynb")).as_deref(),
-            Some("a/b.ipynb")
-        );
-        assert_eq!(area_path(Path::new("../b.ipynb")), None);
-        assert_eq!(area_path(Path::new("")), None);
     }
 }

@@ -1,6 +1,8 @@
 //! The notebook kernel: runs cells written for the Azure ML SDK v1 against a Runboard
 //! server, in the browser (wasm, in a Web Worker) and natively (`runboard notebook
 //! run`). Sans-IO: every side effect goes through the [`Host`] trait.
+//! [`remote`] is the pure half of a host over the server's API (URLs, error answers,
+//! the files area's listings), shared by the browser's host and the CLI's.
 //!
 //! # The language
 //!
@@ -52,6 +54,7 @@ mod methods;
 mod modules;
 mod ops;
 mod os;
+pub mod remote;
 mod sdk;
 mod value;
 
