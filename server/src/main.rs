@@ -272,6 +272,10 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
             println!("Runboard is serving {}", config.public_url);
             println!("Log in: {}/?token={token}", config.public_url);
+            println!(
+                "Sample notebook: {}/notebooks/Quickstart.ipynb?token={token}",
+                config.public_url
+            );
             std::io::Write::flush(&mut std::io::stdout())?;
             axum::serve(listener, api::app(state))
                 .with_graceful_shutdown(async {
