@@ -97,7 +97,21 @@ pub(crate) fn host_error(e: HostError, other: &str) -> PyError {
         HostError::NotFound(m) => PyError::new("FileNotFoundError", m),
         HostError::Exists(m) => PyError::new("FileExistsError", m),
         HostError::Invalid { message, fields } => {
-            let mut message = message;
+            // The server's message may already list the fields ("invalid estimator:
+            // node_count: …; …"): keep its head, and give each field its own line.
+            let mut message = match fields
+                .first()
+                .and_then(|f| message.find(&format!("{}: {}", f.field, f.message)))
+            {
+                Some(at)
+                    if fields
+                        .iter()
+                        .all(|f| message.contains(&format!("{}: {}", f.field, f.message))) =>
+                {
+                    message[..at].trim_end().trim_end_matches(':').to_owned()
+                }
+                _ => message,
+            };
             for f in fields {
                 message.push_str(&format!("\n  {}: {}", f.field, f.message));
             }

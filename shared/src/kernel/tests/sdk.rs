@@ -178,10 +178,17 @@ estimator.node_count, estimator.distributed_training, estimator.framework_versio
             "the local target runs one node; got 2",
         )],
     });
-    assert_eq!(
-        s.run("run = experiment.submit(estimator)"),
-        "ValueError: invalid estimator (line 1)\n  node_count: the local target runs one node; got 2"
-    );
+    let expect = "ValueError: invalid estimator (line 1)\n  node_count: the local target runs one node; got 2";
+    assert_eq!(s.run("run = experiment.submit(estimator)"), expect);
+    // The server's own message lists the fields already: each is said once.
+    s.host.reject = Some(HostError::Invalid {
+        message: "invalid estimator: node_count: the local target runs one node; got 2".into(),
+        fields: vec![FieldError::new(
+            "node_count",
+            "the local target runs one node; got 2",
+        )],
+    });
+    assert_eq!(s.run("run = experiment.submit(estimator)"), expect);
 }
 
 #[test]
