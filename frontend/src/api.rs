@@ -7,10 +7,8 @@
 //! before the answer came. An answer `401` also flips the app's [`Session`] to
 //! "logged out", which shows the login page.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -23,7 +21,7 @@ use runboard_shared::api::{
     EnvironmentList, ErrorBody, ExperimentList, FilesAreaAction, FilesAreaList, RunDetails,
     RunFileList, RunList, TagsPatch,
 };
-use runboard_shared::event::{Frame, RunEvent};
+use runboard_shared::event::{Cursor, RunEvent, Step};
 use runboard_shared::run::{RunId, RunStatus};
 use send_wrapper::SendWrapper;
 use serde::Serialize;
@@ -434,7 +432,7 @@ async fn follow_loop(
     connection: RwSignal<Connection>,
     mut on_event: impl FnMut(RunEvent),
 ) {
-    let last = Rc::new(Cell::new(0u64));
+    let mut cursor = Cursor::after(0);
     let mut attempt = 0u32;
     loop {
         while !browser::online() {
@@ -446,12 +444,13 @@ async fn follow_loop(
         } else {
             Connection::Reconnecting { attempt }
         });
-        match connect(&id, last.get()) {
+        match connect(&id, cursor.last()) {
             Ok(socket) => {
                 // Going offline ends the connection at once: a socket whose network
                 // is gone can look open for minutes, and even `close()` waits for a
                 // closing handshake that cannot happen.
-                let reading = std::pin::pin!(read_frames(socket, &last, connection, &mut on_event));
+                let reading =
+                    std::pin::pin!(read_frames(socket, &mut cursor, connection, &mut on_event));
                 let offline = browser::next_window_event("offline");
                 if let Either::Left((true, _)) = select(reading, offline).await {
                     attempt = 0;
@@ -470,11 +469,12 @@ async fn follow_loop(
     }
 }
 
-/// Reads frames until the socket closes. Returns true if it got as far as live
-/// events (so the connection was good and the next one starts a fresh backoff).
+/// Reads frames until the socket closes or the [`Cursor`] says to reconnect. Returns
+/// true if it got as far as live events (so the connection was good and the next one
+/// starts a fresh backoff).
 async fn read_frames(
     mut socket: WebSocket,
-    last: &Cell<u64>,
+    cursor: &mut Cursor,
     connection: RwSignal<Connection>,
     on_event: &mut impl FnMut(RunEvent),
 ) -> bool {
@@ -483,52 +483,20 @@ async fn read_frames(
         let Ok(Message::Text(text)) = message else {
             break;
         };
-        match serde_json::from_str::<Frame>(&text) {
-            Ok(Frame::Event { event }) => {
-                if event.seq <= last.get() {
-                    continue;
-                }
-                if event.seq != last.get() + 1 {
-                    // The server sends every event in order; a gap means something
-                    // went wrong on the way: reconnect and have it filled.
-                    leptos::logging::warn!(
-                        "websocket: event {} after {}; reconnecting",
-                        event.seq,
-                        last.get()
-                    );
-                    break;
-                }
-                last.set(event.seq);
-                on_event(event);
-            }
-            Ok(Frame::CaughtUp { .. }) => {
+        match cursor.step(&text) {
+            Step::Deliver(event) => on_event(event),
+            Step::Skip => {}
+            Step::CaughtUp => {
                 was_live = true;
                 connection.set(Connection::Live);
             }
-            // The server is closing this connection: reconnect after `last`.
-            Ok(Frame::Resume { .. }) => break,
-            Err(e) => match unknown_event_seq(&text) {
-                // An event of a kind this version of the app does not know (a newer
-                // server): count it as seen, or the stream would stall on it.
-                Some(seq) if seq == last.get() + 1 => last.set(seq),
-                Some(seq) if seq <= last.get() => {}
-                _ => {
-                    leptos::logging::warn!("websocket: unreadable frame ({e}); reconnecting");
-                    break;
-                }
-            },
+            Step::Reconnect(why) => {
+                leptos::logging::warn!("websocket: {why}; reconnecting");
+                break;
+            }
         }
     }
     was_live
-}
-
-/// The sequence number of an event frame whose event this app cannot decode.
-fn unknown_event_seq(text: &str) -> Option<u64> {
-    let frame: serde_json::Value = serde_json::from_str(text).ok()?;
-    if frame.get("frame")?.as_str()? != "event" {
-        return None;
-    }
-    frame.get("event")?.get("seq")?.as_u64()
 }
 
 /// Opens the run's websocket for events after `after`.
@@ -541,23 +509,4 @@ fn connect(id: &RunId, after: u64) -> Result<WebSocket, String> {
     let host = location.host().map_err(|e| format!("{e:?}"))?;
     let url = format!("{scheme}//{host}/api/runs/{id}/events?after={after}");
     WebSocket::open(&url).map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_events_are_recognised_by_their_sequence_number() {
-        let check = |text: &str, expect: Option<u64>| {
-            assert_eq!(unknown_event_seq(text), expect, "{text}");
-        };
-        check(
-            r#"{"frame":"event","event":{"seq":7,"time":"t","type":"hologram","x":1}}"#,
-            Some(7),
-        );
-        check(r#"{"frame":"caught_up","seq":7}"#, None);
-        check(r#"{"frame":"event","event":{"type":"log"}}"#, None);
-        check("not json", None);
-    }
 }

@@ -16,7 +16,7 @@ use runboard_shared::api::{
     RunFileList, SubmitResponse, TagsPatch,
 };
 use runboard_shared::cell::worker::{FromWorker, WaitingRun};
-use runboard_shared::event::RunEvent;
+use runboard_shared::event::{Cursor, RunEvent, Step};
 use runboard_shared::kernel::remote::{
     appended, cancel_result, datastore_upload_url, events_url, files_url, list_dir_from,
     listing_from, parent_of, run_file_url, run_url, stat_from, submission_fields, submit_url,
@@ -27,7 +27,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};
 
 use crate::api::error_from_response;
-use crate::events::{Cursor, Step, backoff_ms};
+use crate::events::backoff_ms;
 use crate::worker::{Shared, sleep, warn};
 
 /// A run's websocket, kept open between [`Host::next_events`] calls while the kernel
@@ -74,7 +74,7 @@ impl Follow {
                 self.retries = 0;
                 match self.cursor.step(&text) {
                     Step::Deliver(event) => return Some(event),
-                    Step::Skip => {}
+                    Step::Skip | Step::CaughtUp => {}
                     Step::Reconnect(why) => {
                         warn(&format!("run {}: {why}; reconnecting", self.run));
                         self.end_connection();
@@ -331,7 +331,7 @@ impl Host for BrowserHost {
                 }
                 let location = shared.scope.location();
                 let origin = format!("{}//{}", location.protocol(), location.host());
-                let url = events_url(&origin, &follow.run, follow.cursor.last);
+                let url = events_url(&origin, &follow.run, follow.cursor.last());
                 follow.offline_seen = shared.offline.count();
                 follow.heard = false;
                 match WebSocket::open(&url) {

@@ -31,7 +31,7 @@ use runboard_shared::api::{
     DatastoreUpload, DatastoreUploaded, FilesAreaAction, FilesAreaList, RunDetails, RunFile,
     RunFileList, SubmitResponse, TagsPatch,
 };
-use runboard_shared::event::{Frame, RunEvent};
+use runboard_shared::event::{Cursor, RunEvent, Step};
 use runboard_shared::kernel::remote::{
     self, cancel_result, encode_path, encode_segment, events_url, files_url, parent_of,
     run_file_url, run_url,
@@ -277,12 +277,14 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A run's websocket, kept open between [`Host::next_events`] calls.
+/// A run's websocket, kept open between [`Host::next_events`] calls while the kernel
+/// asks for the events right after the ones it was given.
 struct Follow {
     run: RunId,
-    /// The last `seq` this socket delivered (or the `after` it was opened with).
-    last: u64,
-    socket: Socket,
+    /// Where the stream stands: the `after` of the next connection.
+    cursor: Cursor,
+    /// `None` between a dropped connection and the next one.
+    socket: Option<Socket>,
 }
 
 /// The server's REST API and websocket, as both files sides use them.
@@ -484,52 +486,50 @@ impl Host for CliHost {
         run_id: &RunId,
         after: u64,
     ) -> Result<Vec<RunEvent>, HostError> {
+        let reuse = self
+            .follow
+            .as_ref()
+            .is_some_and(|f| f.run == *run_id && f.cursor.last() == after);
+        if !reuse {
+            self.follow = None;
+        }
+        let follow = self.follow.get_or_insert_with(|| Follow {
+            run: run_id.clone(),
+            cursor: Cursor::after(after),
+            socket: None,
+        });
         let mut failures = 0u32;
         loop {
-            let reuse = self
-                .follow
-                .as_ref()
-                .is_some_and(|f| f.run == *run_id && f.last == after);
-            if !reuse {
-                match self.api.connect(run_id, after).await {
-                    Ok(socket) => {
-                        self.follow = Some(Follow {
-                            run: run_id.clone(),
-                            last: after,
-                            socket,
-                        });
-                    }
+            let Some(socket) = follow.socket.as_mut() else {
+                match self.api.connect(run_id, follow.cursor.last()).await {
+                    Ok(socket) => follow.socket = Some(socket),
                     Err(HostError::Other(e)) if failures < 300 => {
                         // The server may be restarting; the websocket resumes after
-                        // `after`, so nothing is lost by retrying.
+                        // the last event, so nothing is lost by retrying.
                         failures += 1;
                         tracing::debug!(error = %e, "reconnecting");
                         tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
                     }
                     Err(e) => return Err(e),
                 }
-            }
-            let Some(follow) = self.follow.as_mut() else {
                 continue;
             };
-            match follow.socket.next().await {
-                Some(Ok(tungstenite::Message::Text(text))) => {
-                    match serde_json::from_str::<Frame>(&text) {
-                        Ok(Frame::Event { event }) if event.seq > follow.last => {
-                            follow.last = event.seq;
-                            return Ok(vec![event]);
-                        }
-                        Ok(Frame::Event { .. } | Frame::CaughtUp { .. }) => {}
-                        Ok(Frame::Resume { .. }) | Err(_) => self.follow = None,
+            let ended = match socket.next().await {
+                Some(Ok(tungstenite::Message::Text(text))) => match follow.cursor.step(&text) {
+                    Step::Deliver(event) => return Ok(vec![event]),
+                    Step::Skip | Step::CaughtUp => false,
+                    Step::Reconnect(why) => {
+                        tracing::debug!(run = %run_id, %why, "reconnecting");
+                        true
                     }
-                }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => {
-                    self.follow = None;
-                    failures += 1;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                },
+                Some(Ok(_)) => false,
+                Some(Err(_)) | None => true,
+            };
+            if ended {
+                follow.socket = None;
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
@@ -1009,7 +1009,88 @@ fn join_path(a: &str, b: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::SinkExt;
+
     use super::*;
+
+    /// A server that answers one websocket connection per script, in order: it sends
+    /// the script's frames and keeps the connection open. Answers the `after=` each
+    /// connection asked with, and the open connections.
+    async fn fake_events_server(
+        scripts: Vec<Vec<String>>,
+    ) -> (String, tokio::task::JoinHandle<(Vec<String>, Vec<Socket>)>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut afters, mut open) = (Vec::new(), Vec::new());
+            for frames in scripts {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let mut query = String::new();
+                #[expect(
+                    clippy::result_large_err,
+                    reason = "the handshake callback's type is tungstenite's"
+                )]
+                let ask = |request: &tungstenite::handshake::server::Request, response| {
+                    query = request.uri().query().unwrap_or_default().to_owned();
+                    Ok(response)
+                };
+                let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+                let mut socket = tokio_tungstenite::accept_hdr_async(tcp, ask).await.unwrap();
+                afters.push(query);
+                for frame in frames {
+                    socket
+                        .send(tungstenite::Message::text(frame))
+                        .await
+                        .unwrap();
+                }
+                open.push(socket);
+            }
+            (afters, open)
+        });
+        (url, server)
+    }
+
+    #[tokio::test]
+    async fn the_kernel_gets_each_event_once_past_unknown_kinds_gaps_and_resumes() {
+        let log = |seq: u64| {
+            format!(
+                r#"{{"frame":"event","event":{{"seq":{seq},"time":"t","type":"log","path":"user_logs/std_log.txt","text":"line {seq}\n"}}}}"#
+            )
+        };
+        let hologram =
+            r#"{"frame":"event","event":{"seq":2,"time":"t","type":"hologram"}}"#.to_owned();
+        let resume = r#"{"frame":"resume","after":4,"reason":"client too slow"}"#.to_owned();
+        let caught_up = r#"{"frame":"caught_up","seq":5}"#.to_owned();
+        let (url, server) = fake_events_server(vec![
+            // Event 2 is of a kind this version does not know; 4 went missing.
+            vec![log(1), hologram, log(3), log(5)],
+            // The replay overlaps what was seen; then the server sends the client away.
+            vec![log(3), log(4), resume],
+            vec![log(5), caught_up],
+        ])
+        .await;
+        let mut host = CliHost {
+            api: Api::new(&url, "token"),
+            files: Files::Area { cwd: String::new() },
+            outputs: Vec::new(),
+            follow: None,
+        };
+        let run = RunId::parse("exp_1700000000_0000abcd").unwrap();
+        let mut seen = Vec::new();
+        let mut after = 0;
+        while after < 5 {
+            let next = host.next_events(&run, after);
+            let events = tokio::time::timeout(Duration::from_secs(20), next)
+                .await
+                .expect("the next event came")
+                .unwrap();
+            after = events.last().unwrap().seq;
+            seen.extend(events.into_iter().map(|e| e.seq));
+        }
+        assert_eq!(seen, [1, 3, 4, 5]);
+        let (afters, _open) = server.await.unwrap();
+        assert_eq!(afters, ["after=0", "after=3", "after=4"]);
+    }
 
     #[test]
     fn command_line_paths_are_files_area_paths() {

@@ -4,6 +4,10 @@
 //! no gaps. A client remembers the last `seq` it handled and reconnects with
 //! `after=<that seq>`: the server replays what it missed from the store, then goes
 //! on live, so nothing is lost and nothing is seen twice.
+//!
+//! A [`Cursor`] is that client side, apart from the socket: every follower of a run
+//! (the portal, the browser's kernel worker, the CLI's kernel host) feeds it each
+//! text frame and does what its [`Step`] says.
 
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +109,91 @@ pub enum Frame {
     },
 }
 
+/// What a follower does with one frame, as its [`Cursor`] decides.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The next event in order: hand it on.
+    Deliver(RunEvent),
+    /// Nothing to hand on: an event already passed on (a replay overlapping what was
+    /// seen), or an event of a kind this version cannot read (counted as seen, or the
+    /// stream would stall on it).
+    Skip,
+    /// The replay is done: what follows is live.
+    CaughtUp,
+    /// Close this socket and reconnect with `after=`[`Cursor::last`]; says why.
+    Reconnect(String),
+}
+
+/// The position in a run's event stream, and the frame-by-frame rules that keep a
+/// follower from losing or repeating an event.
+///
+/// - An event is passed on only if its `seq` is `last + 1`; one at or below `last`
+///   is dropped (a replay overlapping what was seen).
+/// - A gap (`seq > last + 1`) or the server's `resume` means "reconnect with
+///   `after=last`": the server fills the gap from its store.
+/// - A frame that does not decode but is an `event` frame with a readable `seq` (an
+///   event of a kind, or in a shape, from a newer server) is passed over by its `seq`,
+///   in order like any other: a newer server must not stall an older client.
+/// - Any other frame that cannot be read means "reconnect".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    last: u64,
+}
+
+impl Cursor {
+    /// A stream opened with `after=<after>`.
+    pub fn after(after: u64) -> Self {
+        Self { last: after }
+    }
+
+    /// The last `seq` passed on or passed over (or the `after` the stream was opened
+    /// with): the `after` of the next connection.
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// Reads one text frame of the socket (a [`Frame`] as JSON).
+    pub fn step(&mut self, text: &str) -> Step {
+        match serde_json::from_str::<Frame>(text) {
+            Ok(Frame::Event { event }) => self.event(event.seq, Some(event)),
+            Ok(Frame::CaughtUp { .. }) => Step::CaughtUp,
+            Ok(Frame::Resume { reason, .. }) => Step::Reconnect(format!("the server: {reason}")),
+            Err(e) => match unknown_event_seq(text) {
+                Some(seq) => self.event(seq, None),
+                None => Step::Reconnect(format!("unreadable frame ({e})")),
+            },
+        }
+    }
+
+    /// The rules of order for event `seq`, whose event is `None` when it cannot be
+    /// read.
+    fn event(&mut self, seq: u64, event: Option<RunEvent>) -> Step {
+        if seq <= self.last {
+            return Step::Skip;
+        }
+        if seq != self.last + 1 {
+            // The server sends every event in order; a gap means something went wrong
+            // on the way: reconnect and have it filled.
+            return Step::Reconnect(format!("event {seq} came after {}", self.last));
+        }
+        self.last = seq;
+        match event {
+            Some(event) => Step::Deliver(event),
+            None => Step::Skip,
+        }
+    }
+}
+
+/// The `seq` of an event frame whose event this version cannot decode; `None` for
+/// anything else.
+fn unknown_event_seq(text: &str) -> Option<u64> {
+    let frame: serde_json::Value = serde_json::from_str(text).ok()?;
+    if frame.get("frame")?.as_str()? != "event" {
+        return None;
+    }
+    frame.get("event")?.get("seq")?.as_u64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +217,176 @@ mod tests {
             r#"{"frame":"event","event":{"seq":7,"time":"2026-11-27T05:00:00Z","type":"log","path":"user_logs/std_log.txt","text":"epoch 1\n"}}"#
         );
         assert_eq!(serde_json::from_str::<Frame>(&json).unwrap(), frame);
+    }
+
+    /// A frame written short: `log N` (event N, a log line), `hologram N` (event N, of
+    /// a kind this version does not know), `caught_up N`, `resume N`; anything else is
+    /// the frame's text as is.
+    fn frame(short: &str) -> String {
+        let Some((word, seq)) = short
+            .split_once(' ')
+            .and_then(|(word, n)| Some((word, n.parse::<u64>().ok()?)))
+        else {
+            return short.to_owned();
+        };
+        match word {
+            "log" => serde_json::to_string(&Frame::Event {
+                event: RunEvent {
+                    seq,
+                    time: "2026-01-01T00:00:00Z".into(),
+                    body: EventBody::Log {
+                        path: "user_logs/std_log.txt".into(),
+                        rank: None,
+                        text: format!("line {seq}\n"),
+                    },
+                },
+            })
+            .unwrap(),
+            "hologram" => format!(
+                r#"{{"frame":"event","event":{{"seq":{seq},"time":"t","type":"hologram"}}}}"#
+            ),
+            "caught_up" => format!(r#"{{"frame":"caught_up","seq":{seq}}}"#),
+            "resume" => {
+                format!(r#"{{"frame":"resume","after":{seq},"reason":"client too slow"}}"#)
+            }
+            _ => short.to_owned(),
+        }
+    }
+
+    /// A step in words: `deliver N`, `skip`, `caught up` or `reconnect: why`.
+    fn said(step: &Step) -> String {
+        match step {
+            Step::Deliver(event) => format!("deliver {}", event.seq),
+            Step::Skip => "skip".into(),
+            Step::CaughtUp => "caught up".into(),
+            Step::Reconnect(why) => format!("reconnect: {why}"),
+        }
+    }
+
+    /// One example: what it shows, the `after=` the stream is opened with, and its
+    /// frames, each a row: the frame (see [`frame`]), what the cursor says to do with
+    /// it (a trailing `…` matches any end), and [`Cursor::last`] after it.
+    type Example = (
+        &'static str,
+        u64,
+        &'static [(&'static str, &'static str, u64)],
+    );
+
+    const EXAMPLES: &[Example] = &[
+        (
+            "events are passed on once and in order",
+            0,
+            &[
+                ("log 1", "deliver 1", 1),
+                ("log 2", "deliver 2", 2),
+                ("caught_up 2", "caught up", 2),
+                ("log 3", "deliver 3", 3),
+            ],
+        ),
+        (
+            "reconnected with after=3, what the server sends again is dropped",
+            3,
+            &[
+                ("log 2", "skip", 3),
+                ("log 3", "skip", 3),
+                ("caught_up 3", "caught up", 3),
+                ("log 4", "deliver 4", 4),
+            ],
+        ),
+        (
+            "an event of an unknown kind is passed over by its seq, also when replayed",
+            4,
+            &[
+                ("hologram 5", "skip", 5),
+                ("hologram 5", "skip", 5),
+                ("log 6", "deliver 6", 6),
+            ],
+        ),
+        (
+            "a known kind in a newer shape (a status this version does not know) too",
+            6,
+            &[
+                (
+                    r#"{"frame":"event","event":{"seq":7,"time":"t","type":"status","status":"Paused"}}"#,
+                    "skip",
+                    7,
+                ),
+                ("log 8", "deliver 8", 8),
+            ],
+        ),
+        (
+            "a gap means reconnect after the last event; the reconnection fills it",
+            5,
+            &[
+                ("log 8", "reconnect: event 8 came after 5", 5),
+                ("hologram 9", "reconnect: event 9 came after 5", 5),
+                ("log 6", "deliver 6", 6),
+                ("log 7", "deliver 7", 7),
+                ("log 8", "deliver 8", 8),
+            ],
+        ),
+        (
+            "resume means reconnect after the last event",
+            5,
+            &[
+                ("resume 5", "reconnect: the server: client too slow", 5),
+                ("log 6", "deliver 6", 6),
+            ],
+        ),
+        (
+            "a frame that cannot be read, not even as an event with a seq, means reconnect",
+            5,
+            &[
+                ("not json", "reconnect: unreadable frame…", 5),
+                (
+                    r#"{"frame":"something_new"}"#,
+                    "reconnect: unreadable frame…",
+                    5,
+                ),
+                (
+                    r#"{"frame":"event","event":{"type":"log"}}"#,
+                    "reconnect: unreadable frame…",
+                    5,
+                ),
+                (
+                    r#"{"frame":"event","event":{"seq":"6","type":"hologram"}}"#,
+                    "reconnect: unreadable frame…",
+                    5,
+                ),
+            ],
+        ),
+    ];
+
+    #[test]
+    fn the_cursor_decides_as_in_the_examples() {
+        for (example, after, rows) in EXAMPLES {
+            let mut cursor = Cursor::after(*after);
+            for (short, expected, last) in *rows {
+                let step = said(&cursor.step(&frame(short)));
+                let matches = match expected.strip_suffix('…') {
+                    Some(start) => step.starts_with(start),
+                    None => step == *expected,
+                };
+                assert!(matches, "{example}: {short}: {step}, not {expected}");
+                assert_eq!(cursor.last(), *last, "{example}: {short}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_is_passed_on_whole() {
+        let failed = RunEvent {
+            seq: 12,
+            time: "2026-01-01T00:05:00Z".into(),
+            body: EventBody::Status {
+                status: RunStatus::Failed,
+                error: Some("exit status 1".into()),
+            },
+        };
+        let text = serde_json::to_string(&Frame::Event {
+            event: failed.clone(),
+        })
+        .unwrap();
+        assert_eq!(Cursor::after(11).step(&text), Step::Deliver(failed));
     }
 }
