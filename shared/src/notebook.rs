@@ -483,7 +483,7 @@ mod tests {
 
     #[test]
     fn kernel_outputs_become_nbformat_outputs() {
-        use crate::kernel::{self, Display, PyError};
+        use crate::cell::{self as kernel, Display, PyError};
         let produced = vec![
             kernel::Output::Stdout { text: "a".into() },
             kernel::Output::Stdout { text: "b\n".into() },
