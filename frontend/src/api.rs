@@ -464,8 +464,8 @@ async fn follow_loop(
         } else {
             Connection::Offline
         });
-        let backoff = 250u64.saturating_mul(1 << attempt.min(5)).min(5000);
-        browser::wait_until_online_or(Duration::from_millis(backoff)).await;
+        let backoff = runboard_shared::event::backoff_ms(attempt);
+        browser::wait_until_online_or(Duration::from_millis(u64::from(backoff))).await;
     }
 }
 

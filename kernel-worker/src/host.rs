@@ -27,8 +27,8 @@ use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};
 
 use crate::api::error_from_response;
-use crate::events::backoff_ms;
 use crate::worker::{Shared, sleep, warn};
+use runboard_shared::event::backoff_ms;
 
 /// A run's websocket, kept open between [`Host::next_events`] calls while the kernel
 /// asks for the events right after the ones it was given.

@@ -47,8 +47,9 @@
 //! is [`runboard_shared::kernel::remote`], which the CLI's host uses too; [`api`] only
 //! words a lost login for the browser. A run's events come over its
 //! websocket, kept open between `next_events` calls and resumed with `after=` on a
-//! gap, a close, an error or the network going away ([`events`] decides frame by
-//! frame; reconnections back off from 250 ms to 5 s), so a cell waiting on a long run
+//! gap, a close, an error or the network going away
+//! ([`runboard_shared::event::Cursor`] decides frame by frame, as for the portal and
+//! the CLI; reconnections back off from 250 ms to 5 s), so a cell waiting on a long run
 //! survives a server restart without losing or repeating a line.
 //! The worker's script must come from the server's own origin (not a `blob:` URL):
 //! the API's paths and the websocket's host are taken from the worker's location.
@@ -58,7 +59,6 @@
 
 pub mod api;
 pub mod beacon;
-pub mod events;
 pub mod inbox;
 
 #[cfg(target_arch = "wasm32")]

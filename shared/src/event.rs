@@ -109,6 +109,18 @@ pub enum Frame {
     },
 }
 
+/// How long a follower waits before reconnecting after `retries` connections in a
+/// row ended without a good frame: 250 ms, doubling, at most 5 s.
+///
+/// ```
+/// use runboard_shared::event::backoff_ms;
+/// let waits: Vec<u32> = (0..8).map(backoff_ms).collect();
+/// assert_eq!(waits, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+/// ```
+pub fn backoff_ms(retries: u32) -> u32 {
+    250u32.saturating_mul(1 << retries.min(5)).min(5000)
+}
+
 /// What a follower does with one frame, as its [`Cursor`] decides.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
