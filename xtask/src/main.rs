@@ -95,6 +95,23 @@ fn test() -> Result<()> {
     ])?;
     // The browser tests load the built app in Debian's Chromium.
     frontend::build(false)?;
+    // Code that exists only in the browser build (the worker's host, the apps' entry
+    // points) is linted for its own target too.
+    step("cargo clippy -D warnings (wasm32)");
+    cargo(&[
+        "clippy",
+        "--package",
+        "runboard-frontend",
+        "--package",
+        "runboard-notebook",
+        "--package",
+        "runboard-kernel-worker",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     setup::e2e_setup()?;
     // The Slurm tests' two-node cluster (scripts/local-slurm.sh); without Slurm's
     // packages (not installable here) those tests skip, saying so.
