@@ -811,6 +811,8 @@ fn CellBlock(page: Page, cell: CellView) -> impl IntoView {
                         <textarea
                             node_ref=textarea
                             spellcheck="false"
+                            // One row: the highlighted layer under it sets the height.
+                            rows="1"
                             aria-label="Cell source"
                             prop:value=move || cell.source.get()
                             on:input=move |ev| {
