@@ -215,10 +215,10 @@ fn EntryRow(entry: Entry, report: impl Fn(Result<(), ApiError>) + Copy + 'static
         Some(_) if entry.name.ends_with(".ipynb") => notebook_href(&entry.path),
         Some(_) => api::files_area_url(&entry.path),
     };
-    let icon = match entry.size {
-        None => "📁",
-        Some(_) if entry.name.ends_with(".ipynb") => "📓",
-        Some(_) => "📄",
+    // A folder's name ends with `/`, as `ls -F` shows it (no icon font is needed).
+    let shown = match entry.size {
+        None => format!("{}/", entry.name),
+        Some(_) => entry.name.clone(),
     };
     let path = StoredValue::new(entry.path.clone());
     let rename = move |_| {
@@ -249,7 +249,7 @@ fn EntryRow(entry: Entry, report: impl Fn(Result<(), ApiError>) + Copy + 'static
     let label = entry.name.clone();
     view! {
         <tr data-path=entry.path.clone()>
-            <td><span aria-hidden="true">{icon}" "</span><a href=href rel="external">{entry.name.clone()}</a></td>
+            <td><a href=href rel="external">{shown}</a></td>
             <td class="num">{entry.size.map(format_bytes)}</td>
             <td class="nb-row-actions">
                 <button type="button" class="link" on:click=rename aria-label=format!("Rename {label}")>"Rename"</button>
