@@ -341,3 +341,33 @@ test("a cell waiting on a run survives the network dropping: every line once", a
     expect(text.split(line).length - 1, line).toBe(1);
   }
 });
+
+test("file browser: new folder, rename, new notebook inside it, delete", async ({ loggedIn: page, server }) => {
+  await page.goto(`${server.url}/tree`);
+  await page.getByRole("button", { name: "New folder" }).click();
+  await expect(page.getByRole("link", { name: "Untitled Folder/" })).toBeVisible();
+  page.once("dialog", (dialog) => dialog.accept("projects"));
+  await page.getByRole("button", { name: "Rename Untitled Folder" }).click();
+  await page.getByRole("link", { name: "projects/" }).click();
+  await expect(page).toHaveURL(`${server.url}/tree/projects`);
+
+  await page.getByRole("button", { name: "New notebook" }).click();
+  await expect(page).toHaveURL(`${server.url}/notebooks/projects/Untitled.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.locator(".nb-cell textarea").first().click();
+  await page.keyboard.type("import os\nos.getcwd()");
+  await page.keyboard.press("Shift+Enter");
+  await expect(page.locator(".nb-cell").first().locator(".nb-result")).toContainText("'/projects'");
+  await expect(page.locator(".nb-save-state")).toHaveAttribute("data-saved", "true", { timeout: 15_000 });
+  const saved = JSON.parse(await server.fileText("projects/Untitled.ipynb"));
+  expect(saved.nbformat_minor).toBe(5);
+  expect(saved.cells[0].source.join("")).toBe("import os\nos.getcwd()");
+
+  await page.getByRole("link", { name: "projects" }).first().click();
+  await expect(page.getByRole("link", { name: "Untitled.ipynb" })).toBeVisible();
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Delete Untitled.ipynb" }).click();
+  await expect(page.getByRole("link", { name: "Untitled.ipynb" })).toHaveCount(0);
+  const listing = await server.api("/api/files/projects");
+  expect(listing.files).toEqual([]);
+});
