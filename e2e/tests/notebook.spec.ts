@@ -21,6 +21,11 @@ function notebook(cells: [string, string][]): string {
   });
 }
 
+/** A cell's source as nbformat stores it: a string or a list of lines. */
+function sourceOf(cell: { source: string | string[] }): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
 /** The text of a cell's outputs. */
 function outputOf(page: Page, cell: string) {
   return page.locator(`[data-cell="${cell}"] .nb-outputs`);
@@ -370,4 +375,31 @@ test("file browser: new folder, rename, new notebook inside it, delete", async (
   await expect(page.getByRole("link", { name: "Untitled.ipynb" })).toHaveCount(0);
   const listing = await server.api("/api/files/projects");
   expect(listing.files).toEqual([]);
+});
+
+test("a notebook changed on disk while open is not overwritten without asking", async ({ loggedIn: page, server }) => {
+  await server.putFile("shared.ipynb", notebook([["a", "x = 1"]]));
+  await openNotebook(page, server.url, "shared.ipynb");
+  await page.waitForTimeout(500); // the page notes the file as it read it
+  // Someone else saves it (another tab, `runboard notebook run`).
+  await server.putFile("shared.ipynb", notebook([["a", "x = 'changed elsewhere'"]]));
+  await page.locator('[data-cell="a"] textarea').click();
+  await page.keyboard.type(" + 1");
+  const banner = page.locator(".nb-conflict");
+  await expect(banner).toContainText("changed on disk", { timeout: 10_000 });
+  await page.waitForTimeout(2_500); // an autosave tick
+  expect(sourceOf(JSON.parse(await server.fileText("shared.ipynb")).cells[0])).toBe("x = 'changed elsewhere'");
+
+  await banner.getByRole("button", { name: "Reload from disk" }).click();
+  await expect(page.locator('[data-cell="a"] textarea')).toHaveValue("x = 'changed elsewhere'");
+  await expect(page.locator(".nb-conflict")).toHaveCount(0);
+
+  // Changed again elsewhere; this time the page's version wins, when asked to.
+  await page.waitForTimeout(500);
+  await server.putFile("shared.ipynb", notebook([["a", "x = 'third'"]]));
+  await page.locator('[data-cell="a"] textarea').click();
+  await page.keyboard.type(" + ''");
+  await page.locator(".nb-conflict").getByRole("button", { name: "Overwrite with this page" }).click();
+  await expect(page.locator(".nb-save-state")).toHaveAttribute("data-saved", "true", { timeout: 10_000 });
+  expect(sourceOf(JSON.parse(await server.fileText("shared.ipynb")).cells[0])).toBe("x = 'changed elsewhere' + ''");
 });

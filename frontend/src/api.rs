@@ -26,7 +26,7 @@ use runboard_shared::run::{RunId, RunStatus};
 use send_wrapper::SendWrapper;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use web_sys::{AbortController, RequestCredentials};
+use web_sys::{AbortController, RequestCache, RequestCredentials};
 
 use crate::browser;
 
@@ -231,9 +231,9 @@ pub fn files_area_list(
     get_json(files_area_url(folder))
 }
 
-/// `GET /api/files/{path}` of a text file (a notebook).
+/// `GET /api/files/{path}` of a text file (a notebook), never from the browser's cache.
 pub fn files_area_read(path: &str) -> impl Future<Output = Result<String, ApiError>> + use<> {
-    let request = authorized(Request::get(&files_area_url(path)));
+    let request = authorized(Request::get(&files_area_url(path))).cache(RequestCache::NoStore);
     let session = use_context::<Session>();
     async move {
         let response = send(request, session).await?;
@@ -241,6 +241,34 @@ pub fn files_area_read(path: &str) -> impl Future<Output = Result<String, ApiErr
             .text()
             .await
             .map_err(|e| ApiError::Network(e.to_string()))
+    }
+}
+
+/// What a file of the files area is now, as `HEAD /api/files/{path}` says it
+/// (`Last-Modified` and `Content-Length`): a page compares it with what it last read or
+/// wrote to see whether someone else changed the file since. `None` if it is gone.
+pub fn files_area_stamp(
+    path: &str,
+) -> impl Future<Output = Result<Option<String>, ApiError>> + use<> {
+    let request =
+        authorized(RequestBuilder::new(&files_area_url(path)).method(gloo_net::http::Method::HEAD))
+            .cache(RequestCache::NoStore);
+    let session = use_context::<Session>();
+    async move {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        if response.status() == 404 {
+            return Ok(None);
+        }
+        let response = check(response, session).await?;
+        let header = |name: &str| response.headers().get(name).unwrap_or_default();
+        Ok(Some(format!(
+            "{} {}",
+            header("last-modified"),
+            header("content-length")
+        )))
     }
 }
 

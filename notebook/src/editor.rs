@@ -138,6 +138,10 @@ struct Page {
     next_id: StoredValue<u32>,
     /// When the running job was posted (`performance.now()`).
     started: StoredValue<f64>,
+    /// The file as this page last read or wrote it (`files_area_stamp`).
+    disk: StoredValue<Option<String>>,
+    /// The file changed on disk since: saving waits for the user's choice.
+    conflict: RwSignal<bool>,
 }
 
 impl Page {
@@ -176,28 +180,54 @@ impl Page {
         self.dirty.set(true);
     }
 
-    fn save(&self) {
+    /// Saves the notebook, unless the file changed on disk since this page last read
+    /// or wrote it (another tab, `runboard notebook run`): then the page asks first
+    /// ([`Page::conflict`]); `overwrite` is the user's answer.
+    fn save_checked(&self, overwrite: bool) {
         if self.saving.get_untracked() {
             // The running save is followed by another: `dirty` stays set.
             self.dirty.set(true);
             return;
         }
+        if self.conflict.get_untracked() && !overwrite {
+            return;
+        }
         self.saving.set(true);
         self.dirty.set(false);
-        let text = self.document().to_json();
-        let request = api::files_area_write(&self.path.get_value(), text);
+        let path = self.path.get_value();
+        let known = self.disk.get_value();
+        let before = api::files_area_stamp(&path);
+        let write = api::files_area_write(&path, self.document().to_json());
+        let after = api::files_area_stamp(&path);
         let page = *self;
         leptos::task::spawn_local(async move {
-            let result = request.await;
+            if !overwrite
+                && let (Some(known), Ok(now)) = (known, before.await)
+                && now.as_ref() != Some(&known)
+            {
+                page.saving.set(false);
+                page.dirty.set(true);
+                page.conflict.set(true);
+                return;
+            }
+            let result = write.await;
             page.saving.set(false);
             match result {
-                Ok(()) => page.save_error.set(None),
+                Ok(()) => {
+                    page.save_error.set(None);
+                    page.conflict.set(false);
+                    page.disk.set_value(after.await.ok().flatten());
+                }
                 Err(e) => {
                     page.dirty.set(true);
                     page.save_error.set(Some(e.to_string()));
                 }
             }
         });
+    }
+
+    fn save(&self) {
+        self.save_checked(false);
     }
 
     fn insert(&self, at: usize, kind: Kind) -> String {
@@ -527,9 +557,15 @@ pub fn NotebookPage(path: String) -> impl IntoView {
     let loaded = RwSignal::new(None::<Result<Page, String>>);
     let request = api::files_area_read(&path);
     let stored_path = StoredValue::new(path.clone());
+    let stamp = api::files_area_stamp(&path);
     leptos::task::spawn_local(async move {
         let result = match request.await {
-            Ok(text) => open(stored_path.get_value(), &text),
+            Ok(text) => open(stored_path.get_value(), &text).inspect(|page| {
+                let page = *page;
+                leptos::task::spawn_local(async move {
+                    page.disk.set_value(stamp.await.ok().flatten());
+                });
+            }),
             Err(e) => Err(match &e {
                 ApiError::Server { status: 404, .. } => {
                     format!(
@@ -585,6 +621,8 @@ fn open(path: String, text: &str) -> Result<Page, String> {
         previous_key: StoredValue::new(None),
         next_id,
         started: StoredValue::new(0.0),
+        disk: StoredValue::new(None),
+        conflict: RwSignal::new(false),
     };
     if page.cells.with_untracked(Vec::is_empty) {
         page.insert(0, Kind::Code);
@@ -618,7 +656,10 @@ fn Editor(page: Page) -> impl IntoView {
     // Autosave while there are changes.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if page.dirty.get_untracked() && !page.saving.get_untracked() {
+            if page.dirty.get_untracked()
+                && !page.saving.get_untracked()
+                && !page.conflict.get_untracked()
+            {
                 page.save();
             }
         },
@@ -674,6 +715,14 @@ fn Editor(page: Page) -> impl IntoView {
             <span class="nb-kernel" data-kernel=move || if page.ready.get() { "ready" } else { "starting" }>{kernel_state}</span>
             <span class="nb-save-state" role="status" data-saved=move || (!page.dirty.get() && !page.saving.get()).to_string()>{status}</span>
         </div>
+        <Show when=move || page.conflict.get()>
+            <div class="error nb-conflict" role="alert">
+                <p>"This notebook was changed on disk since this page opened or saved it (in another tab, or by "<code>"runboard notebook run"</code>"). Your changes are not saved yet."</p>
+                <button type="button" on:click=move |_| { let _ = window().location().reload(); }>"Reload from disk"</button>
+                " "
+                <button type="button" class="danger" on:click=move |_| page.save_checked(true)>"Overwrite with this page"</button>
+            </div>
+        </Show>
         <div class="nb-cells" data-mode=move || if page.mode.get() == Mode::Edit { "edit" } else { "command" }>
             <For
                 each=move || page.cells.get()
