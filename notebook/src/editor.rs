@@ -210,19 +210,20 @@ impl Page {
                 page.conflict.set(true);
                 return;
             }
-            let result = write.await;
-            page.saving.set(false);
-            match result {
+            match write.await {
                 Ok(()) => {
+                    // Noted before the next save may start, or that save would take
+                    // this page's own write for someone else's.
+                    page.disk.set_value(after.await.ok().flatten());
                     page.save_error.set(None);
                     page.conflict.set(false);
-                    page.disk.set_value(after.await.ok().flatten());
                 }
                 Err(e) => {
                     page.dirty.set(true);
                     page.save_error.set(Some(e.to_string()));
                 }
             }
+            page.saving.set(false);
         });
     }
 
@@ -560,12 +561,11 @@ pub fn NotebookPage(path: String) -> impl IntoView {
     let stamp = api::files_area_stamp(&path);
     leptos::task::spawn_local(async move {
         let result = match request.await {
-            Ok(text) => open(stored_path.get_value(), &text).inspect(|page| {
-                let page = *page;
-                leptos::task::spawn_local(async move {
-                    page.disk.set_value(stamp.await.ok().flatten());
-                });
-            }),
+            // The file as read is noted before the page can save.
+            Ok(text) => {
+                let disk = stamp.await.ok().flatten();
+                open(stored_path.get_value(), &text).inspect(|page| page.disk.set_value(disk))
+            }
             Err(e) => Err(match &e {
                 ApiError::Server { status: 404, .. } => {
                     format!(
