@@ -111,10 +111,19 @@ test("a reload while a cell waits on a run re-attaches and shows every log line 
   // The log streams into the cell while the run is still going.
   await expect(out).toContainText("line 00010", { timeout: 60_000 });
   expect(await out.textContent()).not.toContain("all lines written");
-  // The wait is saved in the notebook, so a reload knows what to follow.
-  const saved = JSON.parse(await server.fileText("reattach/slow.ipynb"));
-  const runId = saved.cells[2].metadata.runboard.waiting.run.run_id;
-  expect(runId).toMatch(/^e2e-reattach_/);
+  // The wait is saved in the notebook (at once, or right after a save already on its
+  // way), so a reload knows what to follow.
+  let runId = "";
+  await expect
+    .poll(
+      async () => {
+        const saved = JSON.parse(await server.fileText("reattach/slow.ipynb"));
+        runId = saved.cells[2].metadata.runboard?.waiting?.run?.run_id ?? "";
+        return runId;
+      },
+      { timeout: 3_000 },
+    )
+    .toMatch(/^e2e-reattach_/);
   expect((await server.api(`/api/runs/${runId}`)).status).toBe("Running");
 
   await page.reload();

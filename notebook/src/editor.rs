@@ -142,6 +142,8 @@ struct Page {
     disk: StoredValue<Option<String>>,
     /// The file changed on disk since: saving waits for the user's choice.
     conflict: RwSignal<bool>,
+    /// A save was asked for while one was running.
+    save_again: StoredValue<bool>,
 }
 
 impl Page {
@@ -185,8 +187,9 @@ impl Page {
     /// ([`Page::conflict`]); `overwrite` is the user's answer.
     fn save_checked(&self, overwrite: bool) {
         if self.saving.get_untracked() {
-            // The running save is followed by another: `dirty` stays set.
+            // Another save follows the running one as soon as it ends.
             self.dirty.set(true);
+            self.save_again.set_value(true);
             return;
         }
         if self.conflict.get_untracked() && !overwrite {
@@ -224,6 +227,13 @@ impl Page {
                 }
             }
             page.saving.set(false);
+            if page
+                .save_again
+                .try_update_value(std::mem::take)
+                .unwrap_or(false)
+            {
+                page.save();
+            }
         });
     }
 
@@ -623,6 +633,7 @@ fn open(path: String, text: &str) -> Result<Page, String> {
         started: StoredValue::new(0.0),
         disk: StoredValue::new(None),
         conflict: RwSignal::new(false),
+        save_again: StoredValue::new(false),
     };
     if page.cells.with_untracked(Vec::is_empty) {
         page.insert(0, Kind::Code);
