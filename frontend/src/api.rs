@@ -177,12 +177,7 @@ pub fn file_head(url: String, max: u64) -> impl Future<Output = Result<(Vec<u8>,
 
 /// `POST /api/runs/{id}/cancel`.
 pub fn cancel(id: &RunId) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    let request = authorized(Request::post(&format!("/api/runs/{id}/cancel")));
-    let session = use_context::<Session>();
-    async move {
-        send(request, session).await?;
-        Ok(())
-    }
+    send_empty(authorized(Request::post(&format!("/api/runs/{id}/cancel"))))
 }
 
 /// `PATCH /api/runs/{id}/tags`: answers the run's whole new tag set.
@@ -203,15 +198,10 @@ pub fn environments() -> impl Future<Output = Result<EnvironmentList, ApiError>>
 
 /// `DELETE /api/environments/{hash}`.
 pub fn delete_environment(hash: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    let request = authorized(Request::delete(&format!(
+    send_empty(authorized(Request::delete(&format!(
         "/api/environments/{}",
         encode(hash)
-    )));
-    let session = use_context::<Session>();
-    async move {
-        send(request, session).await?;
-        Ok(())
-    }
+    ))))
 }
 
 /// The URL of a path of the server's files area (`/api/files/<path>`, each segment
@@ -282,12 +272,7 @@ pub fn files_area_write(
 
 /// `DELETE /api/files/{path}`: a file, or a folder with its contents.
 pub fn files_area_delete(path: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    let request = authorized(Request::delete(&files_area_url(path)));
-    let session = use_context::<Session>();
-    async move {
-        send(request, session).await?;
-        Ok(())
-    }
+    send_empty(authorized(Request::delete(&files_area_url(path))))
 }
 
 /// `POST /api/files/{path}` with one [`FilesAreaAction`] (rename, create a folder).
@@ -352,6 +337,15 @@ fn send_json<B: Serialize, T: DeserializeOwned>(
             .await
             .map_err(|e| ApiError::Network(e.to_string()))?;
         decode(check(response, session).await?).await
+    }
+}
+
+/// Sends a request whose answer has no body the page needs.
+fn send_empty(request: RequestBuilder) -> impl Future<Output = Result<(), ApiError>> {
+    let session = use_context::<Session>();
+    async move {
+        send(request, session).await?;
+        Ok(())
     }
 }
 
