@@ -290,14 +290,23 @@ fn send_built(
 ) -> impl Future<Output = Result<(), ApiError>> {
     let session = use_context::<Session>();
     async move {
-        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        check(response, session).await?;
+        send_checked(request, session).await?;
         Ok(())
     }
+}
+
+/// Sends a request whose body is set (building it may have failed) and turns a
+/// non-2xx answer into its error.
+async fn send_checked(
+    request: Result<Request, gloo_net::Error>,
+    session: Option<Session>,
+) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    check(response, session).await
 }
 
 /// Percent-encodes a URL component (JavaScript's `encodeURIComponent`).
@@ -330,14 +339,7 @@ fn send_json<B: Serialize, T: DeserializeOwned>(
 ) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
     let request = request.json(body);
     let session = use_context::<Session>();
-    async move {
-        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        decode(check(response, session).await?).await
-    }
+    async move { decode(send_checked(request, session).await?).await }
 }
 
 /// Sends a request whose answer has no body the page needs.

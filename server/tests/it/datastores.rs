@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use runboard_server::{AppState, Config, api, datastores, files};
-use runboard_shared::notebook::{self, Cell, CodeCell, Notebook};
+use runboard_shared::notebook::{self, Cell, Notebook};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -553,17 +553,7 @@ async fn datastore_uploads_over_the_size_limit_get_413() {
 }
 
 fn write_notebook(path: &Path, cells: &[&str]) {
-    let mut nb = Notebook::new();
-    for source in cells {
-        nb.cells.push(Cell::Code(CodeCell {
-            id: None,
-            metadata: serde_json::Map::new(),
-            source: (*source).into(),
-            execution_count: None,
-            outputs: Vec::new(),
-        }));
-    }
-    std::fs::write(path, nb.to_json()).unwrap();
+    std::fs::write(path, crate::support::notebook_json(cells)).unwrap();
 }
 
 /// The stream text and error messages of a cell.

@@ -12,7 +12,7 @@ use runboard_shared::kernel::DISPLAY_MIME;
 use runboard_shared::notebook::{self, Cell, CodeCell, Notebook};
 use serde_json::Value;
 
-use crate::support::{RUNBOARD, Server};
+use crate::support::{RUNBOARD, Server, notebook_json};
 
 /// The sample notebook shipped with Runboard.
 const QUICKSTART: &str = include_str!("../../../notebooks/Quickstart.ipynb");
@@ -305,21 +305,6 @@ async fn put_area_file(server: &Server, path: &str, body: impl Into<reqwest::Bod
         .await
         .unwrap();
     assert!(response.status().is_success(), "PUT {path}");
-}
-
-/// A notebook of code cells, as nbformat 4 JSON.
-fn notebook_json(cells: &[&str]) -> String {
-    let mut nb = Notebook::new();
-    for source in cells {
-        nb.cells.push(Cell::Code(CodeCell {
-            id: None,
-            metadata: serde_json::Map::new(),
-            source: (*source).into(),
-            execution_count: None,
-            outputs: Vec::new(),
-        }));
-    }
-    nb.to_json()
 }
 
 #[tokio::test]

@@ -339,3 +339,19 @@ fn gzip(raw: &[u8]) -> Vec<u8> {
     gz.write_all(raw).unwrap();
     gz.finish().unwrap()
 }
+
+/// A notebook of code cells, as nbformat 4 JSON.
+pub fn notebook_json(cells: &[&str]) -> String {
+    use runboard_shared::notebook::{Cell, CodeCell, Notebook};
+    let mut nb = Notebook::new();
+    for source in cells {
+        nb.cells.push(Cell::Code(CodeCell {
+            id: None,
+            metadata: serde_json::Map::new(),
+            source: (*source).into(),
+            execution_count: None,
+            outputs: Vec::new(),
+        }));
+    }
+    nb.to_json()
+}
