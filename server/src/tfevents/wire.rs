@@ -259,7 +259,12 @@ fn value(data: &[u8]) -> Result<ValueRef<'_>, Malformed> {
     };
     fields(data, |number, field| {
         match (number, field) {
-            (1, field) => value.tag = bytes(field)?,
+            (1, field) => {
+                // Only the last tag reaches the sink, which checks it; a tag it replaces
+                // must be UTF-8 too, as prost checks every occurrence.
+                std::str::from_utf8(value.tag).map_err(|_| Malformed)?;
+                value.tag = bytes(field)?;
+            }
             (9, field) => value
                 .metadata
                 .get_or_insert_default()
@@ -506,6 +511,15 @@ mod tests {
             field(3, 2, text),
             field(5, 2, summary),
         ])
+    }
+
+    #[test]
+    fn a_replaced_tag_that_is_not_utf8_makes_the_record_malformed() {
+        // Event.summary { value { tag: b"\x80", tag: "" } }: the last tag is valid,
+        // the first is not, and prost refuses the record.
+        let event = [42, 7, 10, 5, 10, 1, 128, 10, 0];
+        assert_eq!(by_prost(&event), Err(()));
+        assert_eq!(by_walk(&event), Err(()));
     }
 
     proptest! {
