@@ -215,7 +215,14 @@ test("keyboard: Esc, B, typing, Shift+Enter runs; D,D deletes; errors name the c
   await expect(page.locator('[data-cell="first"] .nb-highlight .tok-number')).toHaveText("40");
 });
 
-test("Interrupt stops a cell waiting on a run, and restarts a kernel stuck in a loop", async ({
+/** Runs one cell from command mode (Ctrl+Enter). */
+async function runCell(page: Page, cell: string) {
+  await page.locator(`[data-cell="${cell}"]`).click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+}
+
+test("Interrupt stops a cell waiting on a run and a looping cell, keeping the variables", async ({
   loggedIn: page,
   server,
 }) => {
@@ -235,10 +242,13 @@ test("Interrupt stops a cell waiting on a run, and restarts a kernel stuck in a 
       ],
       ["after", "kept + 1"],
       ["loop", "n = 0\nwhile True:\n    n += 1"],
-      ["fresh", "print('fresh kernel')\nkept"],
+      ["kept", "print('n counted', n > 1000)\nkept"],
     ]),
   );
   await openNotebook(page, server.url, "interrupt.ipynb");
+  // The server's COOP/COEP headers make the page cross-origin isolated, so it shares
+  // an interrupt counter with the kernel's worker.
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-isolated", "true");
   for (const cell of ["setup", "script", "wait"]) {
     await page.locator(`[data-cell="${cell}"]`).click();
     await page.keyboard.press("Escape");
@@ -253,18 +263,50 @@ test("Interrupt stops a cell waiting on a run, and restarts a kernel stuck in a 
   await page.keyboard.press("Control+Enter");
   await expect(outputOf(page, "after")).toContainText("42");
 
-  // A loop that never awaits the server cannot see the message: the kernel restarts.
-  await page.locator('[data-cell="loop"]').click();
-  await page.keyboard.press("Escape");
-  await page.keyboard.press("Control+Enter");
+  // A loop that never awaits the server reads the shared counter at each step: it
+  // stops with KeyboardInterrupt, as in Jupyter, and the session keeps its variables.
+  await runCell(page, "loop");
+  await expect(page.locator('[data-cell="loop"]')).toHaveAttribute("data-state", "running");
+  await page.waitForTimeout(500);
+  await page.keyboard.press("i");
+  await page.keyboard.press("i");
+  await expect(outputOf(page, "loop")).toContainText("KeyboardInterrupt", { timeout: 5_000 });
+  await expect(outputOf(page, "loop")).not.toContainText("restarted");
+  await runCell(page, "kept");
+  await expect(outputOf(page, "kept")).toContainText("n counted True");
+  await expect(outputOf(page, "kept")).toContainText("41");
+});
+
+test("without cross-origin isolation, Interrupt restarts a kernel stuck in a loop", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await server.putFile(
+    "loop.ipynb",
+    notebook([
+      ["setup", "kept = 41\nprint('set')"],
+      ["loop", "n = 0\nwhile True:\n    n += 1"],
+      ["fresh", "print('fresh kernel')\nkept"],
+    ]),
+  );
+  // The page as a server without the COOP/COEP headers would send it (plain HTTP on
+  // another host than localhost is never isolated either): no shared memory.
+  await page.route("**/notebooks/loop.ipynb", async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ status: response.status(), contentType: "text/html", body: await response.text() });
+  });
+  await openNotebook(page, server.url, "loop.ipynb");
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-isolated", "false");
+  await runCell(page, "setup");
+  await expect(outputOf(page, "setup")).toContainText("set");
+  // The loop cannot see the message: after the grace period the kernel restarts.
+  await runCell(page, "loop");
   await expect(page.locator('[data-cell="loop"]')).toHaveAttribute("data-state", "running");
   await page.keyboard.press("i");
   await page.keyboard.press("i");
   await expect(outputOf(page, "loop")).toContainText("the kernel was restarted", { timeout: 10_000 });
   await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 30_000 });
-  await page.locator('[data-cell="fresh"]').click();
-  await page.keyboard.press("Escape");
-  await page.keyboard.press("Control+Enter");
+  await runCell(page, "fresh");
   await expect(outputOf(page, "fresh")).toContainText("fresh kernel");
   await expect(outputOf(page, "fresh")).toContainText("NameError: name 'kept' is not defined");
 });

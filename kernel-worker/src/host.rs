@@ -102,8 +102,10 @@ pub struct BrowserHost {
     shared: Rc<Shared>,
     cell: String,
     cwd: String,
-    /// Interrupt requests before the running cell started.
+    /// Interrupt requests before the running cell started: messages, and the
+    /// shared counter.
     interrupts_seen: u64,
+    shared_interrupts_seen: i32,
     follow: Option<Follow>,
 }
 
@@ -216,6 +218,7 @@ impl BrowserHost {
             cell: String::new(),
             cwd: String::new(),
             interrupts_seen: 0,
+            shared_interrupts_seen: 0,
             follow: None,
         }
     }
@@ -226,6 +229,7 @@ impl BrowserHost {
         self.cell = cell;
         self.cwd = cwd;
         self.interrupts_seen = self.shared.inbox.interrupts.count();
+        self.shared_interrupts_seen = self.shared.shared_interrupt_count();
     }
 
     /// The cell has ended: the run's websocket, if any, is closed.
@@ -262,6 +266,7 @@ impl Host for BrowserHost {
 
     fn interrupted(&mut self) -> bool {
         self.shared.inbox.interrupts.count() > self.interrupts_seen
+            || self.shared.shared_interrupt_count() != self.shared_interrupts_seen
     }
 
     fn waiting(&mut self, run: &WaitingRun) {

@@ -29,6 +29,7 @@
 //! worker → page   {"type":"done","cell","execution_count","result","error"}
 //! page → worker   {"type":"attach","cell","run","cwd"}  after a reload: follow that run again
 //! page → worker   {"type":"interrupt"}                  KeyboardInterrupt in the running cell
+//! page → worker   Int32Array (not text)                 the shared interrupt counter, first
 //! ```
 //!
 //! `Run` and `Attach` are queued and run in arrival order, each to its `done` (an
@@ -36,7 +37,10 @@
 //! checks it at every loop step and host call, and a wait on a run's websocket (or a
 //! reconnection pause) ends on it with `KeyboardInterrupt`. Requests made before a
 //! cell starts do not concern it. A loop that makes no host call cannot see the
-//! message (the worker's thread is busy); the page then terminates the worker.
+//! message (the worker's thread is busy), so a cross-origin isolated page also counts
+//! interrupts in an `Int32Array` over a `SharedArrayBuffer` that it posts right after
+//! `ready`, and the kernel's loop steps read it with `Atomics.load`. Without isolation
+//! the page terminates a worker that did not stop in time.
 //!
 //! # Talking to the server
 //!

@@ -1,6 +1,7 @@
 //! The worker's entry point and its one session: [`start`] installs the message
 //! handler and spawns [`serve`], which runs the queued cells one after the other.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use runboard_shared::cell::worker::{FromWorker, ToWorker};
@@ -24,9 +25,22 @@ pub struct Shared {
     pub offline: Beacon,
     /// Fires at each `online` event: time to reconnect.
     pub online: Beacon,
+    /// The interrupt counter the page shares (an `Int32Array` over a
+    /// `SharedArrayBuffer`), when the page is cross-origin isolated: a looping cell
+    /// reads it, since it cannot read messages.
+    pub shared_interrupts: RefCell<Option<js_sys::Int32Array>>,
 }
 
 impl Shared {
+    /// The page's count of interrupts through shared memory (0 without it).
+    pub fn shared_interrupt_count(&self) -> i32 {
+        self.shared_interrupts
+            .borrow()
+            .as_ref()
+            .and_then(|counter| js_sys::Atomics::load(counter, 0).ok())
+            .unwrap_or(0)
+    }
+
     /// Posts a message to the page.
     pub fn post(&self, message: &FromWorker) {
         if let Err(e) = self
@@ -77,13 +91,20 @@ pub fn start() {
         inbox: Inbox::new(),
         offline: Beacon::new(),
         online: Beacon::new(),
+        shared_interrupts: RefCell::new(None),
     });
 
     let on_message = {
         let shared = Rc::clone(&shared);
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else {
-                warn("ignored a message that is not a string");
+            let data = event.data();
+            let Some(text) = data.as_string() else {
+                match data.dyn_into::<js_sys::Int32Array>() {
+                    Ok(counter) => *shared.shared_interrupts.borrow_mut() = Some(counter),
+                    Err(_) => {
+                        warn("ignored a message that is neither text nor the interrupt counter")
+                    }
+                }
                 return;
             };
             if let Err(e) = shared.inbox.receive(&text) {

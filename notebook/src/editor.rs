@@ -5,9 +5,10 @@
 //!   Ctrl+Enter, Alt+Enter; A/B insert, D,D delete, M/Y/R change the type, Up/Down
 //!   move, I,I interrupt, Ctrl+S save ([`crate::model::command`]).
 //! - Cells run one at a time in the worker; "Run all" queues every code cell and
-//!   stops at the first error, as Jupyter does. Interrupt asks the cell to stop; a
-//!   cell that does not within [`INTERRUPT_GRACE`] (a loop with no server call) gets
-//!   the kernel restarted under it.
+//!   stops at the first error, as Jupyter does. Interrupt asks the cell to stop
+//!   (`KeyboardInterrupt`, variables kept; see [`crate::kernel`] for how it reaches a
+//!   looping cell); a cell that does not within [`INTERRUPT_GRACE`] (a loop, on a page
+//!   that is not cross-origin isolated) gets the kernel restarted under it.
 //! - The notebook is saved (`PUT /api/files/<path>`, Jupyter's own layout, outputs
 //!   included) every [`AUTOSAVE`] while it has changes, at once when a cell starts
 //!   waiting on a run, and on Ctrl+S.
@@ -447,7 +448,7 @@ impl Page {
         };
         self.kernel.with_value(|k| {
             if let Some(k) = k {
-                k.post(&ToWorker::Interrupt);
+                k.interrupt();
             }
         });
         let page = *self;
@@ -723,7 +724,7 @@ fn Editor(page: Page) -> impl IntoView {
             <button type="button" on:click=move |_| page.interrupt() disabled=move || page.running.get().is_none()>"Interrupt"</button>
             <button type="button" on:click=move |_| page.restart_kernel("the kernel was restarted")>"Restart kernel"</button>
             <button type="button" on:click=move |_| page.export()>"Export .ipynb"</button>
-            <span class="nb-kernel" data-kernel=move || if page.ready.get() { "ready" } else { "starting" }>{kernel_state}</span>
+            <span class="nb-kernel" data-kernel=move || if page.ready.get() { "ready" } else { "starting" } data-isolated=crate::kernel::cross_origin_isolated().to_string()>{kernel_state}</span>
             <span class="nb-save-state" role="status" data-saved=move || (!page.dirty.get() && !page.saving.get()).to_string()>{status}</span>
         </div>
         <Show when=move || page.conflict.get()>

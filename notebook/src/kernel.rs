@@ -2,10 +2,19 @@
 //! (`runboard-kernel-worker`), started from the URL in the page's
 //! `<meta name="runboard-kernel">`, and the JSON messages to and from it
 //! ([`runboard_shared::cell::worker`]).
+//!
+//! Interrupt goes two ways. The `Interrupt` message reaches a cell that awaits the
+//! server (a wait, a request), but a cell looping in the worker reads no message until
+//! it ends. So when the page is cross-origin isolated (the server sends COOP/COEP), it
+//! also shares an interrupt counter with the worker, an `Int32Array` over a
+//! `SharedArrayBuffer` posted as the page's first message once the worker is ready, which the kernel reads at
+//! every loop step. Without isolation (plain HTTP on another host than localhost, a
+//! browser without `credentialless`) the page falls back to restarting the kernel.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use js_sys::{Int32Array, SharedArrayBuffer};
 use runboard_shared::cell::worker::{FromWorker, ToWorker};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -31,6 +40,17 @@ struct Inner {
     on_message: Rc<dyn Fn(FromWorker)>,
     // Kept alive as long as the worker may call it.
     handler: RefCell<Option<MessageHandler>>,
+    /// The interrupt counter shared with the current worker, when the page is
+    /// cross-origin isolated.
+    interrupts: RefCell<Option<Int32Array>>,
+}
+
+/// Whether the page may share memory with its workers (`crossOriginIsolated`).
+pub fn cross_origin_isolated() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 impl KernelWorker {
@@ -42,6 +62,7 @@ impl KernelWorker {
             worker: RefCell::new(None),
             on_message: Rc::new(on_message),
             handler: RefCell::new(None),
+            interrupts: RefCell::new(None),
         }));
         kernel.spawn()?;
         Ok(kernel)
@@ -54,11 +75,26 @@ impl KernelWorker {
         let worker = Worker::new_with_options(&self.0.url, &options)
             .map_err(|e| format!("the kernel could not start: {e:?}"))?;
         let on_message = self.0.on_message.clone();
+        let interrupts =
+            cross_origin_isolated().then(|| Int32Array::new(&SharedArrayBuffer::new(4)));
+        let ready = (worker.clone(), interrupts.clone());
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(text) = event.data().as_string() else {
                 return;
             };
             match serde_json::from_str::<FromWorker>(&text) {
+                Ok(FromWorker::Ready) => {
+                    // The worker's first message from the page, before any cell: the
+                    // shared interrupt counter.
+                    if let (worker, Some(counter)) = &ready
+                        && let Err(e) = worker.post_message(counter)
+                    {
+                        leptos::logging::warn!(
+                            "kernel: could not share the interrupt counter: {e:?}"
+                        );
+                    }
+                    on_message(FromWorker::Ready);
+                }
                 Ok(message) => on_message(message),
                 Err(e) => leptos::logging::warn!("kernel: unreadable message ({e}): {text}"),
             }
@@ -79,6 +115,7 @@ impl KernelWorker {
         });
         worker.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
         error_handler.forget();
+        *self.0.interrupts.borrow_mut() = interrupts;
         *self.0.worker.borrow_mut() = Some(worker);
         *self.0.handler.borrow_mut() = Some(handler);
         Ok(())
@@ -91,6 +128,18 @@ impl KernelWorker {
         {
             leptos::logging::warn!("kernel: could not post a message: {e:?}");
         }
+    }
+
+    /// Asks the running cell to stop: through the shared counter, which a looping cell
+    /// sees at its next step, and the `Interrupt` message, which a cell awaiting the
+    /// server sees at once.
+    pub fn interrupt(&self) {
+        if let Some(counter) = self.0.interrupts.borrow().as_ref()
+            && let Err(e) = js_sys::Atomics::add(counter, 0, 1)
+        {
+            leptos::logging::warn!("kernel: could not count an interrupt: {e:?}");
+        }
+        self.post(&ToWorker::Interrupt);
     }
 
     /// Stops the worker at once (a cell stuck in a loop that ignores interrupts) and

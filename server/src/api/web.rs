@@ -139,7 +139,18 @@ fn is_hashed(path: &str) -> bool {
     })
 }
 
-/// Sets `Cache-Control` (see the module doc) and `Vary: Accept-Encoding`.
+/// `Cross-Origin-Opener-Policy` of every page and asset: with
+/// [`EMBEDDER_POLICY`] it makes the pages `crossOriginIsolated`, which lets the
+/// notebook page share a `SharedArrayBuffer` with its kernel's Web Worker. That is how
+/// Interrupt reaches a cell looping in the worker, which cannot read messages until
+/// the cell ends.
+pub const OPENER_POLICY: &str = "same-origin";
+/// `Cross-Origin-Embedder-Policy`: `credentialless` rather than `require-corp`, so a
+/// markdown cell may still show an image from another site (fetched without cookies).
+pub const EMBEDDER_POLICY: &str = "credentialless";
+
+/// Sets `Cache-Control` (see the module doc), `Vary: Accept-Encoding` and the
+/// cross-origin isolation headers ([`OPENER_POLICY`], [`EMBEDDER_POLICY`]).
 async fn cache_headers(request: Request, next: Next) -> Response {
     let hashed = is_hashed(request.uri().path());
     let mut response = next.run(request).await;
@@ -154,6 +165,14 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     if !headers.contains_key(header::VARY) {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static(OPENER_POLICY),
+    );
+    headers.insert(
+        "cross-origin-embedder-policy",
+        HeaderValue::from_static(EMBEDDER_POLICY),
+    );
     response
 }
 
@@ -417,7 +436,7 @@ mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    fn header(response: &Response, name: header::HeaderName) -> &str {
+    fn header(response: &Response, name: impl header::AsHeaderName) -> &str {
         response
             .headers()
             .get(name)
@@ -433,6 +452,11 @@ mod tests {
         assert_eq!(js.status(), StatusCode::OK);
         assert_eq!(header(&js, header::CACHE_CONTROL), IMMUTABLE);
         assert_eq!(header(&js, header::VARY), "accept-encoding");
+        // The worker's script and wasm are isolated as the pages are.
+        assert_eq!(
+            header(&js, "cross-origin-embedder-policy"),
+            "credentialless"
+        );
         assert_eq!(text(js).await, "js");
 
         let js_br = get(
@@ -453,6 +477,11 @@ mod tests {
                 "{deep_link}"
             );
             assert!(header(&page, header::CONTENT_TYPE).starts_with("text/html"));
+            assert_eq!(header(&page, "cross-origin-opener-policy"), "same-origin");
+            assert_eq!(
+                header(&page, "cross-origin-embedder-policy"),
+                "credentialless"
+            );
             assert_eq!(text(page).await, "<!doctype html><title>app</title>");
         }
         let gz = get(
