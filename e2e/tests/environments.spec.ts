@@ -2,7 +2,7 @@
 // environment on the Overview, and the Environments page lists and deletes it.
 import { test, expect } from "./fixtures";
 
-test("a run's Overview shows its environment, which the Environments page lists and deletes", async ({
+test("a run's Overview shows its environment, which the Environments page lists and deletes", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }, testInfo) => {

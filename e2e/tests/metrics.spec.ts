@@ -60,7 +60,7 @@ print("done", flush=True)
   await expect(loss.locator("canvas")).toBeVisible();
 });
 
-test("a job writing tfevents with tensorboardX shows its scalars while running", async ({
+test("a job writing tfevents with tensorboardX shows its scalars while running", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }, testInfo) => {

@@ -36,7 +36,7 @@ async function openNotebook(page: Page, url: string, path: string) {
   await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
 }
 
-test("Quickstart runs all in the browser: estimator table, streamed log, metrics, download, run card Completed", async ({
+test("Quickstart runs all in the browser: estimator table, streamed log, metrics, download, run card Completed", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }, testInfo) => {
@@ -81,7 +81,7 @@ test("Quickstart runs all in the browser: estimator table, streamed log, metrics
   expect(JSON.parse(await server.fileText("outputs/model.json"))).toHaveProperty("w");
 });
 
-test("a reload while a cell waits on a run re-attaches and shows every log line once", async ({
+test("a reload while a cell waits on a run re-attaches and shows every log line once", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }, testInfo) => {
@@ -222,7 +222,7 @@ async function runCell(page: Page, cell: string) {
   await page.keyboard.press("Control+Enter");
 }
 
-test("Interrupt stops a cell waiting on a run and a looping cell, keeping the variables", async ({
+test("Interrupt stops a cell waiting on a run and a looping cell, keeping the variables", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }) => {

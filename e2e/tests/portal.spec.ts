@@ -12,7 +12,7 @@ for i in range(${count}):
 print("all lines written", flush=True)
 `;
 
-test("a submitted run's log lines appear while it runs", async ({ loggedIn: page, server }, testInfo) => {
+test("a submitted run's log lines appear while it runs", { tag: "@release" }, async ({ loggedIn: page, server }, testInfo) => {
   const runId = server.submit("e2e-live", numbered(40, 0.15));
   await page.goto(`${server.url}/runs/${runId}`);
   await expect(page.locator("h1 .run-id")).toHaveText(runId);

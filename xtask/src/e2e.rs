@@ -6,15 +6,20 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// Builds the server, then runs `npx playwright test` in `e2e/`; fails if a test
-/// fails. Expects the frontend bundle in `static/pkg/` and `setup::e2e_setup()` done.
-pub(crate) fn test() -> Result<()> {
+/// Builds the server, then runs `npx playwright test` in `e2e/` (only the tests
+/// tagged `tag`, if given); fails if a test fails. Expects the frontend bundle in
+/// `static/pkg/` and `setup::e2e_setup()` done.
+pub(crate) fn test(tag: Option<&str>) -> Result<()> {
     crate::cargo(&["build", "--package", "runboard-server"])?;
     let bin = crate::target_dir().join("debug/runboard");
     let e2e = crate::project_root().join("e2e");
-    crate::step("browser tests: npx playwright test (e2e/)");
+    let mut args = vec!["playwright", "test"];
+    if let Some(tag) = tag {
+        args.extend(["--grep", tag]);
+    }
+    crate::step(&format!("browser tests: npx {} (e2e/)", args.join(" ")));
     let status = Command::new("npx")
-        .args(["playwright", "test"])
+        .args(&args)
         .current_dir(&e2e)
         .env("RUNBOARD_BIN", &bin)
         .status()

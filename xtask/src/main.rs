@@ -118,7 +118,11 @@ fn test() -> Result<()> {
     setup::slurm()?;
     step("cargo test");
     cargo(&["test", "--workspace"])?;
-    e2e::test()?;
+    e2e::test(None)?;
+    // The release bundle differs from the dev one (size-optimised, through wasm-opt):
+    // the browser tests tagged @release run again on it.
+    frontend::build(true)?;
+    e2e::test(Some("@release"))?;
     Ok(())
 }
 
