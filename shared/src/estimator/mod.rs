@@ -31,9 +31,11 @@
 //!   `custom_docker_base_image` → `custom_docker_image`, `conda_dependencies_file_path`
 //!   → `conda_dependencies_file`, `pip_requirements_file_path` → `pip_requirements_file`
 //!   (giving both with different values is an error).
-//! - `image_registry_details`, `environment_definition`, `source_directory_data_store`
-//!   and `resume_from` are known but unsupported: giving one is an error that says
-//!   what to do instead.
+//! - `environment_definition` is the SDK's `Environment` in Azure ML's JSON form
+//!   (`azureml_environment.json`), folded into the fields above (see
+//!   `parse/definition.rs`); giving it with one of those fields is an error.
+//! - `image_registry_details`, `source_directory_data_store` and `resume_from` are
+//!   known but unsupported: giving one is an error that says what to do instead.
 //!
 //! [`Estimator::from_json`] reports every problem at once as [`FieldError`]s: malformed
 //! JSON, unknown keys (with the closest known one), wrong types, then the rules of

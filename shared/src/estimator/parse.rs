@@ -4,6 +4,8 @@
 //! This step checks keys and types only (and that numbers fit); the rules about values
 //! live in `validate`, so that an `Estimator` built in code is checked the same way.
 
+mod definition;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -57,11 +59,6 @@ const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[
         "private registries are not supported; use a public custom_docker_image",
     ),
     (
-        "environment_definition",
-        "describe the environment with conda_packages, pip_packages, conda_dependencies_file, \
-         pip_requirements_file, custom_docker_image and environment_variables",
-    ),
-    (
         "source_directory_data_store",
         "the server always keeps the snapshot of source_directory itself",
     ),
@@ -105,6 +102,11 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
         }
     }
 
+    let definition = p.opt(
+        obj,
+        "environment_definition",
+        Parser::environment_definition,
+    );
     let framework = p.opt(obj, "framework", |p, field, v| {
         let name = p.string(field, v)?;
         name.parse::<Framework>()
@@ -126,7 +128,7 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
     let pip_requirements_file =
         p.aliased(obj, "pip_requirements_file", "pip_requirements_file_path");
 
-    let estimator = Estimator {
+    let mut estimator = Estimator {
         framework,
         framework_version: p.opt(obj, "framework_version", Parser::string),
         source_directory: p.required(obj, "source_directory", Parser::string),
@@ -169,6 +171,24 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
                 .ok()
         }),
     };
+    if let Some(definition) = definition {
+        let given: Vec<&str> = definition::REPLACED
+            .iter()
+            .copied()
+            .filter(|f| obj.get(*f).is_some_and(|v| !v.is_null()))
+            .collect();
+        if !given.is_empty() {
+            p.error(
+                "environment_definition",
+                format!(
+                    "cannot be combined with {}: the Environment describes the whole \
+                     environment, so put them in it",
+                    given.join(", ")
+                ),
+            );
+        }
+        definition.fold_into(&mut estimator);
+    }
     Ok((estimator, p.errors))
 }
 

@@ -985,3 +985,101 @@ fn data_references_and_command_line() {
         ]
     );
 }
+
+/// An `environment_definition` as Azure ML writes it, with `python` and `docker` given.
+fn definition(python: &str, docker: &str) -> String {
+    format!(
+        r#""environment_definition": {{"name": "sklearn-env", "version": null,
+            "python": {python}, "environmentVariables": {{"OMP_NUM_THREADS": "1"}},
+            "docker": {docker}, "spark": {{"repositories": []}}, "r": null}}"#
+    )
+}
+
+const SKLEARN_PYTHON: &str = r#"{"userManagedDependencies": false, "interpreterPath": "python",
+    "condaDependenciesFile": null, "baseCondaEnvironment": null,
+    "condaDependencies": {"name": "project_environment", "channels": ["conda-forge"],
+        "dependencies": ["python=3.11", "numpy", {"pip": ["scikit-learn", "six==1.16.0"]}]}}"#;
+
+const AZUREML_DOCKER: &str = r#"{"enabled": false, "baseImage": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:20230509.v1",
+    "baseDockerfile": null, "sharedVolumes": true, "shmSize": null, "arguments": [],
+    "baseImageRegistry": {"address": null, "username": null, "password": null}}"#;
+
+#[test]
+fn an_environment_definition_becomes_the_estimators_environment() {
+    let e = parse_ok(&definition(SKLEARN_PYTHON, AZUREML_DOCKER));
+    assert_eq!(e.conda_packages, ["python=3.11", "numpy"]);
+    assert_eq!(e.pip_packages, ["scikit-learn", "six==1.16.0"]);
+    assert_eq!(e.environment_variables["OMP_NUM_THREADS"], "1");
+    assert!(!e.user_managed);
+    // Azure ML's default base image means "no image of my own".
+    assert_eq!(e.custom_docker_image, None);
+    assert!(!e.use_docker);
+    // Folded: the estimator written back has the fields, and reads back the same.
+    let json = serde_json::to_string(&e).unwrap();
+    assert_eq!(Estimator::from_json(&json).unwrap(), e);
+
+    let own_image = parse_ok(&definition(
+        r#"{"userManagedDependencies": true}"#,
+        r#"{"enabled": true, "baseImage": "python:3.11-slim", "shmSize": "2g"}"#,
+    ));
+    assert!(own_image.user_managed);
+    assert_eq!(
+        own_image.custom_docker_image.as_deref(),
+        Some("python:3.11-slim")
+    );
+    assert_eq!(own_image.shm_size.as_deref(), Some("2g"));
+    assert!(own_image.pip_packages.is_empty());
+}
+
+#[test]
+fn an_environment_definition_is_the_whole_environment() {
+    check_field_errors(
+        &format!(
+            r#"{}, "pip_packages": ["x"], "custom_docker_image": "img""#,
+            definition(SKLEARN_PYTHON, AZUREML_DOCKER)
+        ),
+        &[
+            "environment_definition: cannot be combined with pip_packages, custom_docker_image: \
+           the Environment describes the whole environment, so put them in it",
+        ],
+    );
+}
+
+#[test]
+fn what_an_environment_definition_cannot_ask_for_is_named() {
+    check_field_errors(
+        &definition(
+            r#"{"interpreterPath": "/opt/conda/bin/python", "condaDependenciesFile": "env.yml",
+                "condaDependencies": {"dependencies": ["numpy", 3, {"pip": "six"}]}}"#,
+            r#"{"baseDockerfile": "FROM ubuntu", "baseImageRegistry": {"address": "my.azurecr.io"}}"#,
+        ),
+        &[
+            "environment_definition.python.interpreterPath: '/opt/conda/bin/python' is not \
+             supported: Runboard runs the environment's own python (or the target's, with \
+             userManagedDependencies)",
+            "environment_definition.python.condaDependenciesFile: is not supported by Runboard: \
+             give the file's contents as condaDependencies (Environment.from_conda_specification \
+             reads it), or use the estimator's conda_dependencies_file",
+            "environment_definition.python.condaDependencies.dependencies[1]: expected a conda \
+             package or {\"pip\": [...]}, got 3",
+            "environment_definition.python.condaDependencies.dependencies[2].pip: expected a list \
+             of strings, got the string \"six\"",
+            "environment_definition.docker.baseDockerfile: is not supported by Runboard: build \
+             the image and give it as baseImage",
+            "environment_definition.docker.baseImageRegistry: is not supported by Runboard: \
+             private registries are not supported; use a public baseImage",
+        ],
+    );
+    check_field_errors(
+        r#""environment_definition": {"name": "e", "enviromentVariables": {}, "python": []}"#,
+        &[
+            "environment_definition.enviromentVariables: unknown field 'enviromentVariables'; \
+             did you mean 'environmentVariables'?",
+            "environment_definition.python: expected an object, got a list",
+        ],
+    );
+    check_field_errors(
+        r#""environment_definition": "sklearn-env""#,
+        &["environment_definition: expected an Environment object, got the string \"sklearn-env\""],
+    );
+}
