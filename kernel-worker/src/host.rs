@@ -462,6 +462,10 @@ impl Host for BrowserHost {
         Ok(())
     }
 
+    async fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError> {
+        read_file(path).await
+    }
+
     async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
         let data = read_file(from).await?;
         put_file(to, &data).await

@@ -606,6 +606,13 @@ impl Host for CliHost {
         }
     }
 
+    async fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError> {
+        match &self.files {
+            Files::Local(local) => local.read_file(path),
+            Files::Area { .. } => self.api.get_bytes(&files_url(path)).await,
+        }
+    }
+
     async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
         match &self.files {
             Files::Local(local) => local.copy_file(from, to),
@@ -893,6 +900,10 @@ impl LocalFiles {
     fn make_dirs(&self, path: &str) -> Result<(), HostError> {
         let local = self.local(path)?;
         std::fs::create_dir_all(&local).map_err(|e| io_error(&e, path))
+    }
+
+    fn read_file(&self, path: &str) -> Result<Vec<u8>, HostError> {
+        std::fs::read(self.local(path)?).map_err(|e| io_error(&e, path))
     }
 
     fn copy_file(&self, from: &str, to: &str) -> Result<(), HostError> {

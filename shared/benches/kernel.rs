@@ -105,6 +105,9 @@ impl Host for NoHost {
     async fn make_dirs(&mut self, _: &str) -> Result<(), HostError> {
         none()
     }
+    async fn read_file(&mut self, _: &str) -> Result<Vec<u8>, HostError> {
+        none()
+    }
     async fn copy_file(&mut self, _: &str, _: &str) -> Result<(), HostError> {
         none()
     }

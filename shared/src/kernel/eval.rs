@@ -229,7 +229,14 @@ impl<H: Host> Interp<'_, H> {
                     let key = self.eval(&s.slice).await?;
                     ops::set_item(&container, key, value)?;
                 }
-                Expr::Attribute(a) => return Err(attribute_assignment(a)),
+                Expr::Attribute(a) => {
+                    let target = self.eval(&a.value).await?;
+                    let set = match &target {
+                        Value::Obj(o) => super::environment::set_attr(o, a.attr.as_str(), value),
+                        _ => None,
+                    };
+                    set.ok_or_else(|| attribute_assignment(a))??;
+                }
                 _ => return Err(PyError::new("SyntaxError", "cannot assign to expression")),
             }
             Ok(())

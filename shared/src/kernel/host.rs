@@ -107,6 +107,9 @@ pub trait Host {
     /// Creates the folder `path` and its missing parents (`mkdir -p`).
     async fn make_dirs(&mut self, path: &str) -> Result<(), HostError>;
 
+    /// The contents of the file `path`.
+    async fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError>;
+
     /// Copies the file `from` to the file `to`, replacing it.
     async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError>;
 

@@ -46,6 +46,7 @@
 mod args;
 mod builtins;
 mod check;
+mod environment;
 mod eval;
 mod format;
 mod host;

@@ -30,8 +30,11 @@ const MODULES: &[(&str, &[&str])] = &[
             "ScriptRunConfig",
             "Datastore",
             "ComputeTarget",
+            "Environment",
             "VERSION",
             "compute",
+            "environment",
+            "conda_dependencies",
             "workspace",
             "experiment",
             "run",
@@ -45,6 +48,11 @@ const MODULES: &[(&str, &[&str])] = &[
     ("azureml.core.script_run_config", &["ScriptRunConfig"]),
     ("azureml.core.datastore", &["Datastore"]),
     ("azureml.core.compute", &["ComputeTarget"]),
+    (
+        "azureml.core.environment",
+        &["Environment", "CondaDependencies"],
+    ),
+    ("azureml.core.conda_dependencies", &["CondaDependencies"]),
     ("azureml.train", &["estimator", "sklearn", "dnn"]),
     (
         "azureml.train.estimator",
@@ -159,6 +167,8 @@ pub(crate) fn attr(module: &'static str, name: &str) -> Result<Value, PyError> {
         (_, "ParameterServer") => class(Class::ParameterServer),
         (_, "RunDetails") => class(Class::RunDetails),
         (_, "DataReference") => class(Class::DataReference),
+        (_, "Environment") => class(Class::Environment),
+        (_, "CondaDependencies") => class(Class::CondaDependencies),
         _ => Err(missing()),
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn class_attr(class: Class, name: &str) -> Option<Value> {
         (Class::Datastore, "get_default") => "get_default",
         (Class::Run, "get") => "get",
         (Class::Run, "get_context") => "get_context",
-        _ => return None,
+        _ => super::environment::class_attr(class, name)?,
     };
     Some(Value::method(
         Value::Builtin(super::value::Builtin::Class(class)),
@@ -104,6 +104,7 @@ pub(crate) fn to_json(v: &Value) -> Result<Json, String> {
             Obj::DataRef(d) => serde_json::to_value(d).map_err(|e| e.to_string())?,
             Obj::Distributed(d) => serde_json::to_value(d).map_err(|e| e.to_string())?,
             Obj::ComputeTarget { name } => Json::String(name.clone()),
+            Obj::Environment(env) => env.borrow().to_json()?,
             other => {
                 return Err(format!("a {} cannot be used here", other.class().name()));
             }
@@ -292,6 +293,17 @@ impl<H: Host> Interp<'_, H> {
                 let id = a.req_str("run_id")?;
                 self.attach_run(&id).await
             }
+            Class::Environment | Class::CondaDependencies => {
+                self.call_environment_class(class, args)
+            }
+            Class::PythonSection | Class::DockerSection => Err(PyError::type_error(format!(
+                "{fname}: sections are made by Environment(), as env.{}",
+                if class == Class::PythonSection {
+                    "python"
+                } else {
+                    "docker"
+                }
+            ))),
             Class::RunDetails => {
                 let a = args.bind(&fname, &["run_instance"], 1)?;
                 match a.get("run_instance") {
@@ -353,6 +365,9 @@ impl<H: Host> Interp<'_, H> {
             (Class::Run, "get_context") => Err(PyError::unsupported(
                 "`Run.get_context()` belongs in the training script; in a notebook it is",
             )),
+            (Class::Environment | Class::CondaDependencies, _) => {
+                self.call_environment_static(class, name, args).await
+            }
             _ => Err(PyError::new(
                 "AttributeError",
                 format!("type object '{}' has no attribute '{name}'", class.name()),
@@ -490,7 +505,6 @@ impl<H: Host> Interp<'_, H> {
         let a = args.bind("ScriptRunConfig()", PARAMS, 1)?;
         for unsupported in [
             "run_config",
-            "environment",
             "resume_from",
             "command",
             "docker_runtime_config",
@@ -500,7 +514,7 @@ impl<H: Host> Interp<'_, H> {
                     "`ScriptRunConfig({unsupported}=…)` is"
                 ))
                 .with_hint(
-                    "use an Estimator with pip_packages/conda_packages to describe the environment",
+                    "describe the environment with environment=Environment(…), and the script's arguments with arguments=[…]",
                 ));
             }
         }
@@ -537,6 +551,14 @@ impl<H: Host> Interp<'_, H> {
                         other.type_name()
                     ),
                 )),
+            }
+        }
+        if let Some(v) = a.opt("environment") {
+            match super::environment::definition_json(v) {
+                Ok(j) => {
+                    map.insert("environment_definition".to_owned(), j);
+                }
+                Err(m) => errors.push(FieldError::new("environment", m)),
             }
         }
         if let Some(v) = a.opt("max_run_duration_seconds") {
@@ -677,6 +699,13 @@ impl<H: Host> Interp<'_, H> {
                     .ok_or_else(missing),
             },
             (Obj::RunDetails(_), "show") => method("show"),
+            (
+                Obj::Environment(_)
+                | Obj::PythonSection(_)
+                | Obj::DockerSection(_)
+                | Obj::CondaDependencies(_),
+                _,
+            ) => super::environment::attr(&this, &o, name).ok_or_else(missing),
             _ => Err(missing()),
         }
     }
@@ -696,6 +725,9 @@ impl<H: Host> Interp<'_, H> {
         args: Args,
     ) -> Result<Value, PyError> {
         let fname = format!("{}.{name}()", o.class().name());
+        if super::environment::is_environment_obj(&o) {
+            return super::environment::call_method(&Value::Obj(o.clone()), &o, name, args);
+        }
         match (&*o, name) {
             (Obj::Workspace, "get_default_datastore") => {
                 args.none(&fname)?;

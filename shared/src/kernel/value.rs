@@ -10,6 +10,7 @@ use crate::estimator::{
 };
 use crate::run::RunId;
 
+use super::environment::{CondaDependencies, Environment};
 use super::error::PyError;
 
 /// A mutable container shared between every name bound to it, as in Python.
@@ -155,6 +156,11 @@ pub(crate) enum Class {
     DataReference,
     Run,
     RunDetails,
+    Environment,
+    CondaDependencies,
+    /// `env.python`, `env.docker`: not importable, never called.
+    PythonSection,
+    DockerSection,
 }
 
 impl Class {
@@ -174,6 +180,10 @@ impl Class {
             Class::DataReference => "DataReference",
             Class::Run => "Run",
             Class::RunDetails => "RunDetails",
+            Class::Environment => "Environment",
+            Class::CondaDependencies => "CondaDependencies",
+            Class::PythonSection => "PythonSection",
+            Class::DockerSection => "DockerSection",
         }
     }
 }
@@ -202,6 +212,11 @@ pub(crate) enum Obj {
     DataRef(DataReference),
     Run(RunHandle),
     RunDetails(RunHandle),
+    Environment(Shared<Environment>),
+    /// `env.python` and `env.docker`: views of their environment.
+    PythonSection(Shared<Environment>),
+    DockerSection(Shared<Environment>),
+    CondaDependencies(Shared<CondaDependencies>),
 }
 
 /// What a `Run` object knows without asking the server.
@@ -229,6 +244,10 @@ impl Obj {
             Obj::DataRef(_) => Class::DataReference,
             Obj::Run(_) => Class::Run,
             Obj::RunDetails(_) => Class::RunDetails,
+            Obj::Environment(_) => Class::Environment,
+            Obj::PythonSection(_) => Class::PythonSection,
+            Obj::DockerSection(_) => Class::DockerSection,
+            Obj::CondaDependencies(_) => Class::CondaDependencies,
         }
     }
 }
@@ -441,6 +460,14 @@ impl Obj {
             Obj::RunDetails(r) => {
                 let _ = write!(out, "RunDetails(run_id={})", r.id);
             }
+            Obj::Environment(env) => super::environment::write_repr(&env.borrow(), out),
+            Obj::PythonSection(env) => {
+                let _ = write!(out, "<PythonSection of Environment {}>", env.borrow().name);
+            }
+            Obj::DockerSection(env) => {
+                let _ = write!(out, "<DockerSection of Environment {}>", env.borrow().name);
+            }
+            Obj::CondaDependencies(c) => super::environment::write_conda_repr(&c.borrow(), out),
         }
     }
 }

@@ -357,6 +357,13 @@ impl Host for FakeHost {
         Ok(())
     }
 
+    async fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| HostError::NotFound(path.to_owned()))
+    }
+
     async fn copy_file(&mut self, from: &str, to: &str) -> Result<(), HostError> {
         let data = self
             .files

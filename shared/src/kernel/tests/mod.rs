@@ -2,6 +2,7 @@
 //! transcript (printed text, displays, the result and the error) with what is
 //! expected.
 
+mod environment;
 mod fake;
 mod lang;
 mod sdk;

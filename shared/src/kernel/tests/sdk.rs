@@ -545,8 +545,8 @@ run.get_tags()",
     assert_eq!(e["distributed_training"]["process_count_per_node"], 2);
     for (cell, expect) in [
         (
-            "ScriptRunConfig('my-sklearn-proj', 'train.py', environment='env')",
-            "NotImplementedError: `ScriptRunConfig(environment=…)` is not supported in Runboard notebooks: use an Estimator with pip_packages/conda_packages to describe the environment (line 1)",
+            "ScriptRunConfig('my-sklearn-proj', 'train.py', run_config='rc')",
+            "NotImplementedError: `ScriptRunConfig(run_config=…)` is not supported in Runboard notebooks: describe the environment with environment=Environment(…), and the script's arguments with arguments=[…] (line 1)",
         ),
         (
             "ScriptRunConfig('my-sklearn-proj', arguments=[ds.as_mount()])",
