@@ -146,6 +146,43 @@ async fn unknown_estimator_field_names_the_closest_known_one() {
 }
 
 #[tokio::test]
+async fn an_environment_definition_with_the_estimators_own_packages_is_refused() {
+    let app = app().await;
+    let mut est = estimator();
+    est["pip_packages"] = json!(["six"]);
+    est["environment_definition"] = json!({
+        "name": "e",
+        "python": {"condaDependencies": {"dependencies": [{"pip": ["attrs"]}]}},
+        "docker": {"baseDockerfile": "FROM ubuntu"}
+    });
+    let (status, body) = app.submit(&est, &train_py()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let details: Vec<String> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["field"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "environment_definition.docker.baseDockerfile: is not supported by Runboard: build \
+             the image and give it as baseImage",
+            "environment_definition: cannot be combined with pip_packages: the Environment \
+             describes the whole environment, so put them in it",
+        ],
+        "{body}"
+    );
+    app.assert_unchanged().await;
+}
+
+#[tokio::test]
 async fn every_field_error_comes_at_once() {
     let app = app().await;
     let est = json!({"source_directory": ".", "entry_script": "train.py", "node_count": 0, "max_run_duration_seconds": -5});

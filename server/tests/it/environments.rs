@@ -156,6 +156,52 @@ async fn a_requirements_file_and_a_conda_file_with_a_pip_section_each_build_and_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_environment_definition_in_azure_mls_json_form_builds_and_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let src = source(&[(
+        "job.py",
+        "import os, six\nprint('six', six.__version__, os.environ['GREETING'])\n",
+    )]);
+    // As `Environment.save_to_directory` writes it, Azure ML's default image included.
+    let definition = json!({
+        "name": "six-env", "version": null,
+        "python": {"userManagedDependencies": false, "interpreterPath": "python",
+                   "condaDependenciesFile": null, "baseCondaEnvironment": null,
+                   "condaDependencies": {"name": "project_environment", "channels": ["conda-forge"],
+                                         "dependencies": ["python=3.11", {"pip": ["six==1.16.0"]}]}},
+        "environmentVariables": {"GREETING": "hello"},
+        "docker": {"enabled": false, "baseImage": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04",
+                   "baseDockerfile": null, "sharedVolumes": true, "shmSize": null, "arguments": [],
+                   "baseImageRegistry": {"address": null, "username": null, "password": null}},
+        "spark": {"repositories": [], "packages": [], "precachePackages": true},
+        "r": null, "inferencingStackVersion": null
+    });
+    let run = server
+        .submit(
+            "envdef",
+            src.path(),
+            json!({"entry_script": "job.py", "environment_definition": definition}),
+        )
+        .await;
+    let id = run.run_id.as_str();
+    let details = server
+        .wait_for(id, Duration::from_secs(300), |d| {
+            d.status.is_terminal()
+        })
+        .await;
+    let env_log = environment_log(&server, id).await;
+    assert_eq!(
+        details.status,
+        RunStatus::Completed,
+        "{:?}\n{env_log}",
+        details.error
+    );
+    let log = server.text(id, "user_logs/std_log.txt").await;
+    assert!(log.contains("six 1.16.0 hello"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn two_runs_submitted_at_once_with_the_same_new_environment_cause_one_build() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));

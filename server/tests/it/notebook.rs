@@ -524,6 +524,48 @@ async fn a_notebook_in_a_sub_folder_works_in_its_folder_and_stops_at_the_failing
 }
 
 #[tokio::test]
+async fn a_script_run_config_with_an_environment_from_a_conda_file_installs_its_packages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    put_area_file(
+        &server,
+        "envdemo/conda.yml",
+        "name: six-env\ndependencies:\n  - python=3.11\n  - pip:\n    - six==1.16.0\n",
+    )
+    .await;
+    let cells = [
+        "import os\n\
+         from azureml.core import Workspace, Experiment, Environment, ScriptRunConfig\n\
+         ws = Workspace.from_config()\n\
+         env = Environment.from_conda_specification(name='six-env', file_path='conda.yml')\n\
+         env.environment_variables['GREETING'] = 'hello'\n\
+         os.makedirs('src', exist_ok=True)\n\
+         print(env.python.conda_dependencies.pip_packages)",
+        "%%writefile src/job.py\n\
+         import os, six\n\
+         print('six', six.__version__, os.environ['GREETING'])",
+        "src = ScriptRunConfig(source_directory='src', script='job.py', compute_target='local', environment=env)\n\
+         run = Experiment(ws, 'envdemo').submit(src)\n\
+         details = run.wait_for_completion(show_output=True)\n\
+         print('status', details['status'])",
+    ];
+    put_area_file(&server, "envdemo/env.ipynb", notebook_json(&cells)).await;
+    let out = server
+        .cli()
+        .args(["notebook", "run", "envdemo/env.ipynb"])
+        .output()
+        .unwrap();
+    let shown = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let nb = Notebook::from_json(&area_file(&server, "envdemo/env.ipynb").await.unwrap()).unwrap();
+    let cells = code_cells(&nb);
+    assert_eq!(stdout(cells[0]), "['six==1.16.0']\n", "{shown}");
+    let wait = stdout(cells[2]);
+    assert!(wait.contains("six 1.16.0 hello"), "{wait}");
+    assert!(wait.ends_with("status Completed\n"), "{wait}");
+}
+
+#[tokio::test]
 async fn a_notebook_that_is_not_in_the_files_area_is_named_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data"));

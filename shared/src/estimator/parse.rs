@@ -171,7 +171,8 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
                 .ok()
         }),
     };
-    if let Some(definition) = definition {
+    // Checked even when the definition itself has errors: every error at once.
+    if obj.get("environment_definition").is_some_and(|v| !v.is_null()) {
         let given: Vec<&str> = definition::REPLACED
             .iter()
             .copied()
@@ -187,6 +188,8 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
                 ),
             );
         }
+    }
+    if let Some(definition) = definition {
         definition.fold_into(&mut estimator);
     }
     Ok((estimator, p.errors))
