@@ -30,7 +30,10 @@
 //! - The SDK: `Workspace` (`from_config`, `compute_targets`, `get_default_datastore`),
 //!   `ComputeTarget`, `Experiment` (`submit(config, tags=None)`), `Estimator`,
 //!   `SKLearn`, `PyTorch`, `TensorFlow`, `Chainer`, `Mpi`, `Gloo`, `Nccl`,
-//!   `ParameterServer`, `ScriptRunConfig`, `Datastore` (`upload`, `path`, `as_mount`,
+//!   `ParameterServer`, `ScriptRunConfig` (with `environment=`), `Environment`
+//!   (`from_conda_specification`, `from_pip_requirements`, `python`, `docker`,
+//!   `environment_variables`, `register`), `CondaDependencies` (`create`,
+//!   `add_pip_package`, …), `Datastore` (`upload`, `path`, `as_mount`,
 //!   `as_download`), `DataReference`, `Run` (`get_portal_url`,
 //!   `wait_for_completion(show_output=True)`, `get_status`, `get_details`,
 //!   `get_metrics`, `get_file_names`, `download_file`, `download_files`, `cancel`,
