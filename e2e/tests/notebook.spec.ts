@@ -311,6 +311,38 @@ test("without cross-origin isolation, Interrupt restarts a kernel stuck in a loo
   await expect(outputOf(page, "fresh")).toContainText("NameError: name 'kept' is not defined");
 });
 
+test("an Environment read from a conda file in the files area installs its packages for a ScriptRunConfig", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await server.putFile("envdemo/conda.yml", "name: six-env\ndependencies:\n  - python=3.11\n  - pip:\n    - six==1.16.0\n");
+  await server.putFile("envdemo/src/job.py", "import os, six\nprint('six', six.__version__, os.environ['GREETING'])\n");
+  await server.putFile(
+    "envdemo/env.ipynb",
+    notebook([
+      [
+        "env",
+        "from azureml.core import Workspace, Experiment, Environment, ScriptRunConfig\n" +
+          "ws = Workspace.from_config()\n" +
+          "env = Environment.from_conda_specification(name='six-env', file_path='conda.yml')\n" +
+          "env.environment_variables['GREETING'] = 'hello'\n" +
+          "print(env.python.conda_dependencies.pip_packages)",
+      ],
+      [
+        "run",
+        "src = ScriptRunConfig(source_directory='src', script='job.py', environment=env)\n" +
+          "run = Experiment(ws, 'e2e-env').submit(src)\n" +
+          "run.wait_for_completion(show_output=True)['status']",
+      ],
+    ]),
+  );
+  await openNotebook(page, server.url, "envdemo/env.ipynb");
+  await page.getByRole("button", { name: "Run all" }).click();
+  await expect(outputOf(page, "env")).toContainText("['six==1.16.0']");
+  await expect(outputOf(page, "run")).toContainText("six 1.16.0 hello", { timeout: 120_000 });
+  await expect(outputOf(page, "run")).toContainText("'Completed'", { timeout: 30_000 });
+});
+
 test("files: a dropped file uploads with progress, a datastore upload feeds a run, bad notebooks say why", async ({
   loggedIn: page,
   server,
