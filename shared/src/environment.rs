@@ -191,6 +191,20 @@ pub fn env_spec(
             .map(str::to_owned)
             .collect();
     }
+    // The SDK's own packages (`azureml-defaults`, which every Azure ML environment
+    // lists, `azureml-sdk`, …): the job's `azureml` is Runboard's module.
+    for list in [&mut spec.pip, &mut spec.requirements] {
+        list.retain(|p| {
+            let sdk = canonical_name(p.trim()).starts_with("azureml-");
+            if sdk {
+                spec.warnings.push(format!(
+                    "note: '{}' is not installed: the job's azureml package is Runboard's (Run.get_context() and its logging)",
+                    p.trim()
+                ));
+            }
+            !sdk
+        });
+    }
     for list in [&mut spec.pip, &mut spec.conda, &mut spec.requirements] {
         for item in list.iter_mut() {
             *item = item.trim().to_owned();
@@ -307,6 +321,22 @@ mod tests {
         );
         assert_eq!(native.conda, ["scikit-learn"]);
         assert!(native.pip.is_empty() && native.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_sdks_own_packages_are_not_installed_and_the_log_says_so() {
+        let s = spec(
+            serde_json::json!({"pip_packages": ["azureml-defaults", "scikit-learn", "azureml_sdk[notebooks]==1.60.0"]}),
+            CondaMode::ViaPip,
+        );
+        assert_eq!(s.pip, ["scikit-learn"]);
+        assert_eq!(
+            s.warnings,
+            [
+                "note: 'azureml-defaults' is not installed: the job's azureml package is Runboard's (Run.get_context() and its logging)",
+                "note: 'azureml_sdk[notebooks]==1.60.0' is not installed: the job's azureml package is Runboard's (Run.get_context() and its logging)",
+            ]
+        );
     }
 
     #[test]
