@@ -186,9 +186,7 @@ async fn an_environment_definition_in_azure_mls_json_form_builds_and_runs() {
         .await;
     let id = run.run_id.as_str();
     let details = server
-        .wait_for(id, Duration::from_secs(300), |d| {
-            d.status.is_terminal()
-        })
+        .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
         .await;
     let env_log = environment_log(&server, id).await;
     assert_eq!(

@@ -172,7 +172,10 @@ pub(crate) fn estimator(value: &Value) -> Result<(Estimator, Vec<FieldError>), F
         }),
     };
     // Checked even when the definition itself has errors: every error at once.
-    if obj.get("environment_definition").is_some_and(|v| !v.is_null()) {
+    if obj
+        .get("environment_definition")
+        .is_some_and(|v| !v.is_null())
+    {
         let given: Vec<&str> = definition::REPLACED
             .iter()
             .copied()
