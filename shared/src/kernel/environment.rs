@@ -149,12 +149,12 @@ fn conda_obj(conda: CondaDependencies) -> Value {
     Value::obj(Obj::CondaDependencies(Rc::new(RefCell::new(conda))))
 }
 
-/// A list of strings given to `function`'s `param`.
+/// A list of strings given as `what` (`pip_packages`); `None` is an empty list.
 fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, PyError> {
     match v {
         None | Some(Value::None) => Ok(Vec::new()),
-        Some(Value::List(_) | Value::Tuple(_) | Value::Set(_)) => {
-            super::ops::iterate(v.unwrap_or(&Value::None))?
+        Some(list @ (Value::List(_) | Value::Tuple(_) | Value::Set(_))) => {
+            super::ops::iterate(list)?
                 .into_iter()
                 .map(|item| match item {
                     Value::Str(s) => Ok(s.to_string()),
