@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use runboard_shared::api::{MetricsBatch, ScalarPoint, SeriesBody};
+use runboard_shared::api::{MetricBrief, MetricsBatch, ScalarPoint, SeriesBody};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::RunId;
 
@@ -212,6 +212,40 @@ pub async fn get_metrics(
     for (name, values) in grouped {
         out.insert(name, collapse(values));
     }
+    Ok(out)
+}
+
+/// Each metric of `run_id` in brief (count and last value), by name: numeric series
+/// from their index rows, the other kinds from their stored values.
+pub async fn briefs(state: &AppState, run_id: &RunId) -> Result<Vec<MetricBrief>, MetricsError> {
+    let mut out: Vec<MetricBrief> = state
+        .store
+        .series_list(run_id)
+        .await?
+        .into_iter()
+        .filter(|row| row.source == METRIC)
+        .map(|row| MetricBrief {
+            name: row.name,
+            series: true,
+            count: row.count,
+            last: row.last_value.map_or(serde_json::Value::Null, number),
+        })
+        .collect();
+    for (name, _, value) in state.store.metric_values(run_id).await? {
+        match out.last_mut() {
+            Some(brief) if !brief.series && brief.name == name => {
+                brief.count += 1;
+                brief.last = value;
+            }
+            _ => out.push(MetricBrief {
+                name,
+                series: false,
+                count: 1,
+                last: value,
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 

@@ -269,6 +269,38 @@ pub struct SeriesBody {
     pub count: u64,
 }
 
+/// `GET /api/experiments/{name}/metrics?runs=ID,ID,…`: the metrics of several runs
+/// of an experiment in brief, for comparing them (the experiment page's metric
+/// columns and overlay).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunsMetrics {
+    /// The runs asked for, in the order asked.
+    pub runs: Vec<RunMetrics>,
+}
+
+/// One run's metrics in brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// The run.
+    pub run_id: RunId,
+    /// Its metrics (`run.log` and the other `log_*` calls), by name.
+    pub metrics: Vec<MetricBrief>,
+}
+
+/// A metric in brief: how many values were logged, and the last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricBrief {
+    /// The name given to `run.log(name, …)`.
+    pub name: String,
+    /// `true` for numbers logged with `run.log` (a series, even of one point, whose
+    /// points are at `GET /api/runs/{id}/metrics/{name}`), `false` for the other kinds.
+    pub series: bool,
+    /// Values logged.
+    pub count: u64,
+    /// The last value logged.
+    pub last: serde_json::Value,
+}
+
 /// One TensorBoard scalar series (`GET /api/runs/{id}/scalars`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalarSummary {

@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use runboard_shared::api::{MetricsBatch, OtherSummary, ScalarList, ScalarSummary, SeriesBody};
+use runboard_shared::api::{
+    MetricsBatch, OtherSummary, RunMetrics, RunsMetrics, ScalarList, ScalarSummary, SeriesBody,
+};
 
 use super::{ApiError, authorized, constant_time_eq, run_id};
 use crate::AppState;
@@ -73,6 +75,51 @@ pub async fn get_metrics(
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
     Ok(Json(metrics::get_metrics(&state, &id).await?))
+}
+
+/// Most runs one comparison may ask for (the experiment page shows 50).
+const MAX_COMPARED: usize = 200;
+
+/// `GET /api/experiments/{name}/metrics?runs=ID,ID,…`: each run's metrics in brief.
+/// Every id must be a run of that experiment.
+pub async fn compare(
+    State(state): State<AppState>,
+    Path(experiment): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<RunsMetrics>, ApiError> {
+    if let Some(bad) = params.keys().find(|k| k.as_str() != "runs") {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("unknown query parameter '{bad}'; expected runs"),
+        ));
+    }
+    let ids: Vec<&str> = params
+        .get("runs")
+        .map(|r| r.split(',').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if ids.len() > MAX_COMPARED {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("at most {MAX_COMPARED} runs at once, got {}", ids.len()),
+        ));
+    }
+    let mut runs = Vec::with_capacity(ids.len());
+    for text in ids {
+        let id = run_id(text)?;
+        match state.store.run(&id).await? {
+            Some(run) if run.summary.experiment == experiment => {}
+            _ => {
+                return Err(ApiError::not_found(format!(
+                    "no run with id {id} in experiment {experiment:?}"
+                )));
+            }
+        }
+        runs.push(RunMetrics {
+            metrics: metrics::briefs(&state, &id).await?,
+            run_id: id,
+        });
+    }
+    Ok(Json(RunsMetrics { runs }))
 }
 
 /// `buckets` and `x` of a series query.

@@ -61,6 +61,11 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/experiments/{name}/runs",
             post(runs::submit).layer(DefaultBodyLimit::max(upload_limit)),
         ),
+        route(
+            Method::GET,
+            "/api/experiments/{name}/metrics",
+            get(metrics::compare),
+        ),
         route(Method::GET, "/api/runs", get(runs::list)),
         route(Method::GET, "/api/runs/{id}", get(runs::details)),
         route(Method::POST, "/api/runs/{id}/cancel", post(runs::cancel)),

@@ -124,6 +124,88 @@ async fn run_log_in_a_loop_reaches_get_metrics_and_streams_live() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn runs_of_an_experiment_compare_by_their_last_values() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let src = source(&[(
+        "train.py",
+        "import sys\nfrom azureml.core import Run\nrun = Run.get_context()\n\
+         scale = float(sys.argv[2])\n\
+         for i in range(5):\n    run.log('loss', scale / (i + 1))\n\
+         run.log('accuracy', 1 - scale / 10)\nrun.log('note', 'scale %s' % scale)\n",
+    )]);
+    let mut ids = Vec::new();
+    for scale in [1.0, 2.0] {
+        let run = server
+            .submit(
+                "compare",
+                src.path(),
+                json!({"entry_script": "train.py", "user_managed": true,
+                       "script_params": {"--scale": scale}}),
+            )
+            .await;
+        ids.push(run.run_id.to_string());
+    }
+    for id in &ids {
+        let details = server.wait_until_ended(id).await;
+        assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
+    }
+    let other = server
+        .submit(
+            "elsewhere",
+            src.path(),
+            json!({"entry_script": "train.py", "user_managed": true, "script_params": {"--scale": 3.0}}),
+        )
+        .await;
+
+    let answer = server
+        .get(&format!(
+            "/api/experiments/compare/metrics?runs={},{}",
+            ids[1], ids[0]
+        ))
+        .await;
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let brief = |run: usize| {
+        body["runs"][run]["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("{} {} {} {}", m["name"], m["series"], m["count"], m["last"]))
+            .collect::<Vec<_>>()
+    };
+    // In the order asked; names sorted; a series's last point, a value's last value.
+    assert_eq!(body["runs"][0]["run_id"], ids[1].as_str());
+    assert_eq!(
+        brief(0),
+        [
+            "\"accuracy\" true 1 0.8",
+            "\"loss\" true 5 0.4",
+            "\"note\" false 1 \"scale 2.0\"",
+        ]
+    );
+    assert_eq!(brief(1)[1], "\"loss\" true 5 0.2");
+
+    // A run of another experiment, a bad query: refused, naming it.
+    let wrong = server
+        .get(&format!(
+            "/api/experiments/compare/metrics?runs={},{}",
+            ids[0], other.run_id
+        ))
+        .await;
+    assert_eq!(wrong.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(wrong.text().await.unwrap().contains(other.run_id.as_str()));
+    let bad = server.get("/api/experiments/compare/metrics?run=x").await;
+    assert_eq!(bad.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("unknown query parameter 'run'")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn outside_runboard_the_shim_prints_like_the_sdk_offline_run() {
     let shim = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
     let out = std::process::Command::new("python3")
