@@ -109,3 +109,43 @@ print("done", flush=True)
   await expect(page.locator(".run-head .status")).toHaveText("Completed", { timeout: 60_000 });
   await expect.poll(() => pointsOf(total), { timeout: 10_000 }).toBe(200 + 20);
 });
+
+test("the experiment page compares its runs: metric columns with last values, one metric overlaid", async ({
+  loggedIn: page,
+  server,
+}, testInfo) => {
+  const script = (scale: number) => `
+from azureml.core import Run
+run = Run.get_context()
+for i in range(30):
+    run.log("loss", ${scale} / (i + 1))
+run.log("accuracy", ${1 - scale / 10})
+run.log("note", "scale ${scale}")
+`;
+  const first = server.submit("e2e-compare", script(1));
+  const second = server.submit("e2e-compare", script(2));
+  for (const id of [first, second]) await server.waitForStatus(id, ["Completed"]);
+
+  await page.goto(`${server.url}/experiments/e2e-compare`);
+  await page.getByRole("button", { name: "Compare metrics" }).click();
+  const table = page.locator("table.compare-table");
+  // The first metrics by name are shown: accuracy, loss, note.
+  await expect(table.locator("thead")).toContainText("accuracy");
+  await expect(table.locator(`tr[data-run="${first}"] td[data-metric="accuracy"]`)).toHaveText("0.9");
+  await expect(table.locator(`tr[data-run="${second}"] td[data-metric="accuracy"]`)).toHaveText("0.8");
+  await expect(table.locator(`tr[data-run="${second}"] td[data-metric="loss"]`)).toHaveText("0.0666667");
+  await expect(table.locator(`tr[data-run="${first}"] td[data-metric="note"]`)).toHaveText("scale 1");
+  // A column can be hidden.
+  await page.locator("fieldset.metric-columns").getByLabel("note").uncheck();
+  await expect(table.locator("thead")).not.toContainText("note");
+
+  // Loss, the one series, is overlaid for both runs; unticking a run drops its line.
+  const plot = page.locator("section.overlay .chart-plot");
+  await expect(page.getByTestId("overlay-metric")).toHaveValue("loss");
+  await expect(plot).toHaveAttribute("data-lines", "2");
+  await expect(plot).toHaveAttribute("data-points", "60");
+  await expect(plot.locator("canvas")).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("compare.png") });
+  await page.getByLabel(`Overlay ${first}`).uncheck();
+  await expect(plot).toHaveAttribute("data-lines", "1");
+});

@@ -1,4 +1,5 @@
-// The portal's chart module: the Metrics and TensorBoard tabs, drawn with uPlot.
+// The portal's chart module: the Metrics and TensorBoard tabs, and the experiment
+// page's comparison of runs (`compare`), drawn with uPlot.
 //
 // `cargo xtask frontend` writes `charts.js` into the bundle as uPlot's IIFE build
 // (frontend/node_modules/uplot, from frontend/package-lock.json), then
@@ -435,4 +436,208 @@ function join(tables) {
   if (tables.length === 1) return tables[0];
   if (tables.length === 0) return [[]];
   return uPlot.join(tables.map((t) => t.map((c) => Array.from(c))));
+}
+
+/** A metric's last value as the comparison table shows it. */
+function lastText(brief) {
+  if (!brief) return "";
+  const v = brief.last;
+  let text = typeof v === "number" ? formatNumber(v) : typeof v === "string" ? v : JSON.stringify(v);
+  if (text.length > 80) text = text.slice(0, 80) + "…";
+  return text;
+}
+
+/**
+ * The experiment page's comparison of runs, in `root` (MLflow's "compare runs"): a
+ * column per chosen metric with each run's last value (one request,
+ * `GET /api/experiments/{experiment}/metrics?runs=…`), and one numeric metric
+ * overlaid across the runs ticked in the table (each run's points, downsampled:
+ * `GET /api/runs/{id}/metrics/{name}?buckets=1000`). Returns `{runs(ids), destroy()}`:
+ * `runs` shows the runs of the page (again when they change).
+ */
+export function compare(root, experiment) {
+  addStyle();
+  let destroyed = false;
+  let ids = [];
+  /** run id → Map(name → {name, series, count, last}) */
+  let briefs = new Map();
+  const chosen = new Set();
+  let chosenOnce = false;
+  const ticked = new Set();
+  const seen = new Set();
+  let overlay = "";
+  let uplot = null;
+  let drawing = 0;
+
+  const status = el("p", { class: "empty", text: "Loading metrics…" });
+  const columns = el("fieldset", { class: "metric-columns", hidden: "" });
+  const table = el("table", { class: "metric-values compare-table" });
+  const select = el("select", { "data-testid": "overlay-metric" });
+  select.addEventListener("change", () => {
+    overlay = select.value;
+    drawOverlay();
+  });
+  const plot = el("div", { class: "chart-plot", "data-points": "0", "data-lines": "0" });
+  const caption = el("figcaption");
+  const overlaySection = el("section", { class: "overlay", hidden: "" }, [
+    el("label", {}, ["Overlay ", select]),
+    el("figure", { class: "chart" }, [caption, plot]),
+  ]);
+  root.replaceChildren(status, columns, table, overlaySection);
+
+  async function load() {
+    const wanted = ids.slice();
+    let body = null;
+    if (wanted.length) {
+      const runs = wanted.map(encodeURIComponent).join(",");
+      try {
+        const r = await fetch(`/api/experiments/${encodeURIComponent(experiment)}/metrics?runs=${runs}`, {
+          credentials: "same-origin",
+        });
+        if (r.ok) body = await r.json();
+        else status.textContent = `Could not load the metrics: ${(await r.json().catch(() => null))?.error?.message ?? r.status}`;
+      } catch (e) {
+        status.textContent = `Could not load the metrics: ${e}`;
+      }
+    }
+    if (destroyed || wanted.join() !== ids.join()) return;
+    if (!body && wanted.length) return;
+    briefs = new Map((body?.runs ?? []).map((r) => [r.run_id, new Map(r.metrics.map((m) => [m.name, m]))]));
+    for (const id of ids) {
+      if (!seen.has(id)) {
+        seen.add(id);
+        ticked.add(id);
+      }
+    }
+    render();
+  }
+
+  function names() {
+    const all = new Set();
+    for (const m of briefs.values()) for (const n of m.keys()) all.add(n);
+    return [...all].sort();
+  }
+
+  function render() {
+    const all = names();
+    if (!chosenOnce && all.length) {
+      all.slice(0, 4).forEach((n) => chosen.add(n));
+      chosenOnce = true;
+    }
+    status.hidden = all.length > 0;
+    status.textContent = ids.length ? "These runs have logged no metrics yet." : "No runs on this page.";
+    columns.hidden = all.length === 0;
+    columns.replaceChildren(
+      el("legend", { text: "Metric columns" }),
+      ...all.map((n) => {
+        const box = el("input", { type: "checkbox", value: n });
+        box.checked = chosen.has(n);
+        box.addEventListener("change", () => {
+          if (box.checked) chosen.add(n);
+          else chosen.delete(n);
+          renderTable();
+        });
+        return el("label", {}, [box, " " + n]);
+      }),
+    );
+    renderTable();
+    const numeric = all.filter((n) => [...briefs.values()].some((m) => m.get(n)?.series && m.get(n).count > 1));
+    if (!numeric.includes(overlay)) overlay = numeric[0] ?? "";
+    select.replaceChildren(...numeric.map((n) => el("option", { value: n, text: n })));
+    select.value = overlay;
+    overlaySection.hidden = numeric.length === 0;
+    drawOverlay();
+  }
+
+  function renderTable() {
+    const shown = names().filter((n) => chosen.has(n));
+    table.hidden = briefs.size === 0 || shown.length === 0;
+    table.replaceChildren(
+      el("thead", {}, [
+        el("tr", {}, [
+          el("th", { scope: "col", text: "Overlay" }),
+          el("th", { scope: "col", text: "Run" }),
+          ...shown.map((n) => el("th", { scope: "col", class: "num", text: n })),
+        ]),
+      ]),
+      el(
+        "tbody",
+        {},
+        ids.map((id) => {
+          const box = el("input", { type: "checkbox", "aria-label": `Overlay ${id}` });
+          box.checked = ticked.has(id);
+          box.addEventListener("change", () => {
+            if (box.checked) ticked.add(id);
+            else ticked.delete(id);
+            drawOverlay();
+          });
+          const metrics = briefs.get(id) ?? new Map();
+          return el("tr", { "data-run": id }, [
+            el("td", {}, [box]),
+            el("th", { scope: "row" }, [el("a", { href: `/runs/${id}` }, [el("code", { text: id })])]),
+            ...shown.map((n) => el("td", { class: "num", "data-metric": n, text: lastText(metrics.get(n)) })),
+          ]);
+        }),
+      ),
+    );
+  }
+
+  async function drawOverlay() {
+    const name = overlay;
+    const runs = ids.filter((id) => ticked.has(id) && briefs.get(id)?.get(name)?.series);
+    const mine = ++drawing;
+    const answers = await Promise.all(
+      runs.map((id) =>
+        fetch(`/api/runs/${encodeURIComponent(id)}/metrics/${encodeURIComponent(name)}?buckets=1000`, {
+          credentials: "same-origin",
+        })
+          .then((r) => (r.ok ? r.json() : null))
+          .catch(() => null),
+      ),
+    );
+    if (destroyed || mine !== drawing) return;
+    const lines = [];
+    answers.forEach((a, i) => {
+      if (a?.buckets?.length) lines.push({ label: runs[i], xs: a.buckets.map((b) => b.x_end), ys: a.buckets.map((b) => b.last) });
+    });
+    uplot?.destroy();
+    uplot = null;
+    caption.textContent = name;
+    plot.setAttribute("data-lines", String(lines.length));
+    plot.setAttribute("data-points", String(lines.reduce((n, l) => n + l.xs.length, 0)));
+    if (!name || lines.length === 0) return;
+    uplot = new uPlot(
+      {
+        width: Math.max(200, plot.clientWidth || 600),
+        height: HEIGHT,
+        series: [
+          { label: "step" },
+          ...lines.map((l, i) => ({
+            label: l.label,
+            stroke: PALETTE[i % PALETTE.length],
+            width: 1.5,
+            spanGaps: true,
+            points: { show: false },
+            value: (u, v) => formatNumber(v),
+          })),
+        ],
+        axes: [{}, { size: 60, values: (u, vals) => vals.map(formatNumber) }],
+        cursor: { drag: { x: true, y: false } },
+      },
+      join(lines.map((l) => [l.xs, l.ys])),
+      plot,
+    );
+  }
+
+  return {
+    runs(next) {
+      ids = Array.from(next);
+      load();
+    },
+    destroy() {
+      destroyed = true;
+      uplot?.destroy();
+      root.replaceChildren();
+    },
+  };
 }

@@ -145,6 +145,59 @@ pub fn ChartsTab(
     }
 }
 
+/// The experiment page's comparison of its runs: the chart module's `compare` (metric
+/// columns with last values, one metric overlaid across the ticked runs), mounted
+/// while it is shown and told the page's runs whenever they change. The module reads
+/// the data itself (`GET /api/experiments/{name}/metrics`).
+#[component]
+pub fn CompareRuns(
+    /// The experiment.
+    experiment: String,
+    /// The ids of the runs on the page, in the page's order.
+    runs: Signal<Vec<String>>,
+) -> impl IntoView {
+    let node = NodeRef::<Div>::new();
+    let error = RwSignal::new(None::<String>);
+    let handle = StoredValue::new_local(None::<JsValue>);
+    let module = LocalResource::new(load_module);
+    Effect::new(move |_| {
+        let ids: Array = runs.with(|r| r.iter().map(|id| JsValue::from_str(id)).collect());
+        let module = match module.get() {
+            None => return,
+            Some(Err(e)) => return error.set(Some(e)),
+            Some(Ok(m)) => m,
+        };
+        let Some(el) = node.get() else { return };
+        let result = handle.try_update_value(|h| -> Result<(), JsValue> {
+            if h.is_none() {
+                *h = Some(call(
+                    &module,
+                    "compare",
+                    &[el.into(), experiment.as_str().into()],
+                )?);
+            }
+            if let Some(h) = h {
+                call(h, "runs", &[ids.into()])?;
+            }
+            Ok(())
+        });
+        if let Some(Err(e)) = result {
+            error.set(Some(format!("{e:?}")));
+        }
+    });
+    on_cleanup(move || {
+        handle.try_update_value(|h| {
+            if let Some(h) = h.take() {
+                let _ = call(&h, "destroy", &[]);
+            }
+        });
+    });
+    view! {
+        {move || error.get().map(|e| view! { <p class="error" role="alert">"The comparison could not be shown: " {e}</p> })}
+        <div class="compare-runs" node_ref=node></div>
+    }
+}
+
 /// Mounts the module's page once, then hands it what it has not seen.
 fn feed(
     mounted: &mut Option<Mounted>,

@@ -6,7 +6,9 @@
 //! filter is part of the address (`?status=Running`) and is applied by the server.
 //! The server sorts only newest first; the column headers sort the page shown.
 //! Statuses stay live by asking for the page again every few seconds (there is no
-//! experiment-wide event stream yet).
+//! experiment-wide event stream yet). "Compare metrics" opens the chart module's
+//! comparison of the page's runs ([`CompareRuns`]): metric columns with last values,
+//! and one metric overlaid across the ticked runs.
 
 use std::cmp::Ordering;
 use std::time::Duration;
@@ -21,6 +23,7 @@ use runboard_shared::run::RunStatus;
 
 use crate::api::{self, ApiError, RunQuery};
 use crate::browser;
+use crate::components::chart::CompareRuns;
 use crate::components::status::StatusBadge;
 
 /// Runs per page.
@@ -100,6 +103,10 @@ pub fn ExperimentPage() -> impl IntoView {
                 .and_then(|l| l.next_cursor.clone())
         })
     });
+    let run_ids = Memo::new(move |_| {
+        rows.with(|r| r.iter().map(|r| r.run_id.to_string()).collect::<Vec<_>>())
+    });
+    let comparing = RwSignal::new(false);
     let sort = RwSignal::new(None::<(Column, bool)>);
     let now = browser::clock(Duration::from_secs(1));
 
@@ -166,6 +173,18 @@ pub fn ExperimentPage() -> impl IntoView {
                 "Older →"
             </button>
         </nav>
+        <section class="compare" aria-label="Compare runs">
+            <button
+                type="button"
+                aria-expanded=move || comparing.get().to_string()
+                on:click=move |_| comparing.update(|c| *c = !*c)
+            >
+                "Compare metrics"
+            </button>
+            <Show when=move || comparing.get()>
+                {move || view! { <CompareRuns experiment=name.get() runs=run_ids.into() /> }}
+            </Show>
+        </section>
     }
 }
 
