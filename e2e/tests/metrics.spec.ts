@@ -110,7 +110,7 @@ print("done", flush=True)
   await expect.poll(() => pointsOf(total), { timeout: 10_000 }).toBe(200 + 20);
 });
 
-test("the experiment page compares its runs: metric columns with last values, one metric overlaid", async ({
+test("the experiment page compares its runs: metric columns with last values, one metric overlaid", { tag: "@release" }, async ({
   loggedIn: page,
   server,
 }, testInfo) => {
