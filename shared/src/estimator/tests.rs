@@ -1018,8 +1018,9 @@ fn an_environment_definition_becomes_the_estimators_environment() {
     let json = serde_json::to_string(&e).unwrap();
     assert_eq!(Estimator::from_json(&json).unwrap(), e);
 
+    // User-managed: the conda dependencies (here, Azure ML's defaults) are ignored.
     let own_image = parse_ok(&definition(
-        r#"{"userManagedDependencies": true}"#,
+        r#"{"userManagedDependencies": true, "condaDependencies": {"dependencies": ["python=3.8", {"pip": ["azureml-defaults"]}]}}"#,
         r#"{"enabled": true, "baseImage": "python:3.11-slim", "shmSize": "2g"}"#,
     ));
     assert!(own_image.user_managed);
@@ -1028,7 +1029,7 @@ fn an_environment_definition_becomes_the_estimators_environment() {
         Some("python:3.11-slim")
     );
     assert_eq!(own_image.shm_size.as_deref(), Some("2g"));
-    assert!(own_image.pip_packages.is_empty());
+    assert!(own_image.pip_packages.is_empty() && own_image.conda_packages.is_empty());
 }
 
 #[test]

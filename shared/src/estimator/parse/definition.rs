@@ -14,7 +14,8 @@
 //! ```
 //!
 //! - The conda dependencies' strings become `conda_packages`, their `pip` list
-//!   `pip_packages`; `userManagedDependencies` is `user_managed`;
+//!   `pip_packages` (unless `userManagedDependencies`, which is `user_managed`: then
+//!   they are ignored, as the SDK ignores them);
 //!   `environmentVariables` is `environment_variables`; `docker.enabled` is
 //!   `use_docker`, `docker.shmSize` is `shm_size`.
 //! - `docker.baseImage` is `custom_docker_image`, except Azure ML's own base images
@@ -51,8 +52,12 @@ pub(crate) struct Definition {
 impl Definition {
     /// Sets the estimator's environment fields to the definition's.
     pub(crate) fn fold_into(self, estimator: &mut super::Estimator) {
-        estimator.conda_packages = self.conda_packages;
-        estimator.pip_packages = self.pip_packages;
+        // A user-managed environment installs nothing: its conda dependencies (Azure
+        // ML writes its defaults there anyway) are ignored, as the SDK ignores them.
+        if !self.user_managed {
+            estimator.conda_packages = self.conda_packages;
+            estimator.pip_packages = self.pip_packages;
+        }
         estimator.user_managed = self.user_managed;
         estimator.environment_variables = self.environment_variables;
         estimator.custom_docker_image = self.custom_docker_image;
