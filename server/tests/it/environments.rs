@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use runboard_shared::api::RunDetails;
 use runboard_shared::run::RunStatus;
 use serde_json::json;
 
@@ -29,6 +30,24 @@ async fn environment_log(server: &Server, run_id: &str) -> String {
     server.text(run_id, "system_logs/environment.txt").await
 }
 
+/// Waits up to `seconds` for the run to end, checks that it completed (showing its
+/// error and build log if not), and returns its details and build log.
+async fn completed(server: &Server, run_id: &str, seconds: u64) -> (RunDetails, String) {
+    let details = server
+        .wait_for(run_id, Duration::from_secs(seconds), |d| {
+            d.status.is_terminal()
+        })
+        .await;
+    let env_log = environment_log(server, run_id).await;
+    assert_eq!(
+        details.status,
+        RunStatus::Completed,
+        "{:?}\n{env_log}",
+        details.error
+    );
+    (details, env_log)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_its_environment() {
     let data = tempfile::tempdir().unwrap();
@@ -43,16 +62,7 @@ async fn the_seed_sklearn_estimator_trains_on_digits_and_the_second_run_reuses_i
         .submit("sklearn-digits", src.path(), estimator.clone())
         .await;
     let id = first.run_id.as_str();
-    let details = server
-        .wait_for(id, Duration::from_secs(600), |d| d.status.is_terminal())
-        .await;
-    let env_log = environment_log(&server, id).await;
-    assert_eq!(
-        details.status,
-        RunStatus::Completed,
-        "{:?}\n{env_log}",
-        details.error
-    );
+    let (_, env_log) = completed(&server, id, 600).await;
     assert!(env_log.contains("Building environment"), "{env_log}");
     assert!(
         env_log.contains("conda package 'scikit-learn' is installed from PyPI as 'scikit-learn'"),
@@ -140,16 +150,7 @@ async fn a_requirements_file_and_a_conda_file_with_a_pip_section_each_build_and_
         (req.run_id.as_str(), "six 1.16.0"),
         (conda.run_id.as_str(), "attrs 23.2.0 yaml {'a': 1}"),
     ] {
-        let details = server
-            .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
-            .await;
-        let env_log = environment_log(&server, id).await;
-        assert_eq!(
-            details.status,
-            RunStatus::Completed,
-            "{:?}\n{env_log}",
-            details.error
-        );
+        completed(&server, id, 300).await;
         let log = server.text(id, "user_logs/std_log.txt").await;
         assert!(log.contains(expect), "{log}");
     }
@@ -185,16 +186,7 @@ async fn an_environment_definition_in_azure_mls_json_form_builds_and_runs() {
         )
         .await;
     let id = run.run_id.as_str();
-    let details = server
-        .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
-        .await;
-    let env_log = environment_log(&server, id).await;
-    assert_eq!(
-        details.status,
-        RunStatus::Completed,
-        "{:?}\n{env_log}",
-        details.error
-    );
+    completed(&server, id, 300).await;
     let log = server.text(id, "user_logs/std_log.txt").await;
     assert!(log.contains("six 1.16.0 hello"), "{log}");
 }
@@ -211,11 +203,7 @@ async fn two_runs_submitted_at_once_with_the_same_new_environment_cause_one_buil
     );
     let mut builds = 0;
     for id in [a.run_id.as_str(), b.run_id.as_str()] {
-        let details = server
-            .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
-            .await;
-        assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
-        let env_log = environment_log(&server, id).await;
+        let (_, env_log) = completed(&server, id, 300).await;
         builds += env_log.matches("Building environment").count();
     }
     assert_eq!(
