@@ -212,11 +212,19 @@ impl<H: Host> Interp<'_, H> {
                 Ok(env_obj(Environment::new(a.req_str("name")?)))
             }
             _ => {
-                args.bind(
+                let a = args.bind(
                     "CondaDependencies()",
                     &["conda_dependencies_file_path", "_underlying_structure"],
                     0,
                 )?;
+                if a.opt("conda_dependencies_file_path").is_some() {
+                    return Err(PyError::unsupported(
+                        "`CondaDependencies(conda_dependencies_file_path=…)` is",
+                    )
+                    .with_hint(
+                        "read the file with Environment.from_conda_specification(name, file_path)",
+                    ));
+                }
                 Ok(conda_obj(CondaDependencies::default()))
             }
         }
@@ -280,6 +288,12 @@ impl<H: Host> Interp<'_, H> {
                     ],
                     0,
                 )?;
+                if a.opt("pip_indexurl").is_some() {
+                    return Err(PyError::unsupported(
+                        "`CondaDependencies.create(pip_indexurl=…)` (another package index) is",
+                    )
+                    .with_hint("environments are built from the server's package index"));
+                }
                 let mut conda = CondaDependencies {
                     conda: strings(a.get("conda_packages"), "conda_packages")?,
                     pip: strings(a.get("pip_packages"), "pip_packages")?,

@@ -130,6 +130,14 @@ Estimator(source_directory='./my-sklearn-proj', entry_script='train.py', environ
             "ValueError: Estimator() got 1 invalid argument: (line 4)\n  environment_definition: cannot be combined with pip_packages: the Environment describes the whole environment, so put them in it",
         ),
         (
+            "CondaDependencies.create(pip_packages=['x'], pip_indexurl='https://pkgs.example/simple')",
+            "NotImplementedError: `CondaDependencies.create(pip_indexurl=…)` (another package index) is not supported in Runboard notebooks: environments are built from the server's package index (line 1)",
+        ),
+        (
+            "CondaDependencies(conda_dependencies_file_path='env.yml')",
+            "NotImplementedError: `CondaDependencies(conda_dependencies_file_path=…)` is not supported in Runboard notebooks: read the file with Environment.from_conda_specification(name, file_path) (line 1)",
+        ),
+        (
             "ScriptRunConfig(source_directory='./my-sklearn-proj', script='train.py', environment='sklearn-env')",
             "ValueError: ScriptRunConfig() got 1 invalid argument: (line 1)\n  environment: expected an Environment, got str",
         ),
