@@ -1239,6 +1239,7 @@ fn rename_src(errors: Vec<FieldError>) -> Vec<FieldError> {
                 ("entry_script", "script"),
                 ("script_params", "arguments"),
                 ("distributed_training", "distributed_job_config"),
+                ("environment_definition", "environment"),
             ] {
                 if let Some(rest) = e.field.strip_prefix(from) {
                     e.field = format!("{to}{rest}");

@@ -130,6 +130,11 @@ Estimator(source_directory='./my-sklearn-proj', entry_script='train.py', environ
             "ValueError: Estimator() got 1 invalid argument: (line 4)\n  environment_definition: cannot be combined with pip_packages: the Environment describes the whole environment, so put them in it",
         ),
         (
+            "env.docker.base_dockerfile = 'FROM ubuntu'
+ScriptRunConfig(source_directory='./my-sklearn-proj', script='train.py', environment=env)",
+            "ValueError: ScriptRunConfig() got 1 invalid argument: (line 2)\n  environment.docker.baseDockerfile: is not supported by Runboard: build the image and give it as baseImage",
+        ),
+        (
             "CondaDependencies.create(pip_packages=['x'], pip_indexurl='https://pkgs.example/simple')",
             "NotImplementedError: `CondaDependencies.create(pip_indexurl=…)` (another package index) is not supported in Runboard notebooks: environments are built from the server's package index (line 1)",
         ),
