@@ -99,20 +99,57 @@ fn canonical_name(requirement: &str) -> String {
     requirement[..end].to_ascii_lowercase().replace('_', "-")
 }
 
-/// A conda environment file (`conda_dependencies_file`).
-#[derive(Debug, Default, Deserialize)]
-struct CondaFile {
-    #[serde(default)]
-    channels: Vec<String>,
-    #[serde(default)]
-    dependencies: Vec<CondaDependency>,
+/// A conda environment file (`conda_dependencies_file`, the notebook's
+/// `Environment.from_conda_specification`) as its three lists.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CondaDependencies {
+    /// `channels`, in order.
+    pub channels: Vec<String>,
+    /// The `dependencies` that are strings: conda packages.
+    pub conda: Vec<String>,
+    /// The `pip:` list of `dependencies`.
+    pub pip: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum CondaDependency {
-    Package(String),
-    Pip { pip: Vec<String> },
+impl CondaDependencies {
+    /// Reads a conda environment file's YAML.
+    pub fn from_yaml(text: &str) -> Result<Self, serde_norway::Error> {
+        #[derive(Deserialize)]
+        struct File {
+            #[serde(default)]
+            channels: Vec<String>,
+            #[serde(default)]
+            dependencies: Vec<Dependency>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Dependency {
+            Package(String),
+            Pip { pip: Vec<String> },
+        }
+        let file: File = serde_norway::from_str(text)?;
+        let mut out = Self {
+            channels: file.channels,
+            ..Self::default()
+        };
+        for dep in file.dependencies {
+            match dep {
+                Dependency::Package(p) => out.conda.push(p),
+                Dependency::Pip { pip } => out.pip.extend(pip),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The requirements of a pip requirements file, in order: without comments or blank
+/// lines.
+pub fn requirement_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split(" #").next().unwrap_or(l).trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The spec of the environment `estimator` asks for, given the contents of its
@@ -150,19 +187,15 @@ pub fn env_spec(
     }
     let mut conda = estimator.conda_packages.clone();
     if let Some(text) = conda_file_text {
-        let file: CondaFile = serde_norway::from_str(text).map_err(|e| {
+        let file = CondaDependencies::from_yaml(text).map_err(|e| {
             FieldError::new(
                 "conda_dependencies_file",
                 format!("is not a conda environment file: {e}"),
             )
         })?;
         spec.channels = file.channels;
-        for dep in file.dependencies {
-            match dep {
-                CondaDependency::Package(p) => conda.push(p),
-                CondaDependency::Pip { pip } => spec.pip.extend(pip),
-            }
-        }
+        conda.extend(file.conda);
+        spec.pip.extend(file.pip);
     }
     match mode {
         CondaMode::Native => spec.conda = conda,
@@ -184,12 +217,7 @@ pub fn env_spec(
         }
     }
     if let Some(text) = requirements_text {
-        spec.requirements = text
-            .lines()
-            .map(|l| l.split(" #").next().unwrap_or(l).trim())
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_owned)
-            .collect();
+        spec.requirements = requirement_lines(text);
     }
     // The SDK's own packages (`azureml-defaults`, which every Azure ML environment
     // lists, `azureml-sdk`, …): the job's `azureml` is Runboard's module.

@@ -18,6 +18,8 @@ use std::rc::Rc;
 
 use serde_json::{Value as Json, json};
 
+pub(crate) use crate::environment::CondaDependencies;
+
 use super::args::Args;
 use super::error::PyError;
 use super::eval::Interp;
@@ -42,14 +44,6 @@ pub(crate) struct Environment {
     pub base_image: Option<String>,
     pub base_dockerfile: Option<String>,
     pub shm_size: Option<String>,
-}
-
-/// A `CondaDependencies`: conda packages, pip packages and channels.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct CondaDependencies {
-    pub channels: Vec<String>,
-    pub conda: Vec<String>,
-    pub pip: Vec<String>,
 }
 
 impl Environment {
@@ -172,37 +166,6 @@ fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, PyError> {
     }
 }
 
-/// A conda environment file's text as [`CondaDependencies`].
-fn parse_conda_file(text: &str, path: &str) -> Result<CondaDependencies, PyError> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        #[serde(default)]
-        channels: Vec<String>,
-        #[serde(default)]
-        dependencies: Vec<Dependency>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Dependency {
-        Package(String),
-        Pip { pip: Vec<String> },
-    }
-    let file: File = serde_norway::from_str(text).map_err(|e| {
-        PyError::value_error(format!("{path} is not a conda environment file: {e}"))
-    })?;
-    let mut conda = CondaDependencies {
-        channels: file.channels,
-        ..CondaDependencies::default()
-    };
-    for dep in file.dependencies {
-        match dep {
-            Dependency::Package(p) => conda.conda.push(p),
-            Dependency::Pip { pip } => conda.pip.extend(pip),
-        }
-    }
-    Ok(conda)
-}
-
 impl<H: Host> Interp<'_, H> {
     /// `Environment(name)` and `CondaDependencies()`.
     pub fn call_environment_class(&mut self, class: Class, args: Args) -> Result<Value, PyError> {
@@ -252,15 +215,12 @@ impl<H: Host> Interp<'_, H> {
                 let text = String::from_utf8(data)
                     .map_err(|_| PyError::value_error(format!("{path} is not UTF-8 text")))?;
                 let conda = if name == "from_conda_specification" {
-                    parse_conda_file(&text, &path)?
+                    CondaDependencies::from_yaml(&text).map_err(|e| {
+                        PyError::value_error(format!("{path} is not a conda environment file: {e}"))
+                    })?
                 } else {
                     CondaDependencies {
-                        pip: text
-                            .lines()
-                            .map(|l| l.split(" #").next().unwrap_or(l).trim())
-                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                            .map(str::to_owned)
-                            .collect(),
+                        pip: crate::environment::requirement_lines(&text),
                         ..CondaDependencies::default()
                     }
                 };

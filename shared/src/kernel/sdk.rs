@@ -699,13 +699,9 @@ impl<H: Host> Interp<'_, H> {
                     .ok_or_else(missing),
             },
             (Obj::RunDetails(_), "show") => method("show"),
-            (
-                Obj::Environment(_)
-                | Obj::PythonSection(_)
-                | Obj::DockerSection(_)
-                | Obj::CondaDependencies(_),
-                _,
-            ) => super::environment::attr(&this, &o, name).ok_or_else(missing),
+            (o, _) if super::environment::is_environment_obj(o) => {
+                super::environment::attr(&this, o, name).ok_or_else(missing)
+            }
             _ => Err(missing()),
         }
     }
