@@ -48,21 +48,47 @@ export function binary() {
 export async function startServer(options = {}) {
   const home = mkdtempSync(join(tmpdir(), "runboard-e2e-"));
   const dataDir = join(home, "data");
-  const config = join(home, "client.json");
   const staticDir = options.staticDir ?? join(root, "static", "pkg");
-  const child = spawn(
-    binary(),
-    ["serve", "--port", "0", "--data-dir", dataDir, "--static-dir", staticDir],
-    {
-      env: { ...process.env, RUNBOARD_CONFIG: config, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--static-dir", staticDir];
+  return spawnServer(args, { home, dataDir, cwd: root });
+}
+
+/**
+ * Starts a server exactly as `cargo xtask run` does: its own arguments (handed over
+ * by `cargo xtask test` in $RUNBOARD_SERVE_ARGS, from the one function that builds
+ * them, xtask/src/serve_command.rs), a data folder relative to the checkout, and the
+ * checkout as the working directory. Only the port differs: a free one.
+ * @returns {Promise<Server>}
+ */
+export async function startReadmeServer() {
+  const json = process.env.RUNBOARD_SERVE_ARGS;
+  if (!json) {
+    throw new Error(
+      "RUNBOARD_SERVE_ARGS is not set: this test starts the server with `cargo xtask run`'s " +
+        "arguments, which `cargo xtask test` hands over; run the browser tests through it",
+    );
+  }
+  const args = JSON.parse(json);
+  const dataDir = args[args.indexOf("--data-dir") + 1];
+  if (!dataDir || dataDir.startsWith("/")) throw new Error(`expected a relative --data-dir in ${json}`);
+  const home = mkdtempSync(join(tmpdir(), "runboard-e2e-readme-"));
+  const server = await spawnServer([...args, "--port", "0"], { home, dataDir, cwd: root });
+  server.ownedDataDir = resolve(root, dataDir);
+  return server;
+}
+
+async function spawnServer(args, { home, dataDir, cwd }) {
+  const config = join(home, "client.json");
+  const child = spawn(binary(), args, {
+    cwd,
+    env: { ...process.env, RUNBOARD_CONFIG: config, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
   });
-  const { url, token } = await new Promise((resolvePromise, reject) => {
+  const { url, token, printed } = await new Promise((resolvePromise, reject) => {
     let stdout = "";
     const timer = setTimeout(
       () => reject(new Error(`runboard serve printed no login link in 30 s:\n${stdout}\n${stderr}`)),
@@ -76,14 +102,17 @@ export async function startServer(options = {}) {
       stdout += chunk;
       const serving = stdout.match(/Runboard is serving (http:\/\/\S+)/);
       const login = stdout.match(/Log in: \S+\?token=(\w+)/);
-      if (serving && login) {
+      const sample = stdout.match(/Sample notebook: \S+/);
+      if (serving && login && sample) {
         clearTimeout(timer);
         child.removeAllListeners("exit");
-        resolvePromise({ url: serving[1], token: login[1] });
+        resolvePromise({ url: serving[1], token: login[1], printed: stdout });
       }
     });
   });
-  return new Server(child, home, dataDir, config, url, token);
+  const server = new Server(child, home, dataDir, config, url, token);
+  server.printed = printed;
+  return server;
 }
 
 /** A running server and the CLI pointed at it. */
@@ -210,5 +239,13 @@ export class Server {
       if (this.child.exitCode === null) this.child.kill("SIGKILL");
     }
     rmSync(this.home, { recursive: true, force: true });
+    if (this.ownedDataDir) rmSync(this.ownedDataDir, { recursive: true, force: true });
+  }
+
+  /** A line `runboard serve` printed at start, after `label: `. */
+  printedLine(label) {
+    const line = this.printed.split("\n").find((l) => l.startsWith(`${label}: `));
+    if (!line) throw new Error(`runboard serve printed no "${label}:" line:\n${this.printed}`);
+    return line.slice(label.length + 2).trim();
   }
 }

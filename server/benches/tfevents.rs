@@ -3,7 +3,7 @@
 //! beside TensorBoard's own Rust data server (`tensorboard-data-server`, the PyPI
 //! package TensorBoard ships) loading the same file, in the same run.
 //!
-//! The file is written by `shared/fixtures/tfevents/make_tfevents.py --big 2000000`
+//! The file is written by `server/tests/fixtures/tfevents/make_tfevents.py --big 2000000`
 //! with tensorboardX, a real writer. Everything Python needs goes into a virtual
 //! environment under `target/bench-cache/tfevents/`, made on the first run; the file
 //! is cached there too (writing it takes about two minutes once). Without Python or
@@ -28,7 +28,7 @@ const BASELINE_RUNS: usize = 3;
 const PACKAGES: &[&str] = &["tensorboardX==2.6.5", "tensorboard-data-server==0.7.2"];
 const MAKE_TFEVENTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/tfevents/make_tfevents.py"
+    "/tests/fixtures/tfevents/make_tfevents.py"
 );
 
 /// `target/bench-cache/tfevents`, beside this benchmark's own executable.

@@ -15,14 +15,13 @@ use runboard_shared::run::{RunId, RunStatus};
 use serde_json::{Map, Value};
 use tokio_tungstenite::tungstenite;
 
-use crate::config::ClientConfig;
+use crate::config::Endpoint;
 use crate::runner::snapshot;
 
 /// A connection to a Runboard server.
 #[derive(Debug, Clone)]
 pub struct Client {
-    url: String,
-    token: String,
+    endpoint: Endpoint,
     http: reqwest::Client,
 }
 
@@ -52,42 +51,56 @@ pub struct SubmitArgs {
 impl Client {
     /// A client from explicit values, falling back to the environment and config file.
     pub fn new(url: Option<String>, token: Option<String>) -> Result<Self> {
-        let saved = ClientConfig::load();
-        let url = url
-            .or_else(|| saved.as_ref().map(|c| c.url.clone()))
-            .ok_or_else(|| {
-                anyhow!(
-                    "no server URL: pass --url, set RUNBOARD_URL, or start `runboard serve` once"
-                )
-            })?;
-        let token = token
-            .or_else(|| saved.as_ref().map(|c| c.token.clone()))
-            .ok_or_else(|| {
-                anyhow!(
-                    "no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once"
-                )
-            })?;
-        Ok(Self {
-            url: url.trim_end_matches('/').to_owned(),
-            token,
+        Ok(Self::for_endpoint(
+            Endpoint::resolve(url, token).map_err(anyhow::Error::msg)?,
+        ))
+    }
+
+    /// A client of `endpoint`.
+    pub fn for_endpoint(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
             http: reqwest::Client::new(),
-        })
+        }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
+            .request(method, format!("{}{path}", self.endpoint.url))
+            .bearer_auth(&self.endpoint.token)
     }
 
-    /// Submits a run and returns the server's answer.
+    /// Sends a request; a server that does not answer is explained
+    /// ([`Endpoint::unreachable`]).
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        request
+            .send()
+            .await
+            .map_err(|e| match unreachable_cause(&e) {
+                Some(cause) => anyhow!(self.endpoint.unreachable(&cause)),
+                None => anyhow::Error::new(e).context(format!("reaching {}", self.endpoint.url)),
+            })
+    }
+
+    /// Submits a run and returns the server's answer. On a terminal, shows the files
+    /// packed, then the bytes sent with the rate; elsewhere prints nothing extra.
     pub async fn submit(&self, args: &SubmitArgs) -> Result<SubmitResponse> {
         let estimator = estimator_json(args)?;
         let src = args.source_directory.clone();
         let archive = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let bar = progress::packing();
             let mut out = Vec::new();
-            snapshot::pack(&src, snapshot::DEFAULT_LIMIT, &mut out)
-                .with_context(|| format!("packing source_directory {}", src.display()))?;
+            snapshot::pack_with(
+                &src,
+                snapshot::DEFAULT_LIMIT,
+                &mut out,
+                &mut |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            )
+            .with_context(|| format!("packing source_directory {}", src.display()))?;
+            bar.finish();
             Ok(out)
         })
         .await??;
@@ -100,26 +113,32 @@ impl Client {
                 (k.to_owned(), Value::String(v.to_owned()))
             })
             .collect();
+        let length = archive.len() as u64;
+        let bar = progress::uploading(length);
         let form = reqwest::multipart::Form::new()
             .text("estimator", estimator.to_string())
             .text("properties", serde_json::to_string(&properties)?)
             .text("tags", Value::Object(tags).to_string())
             .part(
                 "snapshot",
-                reqwest::multipart::Part::bytes(archive)
-                    .file_name("snapshot.tar.gz")
-                    .mime_str("application/gzip")?,
+                reqwest::multipart::Part::stream_with_length(
+                    progress::counted_body(archive, bar.clone()),
+                    length,
+                )
+                .file_name("snapshot.tar.gz")
+                .mime_str("application/gzip")?,
             );
         let response = self
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/experiments/{}/runs", args.experiment),
+            .send(
+                self.request(
+                    reqwest::Method::POST,
+                    &format!("/api/experiments/{}/runs", args.experiment),
+                )
+                .multipart(form),
             )
-            .multipart(form)
-            .send()
-            .await
-            .with_context(|| format!("reaching {}", self.url))?;
-        json_or_error(response).await
+            .await;
+        bar.finish();
+        json_or_error(response?).await
     }
 
     /// One page of runs.
@@ -129,9 +148,10 @@ impl Client {
             query.push(("experiment", e.to_owned()));
         }
         let response = self
-            .request(reqwest::Method::GET, "/api/runs")
-            .query(&query)
-            .send()
+            .send(
+                self.request(reqwest::Method::GET, "/api/runs")
+                    .query(&query),
+            )
             .await?;
         json_or_error(response).await
     }
@@ -139,8 +159,7 @@ impl Client {
     /// Asks the server to cancel a run.
     pub async fn cancel(&self, run_id: &str) -> Result<()> {
         let response = self
-            .request(reqwest::Method::POST, &format!("/api/runs/{run_id}/cancel"))
-            .send()
+            .send(self.request(reqwest::Method::POST, &format!("/api/runs/{run_id}/cancel")))
             .await?;
         json_or_error::<Value>(response).await.map(|_| ())
     }
@@ -148,11 +167,10 @@ impl Client {
     /// Downloads a run file into `out`.
     pub async fn download(&self, run_id: &str, path: &str, out: &Path) -> Result<u64> {
         let response = self
-            .request(
+            .send(self.request(
                 reqwest::Method::GET,
                 &format!("/api/runs/{run_id}/files/{path}"),
-            )
-            .send()
+            ))
             .await?;
         if !response.status().is_success() {
             return Err(api_error(response).await);
@@ -182,23 +200,32 @@ impl Client {
     ) -> Result<(RunStatus, Option<String>)> {
         let ws_url = format!(
             "{}/api/runs/{run_id}/events",
-            self.url
+            self.endpoint
+                .url
                 .replacen("http://", "ws://", 1)
                 .replacen("https://", "wss://", 1)
         );
         let mut after = 0u64;
         let mut failures = 0u32;
+        let mut connected = false;
         loop {
             let mut request = tungstenite::client::IntoClientRequest::into_client_request(
                 format!("{ws_url}?after={after}"),
             )?;
-            request
-                .headers_mut()
-                .insert("Authorization", format!("Bearer {}", self.token).parse()?);
+            request.headers_mut().insert(
+                "Authorization",
+                format!("Bearer {}", self.endpoint.token).parse()?,
+            );
             let mut socket = match tokio_tungstenite::connect_async(request).await {
                 Ok((socket, _)) => {
                     failures = 0;
+                    connected = true;
                     socket
+                }
+                // A server that never answered is not waited for: it is explained. One
+                // that answered before is waited for, as it may be restarting.
+                Err(tungstenite::Error::Io(e)) if !connected => {
+                    bail!(self.endpoint.unreachable(&e));
                 }
                 Err(tungstenite::Error::Http(response)) if response.status().is_client_error() => {
                     bail!(
@@ -209,7 +236,7 @@ impl Client {
                 Err(e) => {
                     failures += 1;
                     if failures > 600 {
-                        bail!("lost the server at {}: {e}", self.url);
+                        bail!("lost the server at {}: {e}", self.endpoint.url);
                     }
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(failures.min(10))))
                         .await;
@@ -359,6 +386,63 @@ async fn api_error(response: reqwest::Response) -> anyhow::Error {
     match serde_json::from_str::<ErrorBody>(&text) {
         Ok(body) => anyhow!("{} (HTTP {status})", body.error.message),
         Err(_) => anyhow!("HTTP {status}: {text}"),
+    }
+}
+
+/// The innermost cause of a request error when the server could not be reached at
+/// all (refused, no route, name not found, timed out); `None` for other errors.
+pub fn unreachable_cause(error: &reqwest::Error) -> Option<String> {
+    if !(error.is_connect() || error.is_timeout()) {
+        return None;
+    }
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    Some(cause.to_string())
+}
+
+/// Progress on a terminal for `runboard submit` (indicatif); hidden, and so silent,
+/// when standard error is not a terminal.
+mod progress {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+    /// Bytes handed to the HTTP body at a time: small enough that the bar moves.
+    const CHUNK: usize = 256 * 1024;
+
+    fn bar(template: &str) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    }
+
+    /// The packing step: files packed out of the files to pack.
+    pub(super) fn packing() -> ProgressBar {
+        bar("packing the source folder: {pos}/{len} files packed")
+    }
+
+    /// The upload: bytes sent out of `total`, with the rate.
+    pub(super) fn uploading(total: u64) -> ProgressBar {
+        let bar = bar("uploading: {bytes}/{total_bytes} sent ({bytes_per_sec}) {wide_bar}");
+        bar.set_length(total);
+        bar
+    }
+
+    /// `data` as a streamed request body that moves `bar` as it is sent.
+    pub(super) fn counted_body(data: Vec<u8>, bar: ProgressBar) -> reqwest::Body {
+        let data = bytes::Bytes::from(data);
+        let chunks: Vec<bytes::Bytes> = (0..data.len())
+            .step_by(CHUNK)
+            .map(|start| data.slice(start..(start + CHUNK).min(data.len())))
+            .collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks.into_iter().map(
+            move |chunk| {
+                bar.inc(chunk.len() as u64);
+                Ok::<_, std::io::Error>(chunk)
+            },
+        )))
     }
 }
 

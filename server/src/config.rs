@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the store, runs and environments live.
+    /// Where the store, runs and environments live. Absolute (see
+    /// [`Config::resolve_paths`]): jobs start in their own run folder, so a relative
+    /// path derived from it (an environment's interpreter, the SDK on `PYTHONPATH`)
+    /// would point nowhere there.
     pub data_dir: PathBuf,
     /// The URL users reach the server at (portal links, `RUNBOARD_URL`).
     pub public_url: String,
@@ -50,6 +53,54 @@ impl Config {
             compute: std::collections::BTreeMap::new(),
         }
     }
+
+    /// Makes every path of the settings absolute against the current directory: the
+    /// data folder, the web app's folder, an interpreter given as a path, and the Slurm
+    /// targets' shared folders. `runboard serve` calls it once, before anything uses
+    /// them; [`crate::AppState::open`] refuses settings where it was not called.
+    pub fn resolve_paths(mut self) -> std::io::Result<Self> {
+        self.data_dir = std::path::absolute(&self.data_dir)?;
+        if let Some(dir) = &self.static_dir {
+            self.static_dir = Some(std::path::absolute(dir)?);
+        }
+        self.python = absolute_program(&self.python)?;
+        self.supervisor_exe = std::path::absolute(&self.supervisor_exe)?;
+        for target in self.compute.values_mut() {
+            match target {
+                ComputeTargetConfig::Slurm(slurm) => {
+                    if let Some(dir) = &slurm.shared_dir {
+                        slurm.shared_dir = Some(std::path::absolute(dir)?);
+                    }
+                    if let Some(python) = &slurm.python {
+                        slurm.python = Some(absolute_program(python)?);
+                    }
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// The first path of the settings that is relative, if any (see
+    /// [`Config::resolve_paths`]).
+    pub fn relative_path(&self) -> Option<PathBuf> {
+        let slurm = self.compute.values().flat_map(|t| match t {
+            ComputeTargetConfig::Slurm(s) => s.shared_dir.iter(),
+        });
+        std::iter::once(&self.data_dir)
+            .chain(self.static_dir.iter())
+            .chain(slurm)
+            .find(|p| p.is_relative())
+            .cloned()
+    }
+}
+
+/// A program named by a path (`./venv/bin/python`) made absolute; a bare name
+/// (`python3`) is left for `PATH` to find.
+fn absolute_program(program: &str) -> std::io::Result<String> {
+    if !program.contains('/') {
+        return Ok(program.to_owned());
+    }
+    Ok(std::path::absolute(program)?.display().to_string())
 }
 
 /// A random token: 32 hex digits.
@@ -126,6 +177,83 @@ impl ClientConfig {
     }
 }
 
+/// Where the CLI's server URL came from, so that an unreachable server can be
+/// explained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    /// The `--url` flag.
+    Flag,
+    /// The `RUNBOARD_URL` variable.
+    Env,
+    /// The client config file at this path, written by the last `runboard serve`.
+    File(PathBuf),
+}
+
+/// The server the CLI talks to: its URL and token, and where the URL came from.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The server's URL, without a trailing `/`.
+    pub url: String,
+    /// The access token.
+    pub token: String,
+    /// Where `url` came from.
+    pub source: UrlSource,
+}
+
+impl Endpoint {
+    /// The endpoint from the flags (clap fills them from `RUNBOARD_URL` and
+    /// `RUNBOARD_TOKEN` too), else from the client config file.
+    pub fn resolve(url: Option<String>, token: Option<String>) -> Result<Self, String> {
+        let path = client_config_path();
+        let saved = ClientConfig::load();
+        let (url, source) = match url {
+            Some(url) if std::env::var("RUNBOARD_URL").ok().as_ref() == Some(&url) => {
+                (url, UrlSource::Env)
+            }
+            Some(url) => (url, UrlSource::Flag),
+            None => match (&saved, path) {
+                (Some(saved), Some(path)) => (saved.url.clone(), UrlSource::File(path)),
+                _ => {
+                    return Err(
+                        "no server URL: pass --url, set RUNBOARD_URL, or start `runboard serve` \
+                         once (it writes the client config)"
+                            .into(),
+                    );
+                }
+            },
+        };
+        let token = token
+            .or_else(|| saved.map(|c| c.token))
+            .ok_or("no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once")?;
+        Ok(Self {
+            url: url.trim_end_matches('/').to_owned(),
+            token,
+            source,
+        })
+    }
+
+    /// What to tell a user whose server did not answer: the URL tried, where it came
+    /// from, and how to point the CLI elsewhere.
+    pub fn unreachable(&self, error: &dyn std::fmt::Display) -> String {
+        let from = match &self.source {
+            UrlSource::Flag => "the --url flag".to_owned(),
+            UrlSource::Env => "the RUNBOARD_URL environment variable".to_owned(),
+            UrlSource::File(path) => format!(
+                "the client config {}, written by the last `runboard serve`",
+                path.display()
+            ),
+        };
+        format!(
+            "could not reach the Runboard server at {url} ({error}).\n\
+             That URL came from {from}.\n\
+             Start that server again, or point the CLI at another one with --url URL \
+             --token TOKEN (or RUNBOARD_URL and RUNBOARD_TOKEN); `runboard token --data-dir \
+             DIR` prints the login URL of the server in DIR.",
+            url = self.url
+        )
+    }
+}
+
 /// The server's config file (`--config`, else `<data-dir>/runboard.toml` when it
 /// exists). Today it names compute targets besides `local`:
 ///
@@ -189,9 +317,111 @@ pub enum MpiLauncher {
     Mpirun,
 }
 
-/// Reads the config file at `path`.
+/// Reads the config file at `path`. Relative paths in it (a Slurm target's
+/// `shared_dir` and `python`) are relative to the file's folder, as in Cargo's and
+/// most tools' config files.
 pub fn load_file(path: &Path) -> Result<FileConfig, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let mut file: FileConfig =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    for target in file.compute.values_mut() {
+        match target {
+            ComputeTargetConfig::Slurm(slurm) => {
+                if let Some(dir) = &slurm.shared_dir {
+                    slurm.shared_dir = Some(folder.join(dir));
+                }
+                if let Some(python) = slurm.python.as_mut().filter(|p| p.contains('/')) {
+                    *python = folder.join(&*python).display().to_string();
+                }
+            }
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_paths_makes_every_path_absolute_against_the_working_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        let mut config = Config::new(PathBuf::from("runboard-data"));
+        config.static_dir = Some(PathBuf::from("static/pkg"));
+        config.python = "venv/bin/python".into();
+        config.compute.insert(
+            "c".into(),
+            ComputeTargetConfig::Slurm(SlurmConfig {
+                shared_dir: Some(PathBuf::from("shared")),
+                python: Some("python3".into()),
+                ..SlurmConfig::default()
+            }),
+        );
+        assert_eq!(config.relative_path(), Some(PathBuf::from("runboard-data")));
+        let config = config.resolve_paths().unwrap();
+        assert_eq!(config.relative_path(), None);
+        assert_eq!(config.data_dir, cwd.join("runboard-data"));
+        assert_eq!(config.static_dir, Some(cwd.join("static/pkg")));
+        assert_eq!(
+            config.python,
+            cwd.join("venv/bin/python").display().to_string()
+        );
+        let ComputeTargetConfig::Slurm(slurm) = &config.compute["c"];
+        assert_eq!(slurm.shared_dir, Some(cwd.join("shared")));
+        // A bare program name is left for PATH.
+        assert_eq!(slurm.python.as_deref(), Some("python3"));
+    }
+
+    #[test]
+    fn relative_paths_in_the_config_file_are_relative_to_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runboard.toml");
+        std::fs::write(
+            &path,
+            "[compute.c]\nkind = \"slurm\"\nshared_dir = \"nfs\"\npython = \"env/bin/python\"\n",
+        )
+        .unwrap();
+        let file = load_file(&path).unwrap();
+        let ComputeTargetConfig::Slurm(slurm) = &file.compute["c"];
+        assert_eq!(slurm.shared_dir, Some(dir.path().join("nfs")));
+        let python = dir.path().join("env/bin/python").display().to_string();
+        assert_eq!(slurm.python.as_deref(), Some(python.as_str()));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_explained_by_where_its_url_came_from() {
+        let endpoint = |source| Endpoint {
+            url: "http://127.0.0.1:9000".into(),
+            token: "t".into(),
+            source,
+        };
+        let file = endpoint(UrlSource::File(
+            "/home/u/.config/runboard/client.json".into(),
+        ));
+        expect(
+            &file.unreachable(&"Connection refused"),
+            "could not reach the Runboard server at http://127.0.0.1:9000 (Connection refused).\n\
+             That URL came from the client config /home/u/.config/runboard/client.json, written \
+             by the last `runboard serve`.\n\
+             Start that server again, or point the CLI at another one with --url URL --token \
+             TOKEN (or RUNBOARD_URL and RUNBOARD_TOKEN); `runboard token --data-dir DIR` prints \
+             the login URL of the server in DIR.",
+        );
+        assert!(
+            endpoint(UrlSource::Env)
+                .unreachable(&"x")
+                .contains("came from the RUNBOARD_URL environment variable.")
+        );
+        assert!(
+            endpoint(UrlSource::Flag)
+                .unreachable(&"x")
+                .contains("came from the --url flag.")
+        );
+    }
+
+    fn expect(actual: &str, expected: &str) {
+        assert_eq!(actual, expected);
+    }
 }

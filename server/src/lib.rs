@@ -66,8 +66,18 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Opens the store in the data folder and sets up the compute targets.
+    /// Opens the store in the data folder and sets up the compute targets. The
+    /// settings' paths must be absolute ([`Config::resolve_paths`]).
     pub async fn open(config: Config) -> Result<Self, StoreError> {
+        if let Some(path) = config.relative_path() {
+            return Err(StoreError::Sql(sqlx::Error::Configuration(
+                format!(
+                    "the path {} is relative: call Config::resolve_paths first",
+                    path.display()
+                )
+                .into(),
+            )));
+        }
         std::fs::create_dir_all(config.data_dir.join("runs"))
             .map_err(|e| StoreError::Sql(e.into()))?;
         let store = Store::open(&config.data_dir.join("runboard.sqlite")).await?;

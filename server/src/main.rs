@@ -235,12 +235,9 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 .with_context(|| format!("listening on {host}:{port}"))?;
             let bound = listener.local_addr()?;
             let url = public_url.unwrap_or_else(|| format!("http://{bound}"));
-            let token = config::load_or_create_token(&data_dir)
-                .with_context(|| format!("reading the token in {}", data_dir.display()))?;
             let mut config = Config::new(data_dir);
             config.public_url = url.trim_end_matches('/').to_owned();
-            config.token = token.clone();
-            config.python = runner::env::resolve_interpreter(&python);
+            config.python = python;
             config.max_snapshot_bytes = max_snapshot_mb * 1024 * 1024;
             config.max_upload_bytes = config.max_snapshot_bytes + 16 * 1024 * 1024;
             config.grace_seconds = grace_seconds;
@@ -250,10 +247,20 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 default.is_file().then_some(default)
             });
             if let Some(path) = config_file {
+                let path = std::path::absolute(&path)?;
                 config.compute = config::load_file(&path)
                     .map_err(anyhow::Error::msg)?
                     .compute;
             }
+            // Once, before anything uses them: every path the server derives from its
+            // flags is absolute, so it means the same in a job's run folder.
+            let mut config = config
+                .resolve_paths()
+                .context("making the data folder's path absolute")?;
+            config.python = runner::env::resolve_interpreter(&config.python);
+            let token = config::load_or_create_token(&config.data_dir)
+                .with_context(|| format!("reading the token in {}", config.data_dir.display()))?;
+            config.token = token.clone();
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
             let reaper = state.clone();
@@ -271,6 +278,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 tracing::warn!(error = %e, "could not save the client config");
             }
             println!("Runboard is serving {}", config.public_url);
+            println!("Data: {}", config.data_dir.display());
             println!("Log in: {}/?token={token}", config.public_url);
             println!(
                 "Sample notebook: {}/notebooks/Quickstart.ipynb?token={token}",

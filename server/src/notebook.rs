@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use futures_util::StreamExt;
-use runboard_server::cli::git_properties;
-use runboard_server::config::ClientConfig;
+use runboard_server::cli::{git_properties, unreachable_cause};
+use runboard_server::config::Endpoint;
 use runboard_server::runner::snapshot;
 use runboard_server::{datastores, files};
 use runboard_shared::api::{
@@ -116,20 +116,9 @@ pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
         local,
         remote,
     } = command;
-    let saved = ClientConfig::load();
-    let url = remote
-        .url
-        .or_else(|| saved.as_ref().map(|c| c.url.clone()))
-        .ok_or_else(|| {
-            anyhow!("no server URL: pass --url, set RUNBOARD_URL, or start `runboard serve` once")
-        })?;
-    let token = remote
-        .token
-        .or_else(|| saved.as_ref().map(|c| c.token.clone()))
-        .ok_or_else(|| {
-            anyhow!("no token: pass --token, set RUNBOARD_TOKEN, or start `runboard serve` once")
-        })?;
-    let api = Api::new(&url, &token);
+    let endpoint = Endpoint::resolve(remote.url, remote.token).map_err(anyhow::Error::msg)?;
+    let url = endpoint.url.clone();
+    let api = Api::new(endpoint);
 
     let (input, out, text, files) = if local {
         let text = match std::fs::read_to_string(&path) {
@@ -289,24 +278,22 @@ struct Follow {
 
 /// The server's REST API and websocket, as both files sides use them.
 struct Api {
-    url: String,
-    token: String,
+    endpoint: Endpoint,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn new(url: &str, token: &str) -> Self {
+    fn new(endpoint: Endpoint) -> Self {
         Self {
-            url: url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
+            endpoint,
             http: reqwest::Client::new(),
         }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
+            .request(method, format!("{}{path}", self.endpoint.url))
+            .bearer_auth(&self.endpoint.token)
     }
 
     /// Sends a request; a non-2xx answer becomes the matching [`HostError`].
@@ -314,7 +301,10 @@ impl Api {
         let response = request
             .send()
             .await
-            .map_err(|e| HostError::Other(format!("reaching {}: {e}", self.url)))?;
+            .map_err(|e| match unreachable_cause(&e) {
+                Some(cause) => HostError::Other(self.endpoint.unreachable(&cause)),
+                None => HostError::Other(format!("reaching {}: {e}", self.endpoint.url)),
+            })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -387,10 +377,10 @@ impl Api {
     }
 
     async fn connect(&self, run: &RunId, after: u64) -> Result<Socket, HostError> {
-        let ws_url = events_url(&self.url, run, after);
+        let ws_url = events_url(&self.endpoint.url, run, after);
         let mut request = tungstenite::client::IntoClientRequest::into_client_request(ws_url)
             .map_err(|e| HostError::Other(e.to_string()))?;
-        let auth = format!("Bearer {}", self.token)
+        let auth = format!("Bearer {}", self.endpoint.token)
             .parse()
             .map_err(|_| HostError::Other("the token is not a valid header value".into()))?;
         request.headers_mut().insert("Authorization", auth);
@@ -432,7 +422,7 @@ impl std::fmt::Debug for CliHost {
         };
         f.debug_struct("CliHost")
             .field("files", &files)
-            .field("url", &self.api.url)
+            .field("url", &self.api.endpoint.url)
             .finish_non_exhaustive()
     }
 }
@@ -1081,7 +1071,11 @@ mod tests {
         ])
         .await;
         let mut host = CliHost {
-            api: Api::new(&url, "token"),
+            api: Api::new(Endpoint {
+                url,
+                token: "token".into(),
+                source: runboard_server::config::UrlSource::Flag,
+            }),
             files: Files::Area { cwd: String::new() },
             outputs: Vec::new(),
             follow: None,

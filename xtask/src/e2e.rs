@@ -18,10 +18,17 @@ pub(crate) fn test(tag: Option<&str>) -> Result<()> {
         args.extend(["--grep", tag]);
     }
     crate::step(&format!("browser tests: npx {} (e2e/)", args.join(" ")));
+    // The README's path (e2e/tests/readme.spec.ts): `cargo xtask run`'s own arguments,
+    // with a relative data folder of its own in the checkout, started from there.
+    let readme_data = format!("target/readme-path/e2e-{}", tag.is_some());
+    let _ = std::fs::remove_dir_all(crate::project_root().join(&readme_data));
+    let serve_args = crate::serve_command::serve_args(&readme_data, false);
     let status = Command::new("npx")
         .args(&args)
         .current_dir(&e2e)
         .env("RUNBOARD_BIN", &bin)
+        .env("RUNBOARD_SERVE_ARGS", serde_json::to_string(&serve_args)?)
+        .env("RUNBOARD_SKIP_LOG", crate::skips::log_path())
         .status()
         .context("running npx playwright test in e2e/")?;
     if !status.success() {

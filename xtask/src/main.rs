@@ -9,7 +9,9 @@ mod e2e;
 mod frontend;
 mod kernel_bench;
 mod portal;
+mod serve_command;
 mod setup;
+mod skips;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +24,12 @@ fn main() -> Result<()> {
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
-        Some("test") => test(),
+        Some("test") => {
+            let result = test();
+            // The last line, pass or fail: which real-component tests did not run.
+            eprintln!("\n{}", skips::summary());
+            result
+        }
         Some("bench") => bench::main(&args[1..]),
         Some("frontend") => frontend::build(args[1..].iter().any(|a| a == "--release")),
         _ => {
@@ -66,10 +73,7 @@ fn run(args: &[String]) -> Result<()> {
         target_dir().join("debug/runboard")
     };
     let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--data-dir", "runboard-data"]);
-    if !release {
-        cmd.args(["--static-dir", "static/pkg"]);
-    }
+    cmd.args(serve_command::serve_args(serve_command::DATA_DIR, release));
     cmd.args(extra);
     let status = cmd.status().context("starting runboard serve")?;
     if !status.success() {
@@ -82,6 +86,7 @@ fn run(args: &[String]) -> Result<()> {
 fn test() -> Result<()> {
     setup::python()?;
     setup::uv()?;
+    skips::reset()?;
     step("cargo fmt --check");
     cargo(&["fmt", "--all", "--check"])?;
     step("cargo clippy -D warnings");
@@ -135,6 +140,7 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(args)
+        .env("RUNBOARD_SKIP_LOG", skips::log_path())
         .status()
         .with_context(|| format!("running cargo {}", args.join(" ")))?;
     if !status.success() {

@@ -117,6 +117,16 @@ pub fn source_files(src: &Path) -> Result<Vec<PathBuf>> {
 /// Packs the snapshot files of `src` into a tar.gz written to `out`, failing when
 /// their total size exceeds `limit`.
 pub fn pack(src: &Path, limit: u64, out: impl Write) -> Result<()> {
+    pack_with(src, limit, out, &mut |_, _| {})
+}
+
+/// [`pack`], calling `progress(files packed, files to pack)` after each file.
+pub fn pack_with(
+    src: &Path,
+    limit: u64,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
     let files = source_files(src)?;
     let mut total = 0u64;
     for rel in &files {
@@ -131,8 +141,9 @@ pub fn pack(src: &Path, limit: u64, out: impl Write) -> Result<()> {
     let gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
     let mut tar = tar::Builder::new(gz);
     tar.follow_symlinks(false);
-    for rel in &files {
+    for (done, rel) in files.iter().enumerate() {
         tar.append_path_with_name(src.join(rel), rel)?;
+        progress(done as u64 + 1, files.len() as u64);
     }
     tar.into_inner()?.finish()?.flush()?;
     Ok(())

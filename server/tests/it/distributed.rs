@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use runboard_shared::run::RunStatus;
 use serde_json::json;
 
-use crate::support::{Server, source};
+use crate::support::{Server, Tool, skip, source};
 
 fn has_mpirun() -> bool {
     std::process::Command::new("mpirun")
@@ -18,7 +18,11 @@ fn has_mpirun() -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_mpi4py_job_with_two_processes_reduces_across_both_ranks_with_a_log_per_rank() {
     if !has_mpirun() {
-        eprintln!("skipped: no mpirun on this machine (Debian's openmpi-bin installs it)");
+        skip(
+            "distributed::an_mpi4py_job_with_two_processes_reduces_across_both_ranks_with_a_log_per_rank",
+            Tool::Mpirun,
+            "no mpirun on this machine (Debian's openmpi-bin installs it)",
+        );
         return;
     }
     let data = tempfile::tempdir().unwrap();
@@ -224,7 +228,11 @@ time.sleep(600)
     if has_mpirun() {
         cases.push(json!({"distributed_backend": "mpi", "process_count_per_node": 2}));
     } else {
-        eprintln!("skipped the mpirun case: no mpirun on this machine");
+        skip(
+            "distributed::one_failing_rank_fails_the_run_within_10s_and_leaves_no_process (its mpirun case)",
+            Tool::Mpirun,
+            "no mpirun on this machine (Debian's openmpi-bin installs it)",
+        );
     }
     for mut estimator in cases {
         estimator["entry_script"] = json!("train.py");

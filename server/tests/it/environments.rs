@@ -316,8 +316,10 @@ async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused
         .await
         .unwrap();
     if !runboard_server::runner::docker_engine_available() {
-        eprintln!(
-            "skipped the in-image half: no Docker engine on this machine (`docker info` failed)"
+        crate::support::skip(
+            "environments::a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused_when_not (its in-image half)",
+            crate::support::Tool::Docker,
+            "no Docker engine on this machine (`docker info` failed)",
         );
         assert_eq!(response.status(), 400);
         let body: serde_json::Value = response.json().await.unwrap();

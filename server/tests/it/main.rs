@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod cli;
 mod datastores;
 mod distributed;
 mod environments;
 mod files_area;
 mod metrics;
 mod notebook;
+mod readme_path;
 mod restart;
 mod runs;
 mod slurm;

@@ -416,11 +416,7 @@ async fn a_long_series_reads_as_buckets_that_keep_spikes() {
 }
 
 fn fixtures() -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/tfevents"
-    )
-    .to_owned()
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfevents").to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]

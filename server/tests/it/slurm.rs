@@ -6,7 +6,7 @@ use std::time::Duration;
 use runboard_shared::run::RunStatus;
 use serde_json::json;
 
-use crate::support::{Server, source};
+use crate::support::{Server, Tool, skip, source};
 
 /// The server config naming the cluster: srun with PMIx, and Open MPI told to use TCP
 /// over loopback, since both "nodes" are this one host.
@@ -21,15 +21,19 @@ OMPI_MCA_btl = "tcp,self"
 OMPI_MCA_btl_tcp_if_include = "lo"
 "#;
 
-/// A server with the Slurm target, or `None` (test skipped) when Slurm is not
-/// installed. A cluster that is installed but down fails the test.
-fn server_with_cluster(data: &std::path::Path) -> Option<Server> {
+/// A server with the Slurm target, or `None` (`test` skipped, see [`skip`]) when
+/// Slurm is not installed. A cluster that is installed but down fails the test.
+fn server_with_cluster(test: &str, data: &std::path::Path) -> Option<Server> {
     match std::process::Command::new("sinfo")
         .args(["-h", "-o", "%D %t"])
         .output()
     {
         Err(_) => {
-            eprintln!("skipped: Slurm is not installed (cargo xtask test installs it as root)");
+            skip(
+                &format!("slurm::{test}"),
+                Tool::Slurm,
+                "Slurm is not installed (cargo xtask test installs it as root)",
+            );
             return None;
         }
         Ok(out) => assert!(
@@ -67,7 +71,10 @@ fn mpi_estimator(nodes: u32, per_node: u32) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seed_distributed_estimator_runs_mpi4py_across_both_nodes() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else {
+    let Some(server) = server_with_cluster(
+        "the_seed_distributed_estimator_runs_mpi4py_across_both_nodes",
+        data.path(),
+    ) else {
         return;
     };
     let targets: Vec<String> = server
@@ -117,7 +124,10 @@ async fn the_seed_distributed_estimator_runs_mpi4py_across_both_nodes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_nodes_with_two_processes_each_give_four_ranks_with_four_logs() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else {
+    let Some(server) = server_with_cluster(
+        "two_nodes_with_two_processes_each_give_four_ranks_with_four_logs",
+        data.path(),
+    ) else {
         return;
     };
     let src = source(&[("train.py", MPI_JOB)]);
@@ -151,7 +161,8 @@ fn slurm_state(job_id: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_run_ends_its_slurm_job() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else {
+    let Some(server) = server_with_cluster("cancelling_a_run_ends_its_slurm_job", data.path())
+    else {
         return;
     };
     let src = source(&[(
@@ -189,7 +200,10 @@ async fn cancelling_a_run_ends_its_slurm_job() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_over_max_run_duration_ends_failed_with_timeout_named() {
     let data = tempfile::tempdir().unwrap();
-    let Some(server) = server_with_cluster(data.path()) else {
+    let Some(server) = server_with_cluster(
+        "a_job_over_max_run_duration_ends_failed_with_timeout_named",
+        data.path(),
+    ) else {
         return;
     };
     let src = source(&[(
@@ -221,7 +235,10 @@ async fn a_job_over_max_run_duration_ends_failed_with_timeout_named() {
 async fn kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_completes_with_full_logs()
 {
     let data = tempfile::tempdir().unwrap();
-    let Some(mut server) = server_with_cluster(data.path()) else {
+    let Some(mut server) = server_with_cluster(
+        "kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_completes_with_full_logs",
+        data.path(),
+    ) else {
         return;
     };
     let src = source(&[(

@@ -355,3 +355,43 @@ pub fn notebook_json(cells: &[&str]) -> String {
     }
     nb.to_json()
 }
+
+/// A real component that some tests need and a machine may lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// Open MPI's `mpirun` (Debian's `openmpi-bin`, installed by the setup).
+    Mpirun,
+    /// The local Slurm cluster (`scripts/local-slurm.sh`, installed by the setup).
+    Slurm,
+    /// A Docker engine: none can be installed on these machines.
+    Docker,
+}
+
+/// Says that `test` did not run (or not all of it) because `tool` is missing: on the
+/// terminal, past the test harness's output capture, and in the list of skipped tests
+/// that `cargo xtask test` prints as its last line (the file `$RUNBOARD_SKIP_LOG`).
+/// With `CI=true` a missing `mpirun` or Slurm fails the test instead, since the setup
+/// installs them; Docker is the one exception.
+pub fn skip(test: &str, tool: Tool, why: &str) {
+    use std::io::Write;
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !ci || tool == Tool::Docker,
+        "{test} needs {tool:?}, which is missing ({why}); with CI=true that is a failure, \
+         as `cargo xtask test` installs it"
+    );
+    let line = format!("{test}: {why}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {line}");
+    if let Some(log) = std::env::var_os("RUNBOARD_SKIP_LOG") {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log);
+        match file {
+            Ok(mut file) => {
+                let _ = writeln!(file, "{line}");
+            }
+            Err(e) => panic!("could not record the skip in {}: {e}", log.display()),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! The tfevents reader on real event files (written by tensorboardX and TensorBoard's
-//! protobufs, see `shared/fixtures/tfevents/README.md`) and on files built here to
+//! protobufs, see `server/tests/fixtures/tfevents/README.md`) and on files built here to
 //! be cut, grown and damaged.
 
 use std::collections::BTreeMap;
@@ -14,11 +14,8 @@ use runboard_server::tfevents::proto::{
 };
 use runboard_server::tfevents::{Batch, EventFileReader, read_file, record};
 
-/// The fixtures live beside the checkout, in `shared/`, never copied into the repo.
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/tfevents"
-);
+/// The fixtures, in the checkout (their README says what a correct reader finds).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfevents");
 
 /// The one event file in a fixture folder.
 fn fixture(folder: &str) -> PathBuf {
