@@ -12,6 +12,7 @@ pub mod files;
 pub mod hub;
 pub mod metrics;
 pub mod runner;
+pub mod sdk;
 pub mod series;
 pub mod store;
 pub mod tfevents;
@@ -84,7 +85,7 @@ impl AppState {
         let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
             supervisor_exe: config.supervisor_exe.clone(),
         });
-        runner::shim::install(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
+        sdk::install(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
         files::seed(&files::root(&config.data_dir)).map_err(|e| StoreError::Sql(e.into()))?;
         let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
         let docker = runner::docker_engine_available();

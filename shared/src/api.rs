@@ -413,3 +413,15 @@ pub struct DatastoreUploaded {
     #[serde(default)]
     pub skipped: Vec<String>,
 }
+
+/// `GET /api/runs/{id}/events?after=N&wait=S` asked without a websocket upgrade: the
+/// run's events after `N` (at most a page), waiting up to `S` seconds for one when there
+/// are none yet (a long poll, for clients without websockets: the Python SDK's
+/// `wait_for_completion`, a synchronous request in the browser's kernel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    /// Events in sequence order, each with its `seq`; empty when the wait ran out.
+    pub events: Vec<crate::event::RunEvent>,
+    /// The `after` to ask with next: the last `seq` here, or the one asked with.
+    pub next_after: u64,
+}

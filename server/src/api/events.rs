@@ -1,12 +1,15 @@
 //! `GET /api/runs/{id}/events?after=N`: a run's events over a websocket, replayed
-//! from the store and then live.
+//! from the store and then live; asked without a websocket upgrade, one page of them
+//! as JSON, waiting up to `wait` seconds for the first (a long poll).
 
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use runboard_shared::api::EventsPage;
 use runboard_shared::event::Frame;
 use runboard_shared::run::RunId;
 use serde::Deserialize;
@@ -22,7 +25,14 @@ pub struct EventsQuery {
     /// Send events with a sequence number above this one.
     #[serde(default)]
     after: u64,
+    /// Without a websocket upgrade: seconds to wait for an event when there is none
+    /// after `after` yet (at most [`MAX_WAIT`]; default 0, answer at once).
+    #[serde(default)]
+    wait: Option<f64>,
 }
+
+/// The longest a long poll waits before answering an empty page.
+const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// How long a frame may wait for a client that does not read before it is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,13 +44,26 @@ pub async fn websocket(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let id = run_id(&id)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
+    let Ok(upgrade) = upgrade else {
+        let wait = match query.wait {
+            None => Duration::ZERO,
+            Some(w) if w.is_finite() && w >= 0.0 => Duration::from_secs_f64(w).min(MAX_WAIT),
+            Some(w) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("wait must be a number of seconds from 0 to 30, got {w}"),
+                ));
+            }
+        };
+        return Ok(axum::Json(long_poll(&state, &id, query.after, wait).await?).into_response());
+    };
     Ok(upgrade.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
         let sink = sink.with(|frame: Frame| async move {
@@ -109,6 +132,29 @@ pub async fn session<S, I, T>(
             },
             msg = incoming.next() => if msg.is_none() { return },
         }
+    }
+}
+
+/// One page of the run's events after `after`, waiting up to `wait` for the first one
+/// when there is none yet. The store answers; the hub only says when to ask again.
+async fn long_poll(
+    state: &AppState,
+    run_id: &RunId,
+    after: u64,
+    wait: Duration,
+) -> Result<EventsPage, crate::store::StoreError> {
+    // Subscribed before the first read, so an event committed in between still wakes
+    // the wait.
+    let mut live = state.hub.subscribe(run_id);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let events = state.store.events_after(run_id, after, REPLAY_PAGE).await?;
+        if !events.is_empty() || tokio::time::Instant::now() >= deadline {
+            let next_after = events.last().map_or(after, |e| e.seq);
+            return Ok(EventsPage { events, next_after });
+        }
+        // Woken by any event of this run (or a lagging receiver), or by the deadline.
+        let _ = tokio::time::timeout_at(deadline, live.recv()).await;
     }
 }
 

@@ -10,6 +10,7 @@ mod files;
 mod files_area;
 mod metrics;
 mod runs;
+mod sdk_index;
 mod snapshot;
 mod tensorboard;
 mod web;
@@ -191,6 +192,9 @@ pub fn app(state: AppState) -> Router {
             "/runs/{id}/tensorboard/{*rest}",
             axum::routing::any(tensorboard::proxy),
         )
+        .route("/simple/", get(sdk_index::root))
+        .route("/simple/{project}/", get(sdk_index::project))
+        .route("/simple/{project}/{file}", get(sdk_index::file))
         .nest("/api", api)
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())

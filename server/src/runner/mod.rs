@@ -12,7 +12,7 @@ pub mod control;
 pub mod env;
 pub mod launch;
 pub mod local;
-pub mod shim;
+
 pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;

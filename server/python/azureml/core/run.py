@@ -33,7 +33,136 @@ def _is_number(value):
 
 
 class Run:
-    """The run of the current script."""
+    """A run: the current script's (`Run.get_context()`), or one of an experiment's,
+    read and followed through the server (`Run(experiment, run_id)`, or what
+    `Experiment.submit` returns)."""
+
+    def __init__(self, experiment, run_id, outer_run_id=None, _portal_url=None, **kwargs):
+        self.experiment = experiment
+        self.id = run_id
+        self._portal_url = _portal_url
+
+    @property
+    def _endpoint(self):
+        return self.experiment.workspace._endpoint
+
+    def _path(self, rest=""):
+        from azureml._runboard import segment
+
+        return "/api/runs/{}{}".format(segment(self.id), rest)
+
+    def __repr__(self):
+        return "Run(Experiment: {},\nId: {},\nType: azureml.scriptrun,\nStatus: {})".format(
+            self.experiment.name, self.id, self.get_status()
+        )
+
+    def get_portal_url(self):
+        """The run's page in the Runboard portal."""
+        return self._portal_url or "{}/runs/{}".format(self._endpoint.url, self.id)
+
+    def get_details(self):
+        """The run's details: the SDK's `get_details()` keys."""
+        return self._endpoint.json("GET", self._path())
+
+    def get_status(self):
+        """`Queued`, `Running`, `Completed`, `Failed`, `Canceled`, …"""
+        return self.get_details()["status"]
+
+    def get_tags(self):
+        """The run's tags."""
+        return dict(self.get_details().get("tags") or {})
+
+    def get_properties(self):
+        """The run's properties."""
+        return dict(self.get_details().get("properties") or {})
+
+    def get_metrics(self, name=None, recursive=False, run_type=None, populate=False):
+        """What the run logged: name -> value, or list of values."""
+        metrics = self._endpoint.json("GET", self._path("/metrics"))
+        if name is not None:
+            return {name: metrics[name]} if name in metrics else {}
+        return metrics
+
+    def get_file_names(self):
+        """The run's files (`outputs/…`, `logs/…`, `user_logs/…`, `system_logs/…`)."""
+        answer = self._endpoint.json("GET", self._path("/files"))
+        files = answer.get("files", answer) if isinstance(answer, dict) else answer
+        return [f["path"] if isinstance(f, dict) else f for f in files]
+
+    def download_file(self, name, output_file_path=None, _validate_checksum=False):
+        """Writes the run file `name` to `output_file_path` (a file, or a folder to
+        write it into; default: its file name, here)."""
+        from azureml._runboard import segment
+
+        data = self._endpoint.request(
+            "GET", self._path("/files/" + "/".join(segment(p) for p in name.split("/")))
+        )
+        target = output_file_path or os.path.basename(name)
+        if os.path.isdir(target):
+            target = os.path.join(target, os.path.basename(name))
+        folder = os.path.dirname(target)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(data)
+
+    def download_files(self, prefix=None, output_directory=None, output_paths=None, batch_size=100, append_prefix=True):
+        """Downloads every run file under `prefix` into `output_directory`."""
+        for name in self.get_file_names():
+            if prefix and not name.startswith(prefix):
+                continue
+            self.download_file(name, os.path.join(output_directory or ".", name))
+
+    def tag(self, key, value=None):
+        """Sets a tag (a tag without a value is `""`)."""
+        self._endpoint.json("PATCH", self._path("/tags"), {"set": {key: "" if value is None else str(value)}, "remove": []})
+
+    def set_tags(self, tags):
+        """Sets several tags."""
+        self._endpoint.json("PATCH", self._path("/tags"), {"set": {k: str(v) for k, v in tags.items()}, "remove": []})
+
+    def cancel(self):
+        """Asks the server to stop the run (nothing happens once it has ended)."""
+        from azureml.exceptions import UserErrorException
+
+        try:
+            self._endpoint.request("POST", self._path("/cancel"))
+        except UserErrorException:
+            if self.get_status() not in ("Completed", "Failed", "Canceled"):
+                raise
+
+    def wait_for_completion(self, show_output=False, wait_post_processing=False, raise_on_error=True):
+        """Waits until the run ends, streaming its log with `show_output`, then returns
+        its details; a failed run raises `ActivityFailedException` (with
+        `raise_on_error`)."""
+        import sys
+
+        from azureml.exceptions import ActivityFailedException
+
+        log = "user_logs/std_log.txt"
+        if show_output:
+            banner = "Streaming " + log
+            print("RunId: {}\nWeb View: {}\n\n{}\n{}\n".format(
+                self.id, self.get_portal_url(), banner, "=" * len(banner)))
+        after, ends_with_newline, status, error = 0, True, None, None
+        while status is None:
+            page = self._endpoint.json("GET", self._path("/events"), query={"after": after, "wait": 25}, timeout=60)
+            for event in page["events"]:
+                if event.get("type") == "log" and show_output and event.get("path") == log and event.get("text"):
+                    sys.stdout.write(event["text"])
+                    sys.stdout.flush()
+                    ends_with_newline = event["text"].endswith("\n")
+                elif event.get("type") == "status" and event.get("status") in ("Completed", "Failed", "Canceled"):
+                    status, error = event["status"], event.get("error")
+                    break
+            after = page["next_after"]
+        if show_output:
+            print("{}\nExecution Summary\n=================\nRunId: {}\nWeb View: {}\n".format(
+                "" if ends_with_newline else "\n", self.id, self.get_portal_url()))
+        if status == "Failed" and raise_on_error:
+            raise ActivityFailedException(
+                "Activity Failed: run {} failed: {}".format(self.id, error or "no reason was recorded"))
+        return self.get_details()
 
     @classmethod
     def get_context(cls, allow_offline=True, **kwargs):
