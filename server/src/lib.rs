@@ -11,6 +11,7 @@ pub mod datastores;
 pub mod files;
 pub mod hub;
 pub mod metrics;
+pub mod models;
 pub mod runner;
 pub mod sdk;
 pub mod series;

@@ -6,6 +6,10 @@
 //! process: that is what makes per-run sequence numbers gap-free without retries.
 //! Reads use a separate pool and never wait for a writer (WAL).
 
+mod models;
+
+pub use models::{ModelRow, NewModel};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;

@@ -425,3 +425,62 @@ pub struct EventsPage {
     /// The `after` to ask with next: the last `seq` here, or the one asked with.
     pub next_after: u64,
 }
+
+/// `POST /api/models` (JSON): registers a run's file or folder as a new version of a
+/// model. Uploaded files are registered with the multipart form of the same route: a
+/// `model` part holding this JSON (without `run_id` and `path`) and one `file` part per
+/// file (its file name may hold `/` for a folder's files).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterModel {
+    /// The model's name: 1–255 of letters, digits, `-`, `_` and `.`, starting with a
+    /// letter or digit (Azure ML's rule).
+    pub name: String,
+    /// The run whose file is registered.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// The run file or folder (`outputs/model.pkl`, `outputs/model/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Properties.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// One version of a registered model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelVersion {
+    /// The model's name.
+    pub name: String,
+    /// Its version: 1, 2, 3, … per name.
+    pub version: u32,
+    /// The registered file or folder's name (`model.pkl`); the model's files are under
+    /// it.
+    pub path: String,
+    /// The run it was registered from, if any.
+    pub run_id: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Properties.
+    pub properties: BTreeMap<String, String>,
+    /// When it was registered (RFC 3339, UTC).
+    pub created_time: String,
+    /// Its files, relative to the version's folder (`model.pkl`, `model/weights.bin`).
+    pub files: Vec<RunFile>,
+}
+
+/// `GET /api/models` (the latest version of each model, or with `?name=` every version
+/// of one, newest first) and `GET /api/runs/{id}/models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelList {
+    /// The versions.
+    pub models: Vec<ModelVersion>,
+}

@@ -9,6 +9,7 @@ mod events;
 mod files;
 mod files_area;
 mod metrics;
+mod models;
 mod runs;
 mod sdk_index;
 mod snapshot;
@@ -144,6 +145,28 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/files/{*path}",
             delete(files_area::remove),
         ),
+        route(
+            Method::POST,
+            "/api/models",
+            post(models::register).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(Method::GET, "/api/models", get(models::list)),
+        route(
+            Method::GET,
+            "/api/models/{name}/versions/{version}",
+            get(models::one),
+        ),
+        route(
+            Method::GET,
+            "/api/models/{name}/versions/{version}/download",
+            get(models::download),
+        ),
+        route(
+            Method::GET,
+            "/api/models/{name}/versions/{version}/files/{*path}",
+            get(models::file),
+        ),
+        route(Method::GET, "/api/runs/{id}/models", get(models::of_run)),
         route(
             Method::POST,
             "/api/datastores/{name}/upload",

@@ -449,6 +449,13 @@ fn job_for(
         ("RUNBOARD_RUN_ID".to_owned(), run_id.to_string()),
         ("RUNBOARD_RUN_TOKEN".to_owned(), record.run_token.clone()),
         ("AZUREML_RUN_ID".to_owned(), run_id.to_string()),
+        // Where `Model.get_model_path` finds registered models' files.
+        (
+            "RUNBOARD_MODELS_DIR".to_owned(),
+            crate::models::root(&state.config.data_dir)
+                .display()
+                .to_string(),
+        ),
     ]);
     // The azureml.core shim comes first, so `from azureml.core import Run` finds it.
     let shim = state.config.data_dir.join("python").display().to_string();

@@ -11,6 +11,7 @@ mod distributed;
 mod environments;
 mod files_area;
 mod metrics;
+mod models;
 mod notebook;
 mod python_sdk;
 mod readme_path;

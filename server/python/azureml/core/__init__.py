@@ -4,6 +4,7 @@
 from azureml.core.conda_dependencies import CondaDependencies
 from azureml.core.environment import Environment
 from azureml.core.experiment import Experiment
+from azureml.core.model import Model
 from azureml.core.run import Run
 from azureml.core.runconfig import RunConfiguration
 from azureml.core.script_run_config import ScriptRunConfig
@@ -13,6 +14,7 @@ __all__ = [
     "CondaDependencies",
     "Environment",
     "Experiment",
+    "Model",
     "Run",
     "RunConfiguration",
     "ScriptRunConfig",

@@ -121,6 +121,21 @@ class Run:
         """Sets several tags."""
         self._endpoint.json("PATCH", self._path("/tags"), {"set": {k: str(v) for k, v in tags.items()}, "remove": []})
 
+    def register_model(self, model_name, model_path=None, tags=None, properties=None,
+                       model_framework=None, model_framework_version=None, description=None,
+                       datasets=None, sample_input_dataset=None, sample_output_dataset=None,
+                       resource_configuration=None, **kwargs):
+        """Registers the run's file or folder `model_path` (`outputs/model.pkl`) as the
+        next version of `model_name`; returns the `Model`. The registry keeps a copy."""
+        from azureml.core.model import Model, _meta
+
+        if not model_path:
+            raise UserErrorException("register_model needs model_path, such as 'outputs/model.pkl'")
+        meta = _meta(model_name, tags, properties, description, model_framework, model_framework_version)
+        meta.update(run_id=self.id, path=model_path)
+        body = self._endpoint.json("POST", "/api/models", meta)
+        return Model._from(self.experiment.workspace, body)
+
     def cancel(self):
         """Asks the server to stop the run (nothing happens once it has ended)."""
         from azureml.exceptions import UserErrorException

@@ -31,3 +31,7 @@ class SnapshotException(UserErrorException):
 
 class RunboardConnectionError(AzureMLException, ConnectionError):
     """The Runboard server could not be reached."""
+
+
+class WebserviceException(AzureMLException):
+    """The SDK's error for the model registry (and web services)."""
