@@ -5,6 +5,7 @@
 //! run folder into events, [`hub`] fans events out, [`cli`] is the client.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod datastores;

@@ -168,6 +168,14 @@ enum Command {
         #[command(subcommand)]
         command: notebook::NotebookCommand,
     },
+    /// Copy a data folder, consistently, while its server serves.
+    Backup {
+        /// The new folder to copy into; `runboard serve --data-dir DEST` starts from it.
+        dest: PathBuf,
+        /// The server's data folder.
+        #[arg(long, default_value = "./runboard-data")]
+        data_dir: PathBuf,
+    },
     /// Print the login URL of the server in a data folder.
     Token {
         /// The server's data folder.
@@ -392,6 +400,27 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notebook { command } => notebook::main(command).await,
+        Command::Backup { dest, data_dir } => {
+            let report = runboard_server::backup::backup(&data_dir, &dest).await?;
+            println!(
+                "Backed up {} to {}: {} files, {} bytes{}",
+                data_dir.display(),
+                dest.display(),
+                report.files,
+                report.bytes,
+                match report.unfinished {
+                    0 => String::new(),
+                    n => format!(
+                        "; {n} run(s) still going are marked Failed in the copy (their data up to now is kept)"
+                    ),
+                }
+            );
+            println!(
+                "Start a server on it: runboard serve --data-dir {}",
+                dest.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token { data_dir } => {
             let token = std::fs::read_to_string(data_dir.join("token")).with_context(|| {
                 format!(

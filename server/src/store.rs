@@ -387,6 +387,19 @@ impl Store {
         }
     }
 
+    /// Writes a consistent copy of the whole database to `path` (SQLite's
+    /// `VACUUM INTO`), while other connections go on reading and writing.
+    pub async fn copy_into(&self, path: &Path) -> Result<()> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
     /// Runs that have not reached a terminal status, oldest first.
     pub async fn live_runs(&self) -> Result<Vec<RunRecord>> {
         let rows = sqlx::query(&format!(

@@ -4,6 +4,7 @@
 // A failed unwrap is a failed test, with its location: the right behaviour here.
 #![allow(clippy::unwrap_used)]
 
+mod backup;
 mod bad_input;
 mod cli;
 mod datastores;
