@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod confined;
 pub mod datastores;
 pub mod files;
 pub mod hub;
