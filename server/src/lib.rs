@@ -11,6 +11,7 @@ pub mod confined;
 pub mod datastores;
 pub mod files;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod runner;
 pub mod series;

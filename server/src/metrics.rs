@@ -366,14 +366,20 @@ pub async fn tail_event_files(
                     .or_insert_with(|| EventFileReader::at_offset(offset))
             }
         };
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        if size <= reader.offset() {
+        // The job writes `logs/`: open only a regular file inside the run folder.
+        let Ok(mut opened) = path
+            .strip_prefix(run_dir)
+            .map_err(|_| crate::confined::ConfinedError::Escapes)
+            .and_then(|rel| crate::confined::open(run_dir, rel))
+        else {
+            continue;
+        };
+        if opened.meta.len() <= reader.offset() {
             continue;
         }
         let mut r = reader.clone();
-        let p = path.clone();
         let (batch, r) = tokio::task::spawn_blocking(move || {
-            let batch = tfevents::read_file(&p, &mut r);
+            let batch = tfevents::read_open(&mut opened.file, &mut r);
             (batch, r)
         })
         .await
@@ -436,7 +442,18 @@ pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
         .collect();
     spools.sort();
     for spool in spools {
-        let text = std::fs::read_to_string(&spool).unwrap_or_default();
+        // The job wrote it: a regular file inside the run folder, of bounded size.
+        let text = match spool
+            .strip_prefix(run_dir)
+            .map_err(|_| crate::confined::ConfinedError::Escapes)
+            .and_then(|rel| crate::confined::read_capped(run_dir, rel, crate::limits::MAX_SPOOL_BYTES))
+        {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                tracing::warn!(%run_id, spool = %spool.display(), error = %e, "metrics spool not read");
+                String::new()
+            }
+        };
         for (i, line) in text
             .lines()
             .enumerate()

@@ -4,7 +4,6 @@
 //! The decoding is sans-IO ([`decode_chunk`]); [`tail_logs`] and [`scan_files`] do
 //! the reading and hand the results to the store.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use runboard_shared::event::RunEvent;
@@ -100,8 +99,9 @@ pub async fn tail_logs(
     for log in log_files(run_dir) {
         loop {
             let offset = store.log_offset(run_id, &log.path).await?;
-            let path = run_dir.join(&log.path);
-            let Ok(bytes) = read_from(&path, offset) else {
+            let Ok(bytes) =
+                crate::confined::read_at(run_dir, Path::new(&log.path), offset, MAX_CHUNK as u64)
+            else {
                 break;
             };
             if bytes.is_empty() {
@@ -122,14 +122,6 @@ pub async fn tail_logs(
         }
     }
     Ok(events)
-}
-
-fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let mut buf = Vec::new();
-    file.take(MAX_CHUNK as u64).read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// The areas of a run whose files are indexed: (name in the run's file paths,

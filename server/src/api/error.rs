@@ -123,6 +123,16 @@ impl From<RunnerError> for ApiError {
 impl From<SnapshotError> for ApiError {
     fn from(e: SnapshotError) -> Self {
         match e {
+            SnapshotError::TooManyEntries { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "snapshot_too_many_entries",
+                e.to_string(),
+            ),
+            SnapshotError::ExtensionTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "snapshot_header_too_large",
+                e.to_string(),
+            ),
             SnapshotError::TooLarge { .. } => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "snapshot_too_large",

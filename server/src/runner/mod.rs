@@ -352,13 +352,17 @@ pub fn mpi_failed_rank(mpirun_output: &str) -> Option<usize> {
     inner.trim().trim_end_matches(']').trim().parse().ok()
 }
 
-/// The last `lines` lines of a text file, at most `max_bytes` of them.
+/// The last `lines` lines of a text file, at most `max_bytes` of them. Only those
+/// bytes are read, and only from a regular file (the job can write its run folder:
+/// see [`crate::confined`]).
 pub fn log_tail(path: &Path, lines: usize, max_bytes: usize) -> String {
-    let Ok(bytes) = std::fs::read(path) else {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return String::new();
     };
-    let start = bytes.len().saturating_sub(max_bytes);
-    let text = String::from_utf8_lossy(&bytes[start..]);
+    let Ok(bytes) = crate::confined::read_tail(dir, Path::new(name), max_bytes as u64) else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
