@@ -77,7 +77,6 @@ pub fn open(root: &Path, rel: &Path) -> Result<Opened, ConfinedError> {
     if !is_relative_inside(rel) {
         return Err(ConfinedError::Escapes);
     }
-    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
     let root_dir = match File::open(root) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -85,14 +84,76 @@ pub fn open(root: &Path, rel: &Path) -> Result<Opened, ConfinedError> {
         }
         Err(e) => return Err(e.into()),
     };
+    open_at(&root_dir, root, rel)
+}
+
+/// [`open`] of `rel` beneath the folder `area` of `base` (a run's `wd/outputs`),
+/// where `area` itself must be a real folder beneath `base`, not a link: the job
+/// may have replaced it with one.
+pub fn open_in_area(base: &Path, area: &Path, rel: &Path) -> Result<Opened, ConfinedError> {
+    if !is_relative_inside(rel) || !is_relative_inside(area) {
+        return Err(ConfinedError::Escapes);
+    }
+    let base_dir = match File::open(base) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfinedError::NotFound);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let area_dir = match nix::fcntl::openat2(&base_dir, area, how) {
+        Ok(fd) => File::from(fd),
+        Err(Errno::ENOSYS) | Err(Errno::EPERM) => {
+            let real_base = base.canonicalize().map_err(|_| ConfinedError::NotFound)?;
+            let real_area = base
+                .join(area)
+                .canonicalize()
+                .map_err(|_| ConfinedError::NotFound)?;
+            if real_area != real_base.join(area) {
+                return Err(ConfinedError::Escapes);
+            }
+            File::open(&real_area)?
+        }
+        Err(e) => return Err(errno_error(e)),
+    };
+    open_at(&area_dir, &base.join(area), rel)
+}
+
+fn open_at(root_dir: &File, root: &Path, rel: &Path) -> Result<Opened, ConfinedError> {
+    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
     let how = OpenHow::new()
         .flags(flags)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    let file = match nix::fcntl::openat2(&root_dir, rel, how) {
+    let file = match nix::fcntl::openat2(root_dir, rel, how) {
         Ok(fd) => File::from(fd),
         // Kernels before 5.6 (or a seccomp filter) lack openat2: resolve in user
         // space, then open the final component without following it.
         Err(Errno::ENOSYS) | Err(Errno::EPERM) => open_fallback(root, rel, flags)?,
+        // An absolute link (`/data/runs/<id>/wd/outputs/a -> /data/.../b`) is refused
+        // by RESOLVE_BENEATH even when it points inside. Resolve it in user space,
+        // then open the resolved path with no link allowed on the way: if the job
+        // swapped a component for a link meanwhile, the open fails.
+        Err(Errno::EXDEV) => {
+            let real_root = root.canonicalize()?;
+            // The kernel saw the path leave: so it does, unless it resolves inside.
+            let real = root
+                .join(rel)
+                .canonicalize()
+                .map_err(|_| ConfinedError::Escapes)?;
+            let inside = real
+                .strip_prefix(&real_root)
+                .map_err(|_| ConfinedError::Escapes)?;
+            if inside.as_os_str().is_empty() {
+                return Err(ConfinedError::NotRegular("folder"));
+            }
+            let how = OpenHow::new()
+                .flags(flags)
+                .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+            File::from(nix::fcntl::openat2(root_dir, inside, how).map_err(errno_error)?)
+        }
         Err(e) => return Err(errno_error(e)),
     };
     let meta = file.metadata()?;
@@ -113,6 +174,24 @@ pub fn open(root: &Path, rel: &Path) -> Result<Opened, ConfinedError> {
         return Err(ConfinedError::NotRegular(what));
     }
     Ok(Opened { file, meta })
+}
+
+/// `base/rel` when every folder on the way from `base` is a real folder, not a link
+/// (for walking an area of a run folder with `read_dir`, which would follow a link
+/// the job put in place of the area). Entries met during the walk are checked with
+/// `DirEntry::file_type`, which does not follow links.
+pub fn real_folder(base: &Path, rel: &Path) -> Option<PathBuf> {
+    if !is_relative_inside(rel) {
+        return None;
+    }
+    let mut at = base.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        if !at.symlink_metadata().ok()?.is_dir() {
+            return None;
+        }
+    }
+    Some(at)
 }
 
 fn errno_error(e: Errno) -> ConfinedError {
@@ -195,6 +274,7 @@ mod tests {
         symlink(".", root.join("s")).unwrap();
         symlink("s/s/s/../../../secret.txt", root.join("chain")).unwrap();
         symlink(dir.path(), root.join("up")).unwrap();
+        symlink(root.join("sub/ok.txt"), root.join("absolute_inside.txt")).unwrap();
         symlink("loop", root.join("loop")).unwrap();
         nix::unistd::mkfifo(&root.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
 
@@ -202,6 +282,7 @@ mod tests {
             ("sub/ok.txt", Ok("ok")),
             ("alias.txt", Ok("ok")),
             ("s/s/sub/ok.txt", Ok("ok")),
+            ("absolute_inside.txt", Ok("ok")),
             ("zero", Err("leaves")),
             ("leak.txt", Err("leaves")),
             ("chain", Err("leaves")),
@@ -224,6 +305,26 @@ mod tests {
                 _ => panic!("{rel}: expected {expect:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_area_folder_replaced_by_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(run.join("wd/outputs")).unwrap();
+        std::fs::write(run.join("wd/outputs/model.txt"), "m").unwrap();
+        std::fs::write(dir.path().join("secret.txt"), "s").unwrap();
+        symlink(dir.path(), run.join("wd/logs")).unwrap();
+        let open = |area: &str, rel: &str| open_in_area(&run, Path::new(area), Path::new(rel));
+        assert!(open("wd/outputs", "model.txt").is_ok());
+        assert!(matches!(
+            open("wd/logs", "secret.txt"),
+            Err(ConfinedError::Escapes)
+        ));
+        assert!(matches!(
+            open("wd/missing", "x"),
+            Err(ConfinedError::NotFound)
+        ));
     }
 
     #[test]

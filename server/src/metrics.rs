@@ -308,14 +308,22 @@ pub async fn series_body(
 /// under `wd/logs/`, with its TensorBoard run (its folder relative to `logs/`, `.`
 /// for `logs/` itself).
 pub fn event_files(run_dir: &Path) -> Vec<(PathBuf, String)> {
-    let root = run_dir.join("wd/logs");
     let mut found = Vec::new();
+    let Some(root) = crate::confined::real_folder(run_dir, Path::new("wd/logs")) else {
+        return found;
+    };
+    let mut seen = 0;
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
+            seen += 1;
+            if seen > crate::limits::MAX_LISTED_FILES {
+                stack.clear();
+                break;
+            }
             let path = entry.path();
             let Ok(kind) = entry.file_type() else {
                 continue;
@@ -427,11 +435,13 @@ pub const SPOOL_PREFIX: &str = "runboard-metrics-spool";
 /// renames each to `….ingested` so it is never read twice. Problems are logged:
 /// a bad spool must not fail a run that completed.
 pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
-    let logs = run_dir.join("wd/logs");
-    let Ok(entries) = std::fs::read_dir(&logs) else {
+    let Some(Ok(entries)) =
+        crate::confined::real_folder(run_dir, Path::new("wd/logs")).map(std::fs::read_dir)
+    else {
         return;
     };
     let mut spools: Vec<PathBuf> = entries
+        .take(crate::limits::MAX_LISTED_FILES)
         .flatten()
         .map(|e| e.path())
         .filter(|p| {

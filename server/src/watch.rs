@@ -67,10 +67,13 @@ pub fn log_files(run_dir: &Path) -> Vec<LogFile> {
             rank: None,
         });
     }
-    let Ok(entries) = std::fs::read_dir(run_dir.join("user_logs")) else {
+    let Some(Ok(entries)) =
+        crate::confined::real_folder(run_dir, Path::new("user_logs")).map(std::fs::read_dir)
+    else {
         return files;
     };
     let mut user: Vec<LogFile> = entries
+        .take(crate::limits::MAX_LISTED_FILES)
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".txt"))
         .map(|name| LogFile {
@@ -158,13 +161,24 @@ pub struct FoundFile {
 pub fn list_area_files(run_dir: &Path) -> Vec<FoundFile> {
     let mut found = Vec::new();
     for (area, folder, announce) in AREAS {
-        let root = run_dir.join(folder);
+        // The job may have put a link in place of the area, and may write millions
+        // of files: walk real folders only, and list at most MAX_LISTED_FILES.
+        let Some(root) = crate::confined::real_folder(run_dir, Path::new(folder)) else {
+            continue;
+        };
+        let mut listed = 0;
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
             for entry in entries.flatten() {
+                listed += 1;
+                if listed > crate::limits::MAX_LISTED_FILES {
+                    stack.clear();
+                    break;
+                }
+                // `DirEntry::metadata` does not follow links: a link is neither.
                 let Ok(meta) = entry.metadata() else { continue };
                 let path = entry.path();
                 if meta.is_dir() {
