@@ -36,3 +36,70 @@ pub const MAX_SPOOL_BYTES: u64 = 64 * 1024 * 1024;
 /// snapshot: a job that writes millions of files gets the first ones listed.
 pub const MAX_LISTED_FILES: usize = 10_000;
 
+
+/// What is wrong with a metric, tag or property name, if anything: empty (or only
+/// spaces), longer than [`MAX_NAME_BYTES`], or holding a control character.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("is empty".to_owned())
+    } else if name.len() > MAX_NAME_BYTES {
+        Some(format!(
+            "is {} bytes long, more than the limit of {MAX_NAME_BYTES}",
+            name.len()
+        ))
+    } else if name.chars().any(char::is_control) {
+        Some("holds a control character".to_owned())
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a tag or property: its name (see [`name_problem`]), or a
+/// value longer than [`MAX_TAG_VALUE_BYTES`]. `what` is "tag" or "property".
+pub fn tag_problem(what: &str, name: &str, value: &str) -> Option<String> {
+    if let Some(problem) = name_problem(name) {
+        return Some(format!("{what} name {:?} {problem}", cut(name)));
+    }
+    (value.len() > MAX_TAG_VALUE_BYTES).then(|| {
+        format!(
+            "{what} {name:?} has a value of {} bytes, more than the limit of {MAX_TAG_VALUE_BYTES}",
+            value.len()
+        )
+    })
+}
+
+/// The first characters of a long name, for messages.
+pub fn cut(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &name[..i]),
+        None => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_tags_within_the_limits() {
+        let long = "n".repeat(256);
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("loss", "0.5", None),
+            ("learning rate/epoch 1", "", None),
+            ("", "x", Some("tag name \"\" is empty")),
+            ("  ", "x", Some("is empty")),
+            (&long, "x", Some("256 bytes long, more than the limit of 255")),
+            ("a\nb", "x", Some("control character")),
+            ("a\u{1b}[31m", "x", Some("control character")),
+            ("ok", &"v".repeat(5001), Some("value of 5001 bytes")),
+        ];
+        for (name, value, expect) in cases {
+            let got = tag_problem("tag", name, value);
+            match (expect, &got) {
+                (None, None) => {}
+                (Some(part), Some(msg)) => assert!(msg.contains(part), "{name:?}: {msg}"),
+                _ => panic!("{name:?}: expected {expect:?}, got {got:?}"),
+            }
+        }
+    }
+}

@@ -22,6 +22,14 @@ pub enum MetricsError {
     /// The batch is malformed; the message names the metric and the field.
     #[error("{0}")]
     Invalid(String),
+    /// The batch carries more values than one request may.
+    #[error("the batch carries {points} values, more than the limit of {max} per request; send them in several batches")]
+    TooMany {
+        /// Values in the batch.
+        points: usize,
+        /// The limit ([`crate::limits::MAX_METRIC_POINTS`]).
+        max: usize,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -50,13 +58,31 @@ pub async fn ingest(
     batch: MetricsBatch,
 ) -> Result<usize, MetricsError> {
     const KINDS: [&str; 6] = ["scalar", "list", "row", "table", "image", "value"];
+    use crate::limits::{MAX_METRIC_POINTS, cut, name_problem, tag_problem};
+    let points: usize = batch
+        .metrics
+        .iter()
+        .map(|m| if m.value.is_some() { 1 } else { m.values.len() })
+        .sum();
+    if points > MAX_METRIC_POINTS {
+        return Err(MetricsError::TooMany {
+            points,
+            max: MAX_METRIC_POINTS,
+        });
+    }
+    for (what, map) in [("tag", &batch.tags), ("property", &batch.properties)] {
+        if let Some(problem) = map.iter().find_map(|(k, v)| tag_problem(what, k, v)) {
+            return Err(MetricsError::Invalid(problem));
+        }
+    }
     for (i, m) in batch.metrics.iter().enumerate() {
-        let what = format!("metrics[{i}] ({:?})", m.name);
-        if m.name.trim().is_empty() {
+        if let Some(problem) = name_problem(&m.name) {
             return Err(MetricsError::Invalid(format!(
-                "metrics[{i}]: name is empty"
+                "metrics[{i}]: name {:?} {problem}",
+                cut(&m.name)
             )));
         }
+        let what = format!("metrics[{i}] ({:?})", m.name);
         if let Some(kind) = &m.kind
             && !KINDS.contains(&kind.as_str())
         {
