@@ -36,7 +36,6 @@ pub const MAX_SPOOL_BYTES: u64 = 64 * 1024 * 1024;
 /// snapshot: a job that writes millions of files gets the first ones listed.
 pub const MAX_LISTED_FILES: usize = 10_000;
 
-
 /// What is wrong with a metric, tag or property name, if anything: empty (or only
 /// spaces), longer than [`MAX_NAME_BYTES`], or holding a control character.
 pub fn name_problem(name: &str) -> Option<String> {
@@ -88,7 +87,11 @@ mod tests {
             ("learning rate/epoch 1", "", None),
             ("", "x", Some("tag name \"\" is empty")),
             ("  ", "x", Some("is empty")),
-            (&long, "x", Some("256 bytes long, more than the limit of 255")),
+            (
+                &long,
+                "x",
+                Some("256 bytes long, more than the limit of 255"),
+            ),
             ("a\nb", "x", Some("control character")),
             ("a\u{1b}[31m", "x", Some("control character")),
             ("ok", &"v".repeat(5001), Some("value of 5001 bytes")),

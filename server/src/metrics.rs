@@ -23,7 +23,9 @@ pub enum MetricsError {
     #[error("{0}")]
     Invalid(String),
     /// The batch carries more values than one request may.
-    #[error("the batch carries {points} values, more than the limit of {max} per request; send them in several batches")]
+    #[error(
+        "the batch carries {points} values, more than the limit of {max} per request; send them in several batches"
+    )]
     TooMany {
         /// Values in the batch.
         points: usize,
@@ -482,8 +484,9 @@ pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
         let text = match spool
             .strip_prefix(run_dir)
             .map_err(|_| crate::confined::ConfinedError::Escapes)
-            .and_then(|rel| crate::confined::read_capped(run_dir, rel, crate::limits::MAX_SPOOL_BYTES))
-        {
+            .and_then(|rel| {
+                crate::confined::read_capped(run_dir, rel, crate::limits::MAX_SPOOL_BYTES)
+            }) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) => {
                 tracing::warn!(%run_id, spool = %spool.display(), error = %e, "metrics spool not read");

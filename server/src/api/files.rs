@@ -96,7 +96,9 @@ fn open(
         ))),
         Err(ConfinedError::NotRegular(what)) => Err(ApiError::bad_request(
             "not_a_file",
-            format!("run file '{path}' is a {what}, not a regular file; only regular files are served"),
+            format!(
+                "run file '{path}' is a {what}, not a regular file; only regular files are served"
+            ),
         )),
         Err(e) => Err(ApiError::internal(e)),
     }

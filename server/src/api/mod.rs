@@ -90,9 +90,8 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
         ApiRoute {
             method: Method::POST,
             path: "/api/runs/{id}/metrics",
-            handler: post(metrics::ingest).layer(DefaultBodyLimit::max(
-                crate::limits::MAX_METRICS_BODY_BYTES,
-            )),
+            handler: post(metrics::ingest)
+                .layer(DefaultBodyLimit::max(crate::limits::MAX_METRICS_BODY_BYTES)),
             run_token: true,
         },
         route(

@@ -503,7 +503,10 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("plain", "plain"),
             ("", ""),
-            ("$(touch /tmp/runboard-pwned)", "$(touch /tmp/runboard-pwned)"),
+            (
+                "$(touch /tmp/runboard-pwned)",
+                "$(touch /tmp/runboard-pwned)",
+            ),
             ("`id`", "`id`"),
             ("a'b", "a'b"),
             ("'", "'"),
@@ -541,7 +544,11 @@ mod tests {
             .env_remove("RANKx")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got: Vec<String> = String::from_utf8(out.stdout)
             .unwrap()
             .split_terminator('\0')

@@ -38,7 +38,9 @@ pub enum SnapshotError {
         max: u64,
     },
     /// A GNU long name or PAX header is larger than the server reads.
-    #[error("a snapshot header extension (GNU long name or PAX records) is {size} bytes, more than the limit of {max}")]
+    #[error(
+        "a snapshot header extension (GNU long name or PAX records) is {size} bytes, more than the limit of {max}"
+    )]
     ExtensionTooLarge {
         /// Its declared size.
         size: u64,
@@ -249,7 +251,9 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
             continue;
         }
         let (mut path_bytes, mut link_bytes) = (
-            long_name.take().unwrap_or_else(|| header.path_bytes().into_owned()),
+            long_name
+                .take()
+                .unwrap_or_else(|| header.path_bytes().into_owned()),
             long_link
                 .take()
                 .or_else(|| header.link_name_bytes().map(|l| l.into_owned())),
@@ -290,9 +294,7 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
                 // A symlink's target is relative to its folder: resolve both
                 // against what is unpacked so far.
                 let parent = at.parent().unwrap_or(Path::new(""));
-                if target.as_os_str().is_empty()
-                    || resolve_real(dst, parent, &target).is_none()
-                {
+                if target.as_os_str().is_empty() || resolve_real(dst, parent, &target).is_none() {
                     return Err(escapes(&target));
                 }
                 remove_non_dir(&dst.join(&at))?;
@@ -329,8 +331,8 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
             // Count what is really written: at most what is left of the limit,
             // plus one byte to know it was exceeded.
             let left = limit - total;
-            let written = std::io::copy(&mut (&mut entry).take(left + 1), &mut file)
-                .map_err(&too_large)?;
+            let written =
+                std::io::copy(&mut (&mut entry).take(left + 1), &mut file).map_err(&too_large)?;
             total += written;
             if total > limit {
                 return Err(SnapshotError::TooLarge { limit });
@@ -450,7 +452,9 @@ impl<R: Read> Read for CappedReader<R> {
             self.hit.set(true);
             return Err(std::io::Error::other("decompressed snapshot too large"));
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
@@ -661,7 +665,11 @@ mod tests {
     #[test]
     fn unpack_keeps_no_special_permission_bits() {
         let archive = tar_gz(|b| {
-            for (path, mode) in [("setuid.sh", 0o4777), ("plain.py", 0o644), ("run.sh", 0o755)] {
+            for (path, mode) in [
+                ("setuid.sh", 0o4777),
+                ("plain.py", 0o644),
+                ("run.sh", 0o755),
+            ] {
                 let mut h = tar::Header::new_gnu();
                 h.set_path(path).unwrap();
                 h.set_size(1);
@@ -674,7 +682,11 @@ mod tests {
         unpack(archive.as_slice(), dir.path(), DEFAULT_LIMIT).unwrap();
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &str| {
-            std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o7777
+            std::fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
         };
         assert_eq!(
             [mode("setuid.sh"), mode("plain.py"), mode("run.sh")],

@@ -281,7 +281,11 @@ async fn script_params_reach_a_slurm_job_literally() {
         return;
     };
     let marker = data.path().join("pwned");
-    let nasty = format!("$(touch {}) `touch {}` 'q' \"d\"", marker.display(), marker.display());
+    let nasty = format!(
+        "$(touch {}) `touch {}` 'q' \"d\"",
+        marker.display(),
+        marker.display()
+    );
     let src = source(&[(
         "train.py",
         "import json, sys\nprint(json.dumps(sys.argv[1:]), flush=True)\n",
@@ -303,7 +307,8 @@ async fn script_params_reach_a_slurm_job_literally() {
         .await;
     assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
     let log = server.text(id, "user_logs/std_log.txt").await;
-    let argv: Vec<String> = serde_json::from_str(log.trim()).unwrap_or_else(|e| panic!("{e}: {log}"));
+    let argv: Vec<String> =
+        serde_json::from_str(log.trim()).unwrap_or_else(|e| panic!("{e}: {log}"));
     assert_eq!(argv, ["--arg", nasty.as_str()]);
     assert!(!marker.exists(), "the batch shell ran $(touch …): {log}");
 }
