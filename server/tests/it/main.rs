@@ -10,6 +10,7 @@ mod datastores;
 mod distributed;
 mod environments;
 mod files_area;
+mod hardening;
 mod metrics;
 mod notebook;
 mod readme_path;
