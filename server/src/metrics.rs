@@ -79,9 +79,13 @@ pub async fn ingest(
     }
     for (i, m) in batch.metrics.iter().enumerate() {
         if let Some(problem) = name_problem(&m.name) {
+            let shown = if m.name.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" {:?}", cut(&m.name))
+            };
             return Err(MetricsError::Invalid(format!(
-                "metrics[{i}]: name {:?} {problem}",
-                cut(&m.name)
+                "metrics[{i}]: name{shown} {problem}"
             )));
         }
         let what = format!("metrics[{i}] ({:?})", m.name);
