@@ -210,13 +210,13 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
         }
     };
     let mut tar = tar::Archive::new(capped);
-    let mut entries = tar.entries().map_err(&too_large)?.raw(true);
+    let entries = tar.entries().map_err(&too_large)?.raw(true);
     let mut count = 0u64;
     let mut total = 0u64;
     let mut links: Vec<(PathBuf, String)> = Vec::new();
     // Header extensions waiting for the entry they describe.
     let (mut long_name, mut long_link, mut pax) = (None::<Vec<u8>>, None::<Vec<u8>>, None);
-    while let Some(entry) = entries.next() {
+    for entry in entries {
         let mut entry = entry.map_err(&too_large)?;
         count += 1;
         if count > MAX_ENTRIES {

@@ -487,7 +487,9 @@ async fn requests_over_the_stated_limits_are_refused_and_change_nothing() {
     .unwrap();
     let tags = format!("/api/runs/{id}/tags");
     let metrics = format!("/api/runs/{id}/metrics");
-    let cases: Vec<(reqwest::Method, &str, Vec<u8>, u16, &str, String)> = vec![
+    // (method, path, body, status, error code, part of the message)
+    type Case<'a> = (reqwest::Method, &'a str, Vec<u8>, u16, &'a str, String);
+    let cases: Vec<Case> = vec![
         (
             reqwest::Method::PATCH,
             &tags,
