@@ -319,7 +319,8 @@ fn failure_log(exit: &Exit, run_dir: &Path) -> (String, String) {
     }
     let mut ranks: Vec<String> = std::fs::read_dir(&user_logs)
         .map(|d| {
-            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+            d.take(crate::limits::MAX_LISTED_FILES)
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.starts_with("std_log_process_"))
                 .collect()
         })

@@ -47,6 +47,9 @@ pub enum SnapshotError {
         /// The most accepted.
         max: u64,
     },
+    /// An entry lies under (or is a folder named as) a file of the same archive.
+    #[error("snapshot entry {0:?} needs a folder where the archive has a file of that name")]
+    NotAFolder(String),
     /// An entry of a kind that has no place in a source folder (device, fifo).
     #[error("snapshot entry {0:?} is not a file, folder or link")]
     UnsupportedEntry(String),
@@ -288,7 +291,7 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
             let target = path_from_bytes(link_bytes.unwrap_or_default());
             let at = place(dst, &path).ok_or_else(|| SnapshotError::EscapingPath(shown.clone()))?;
             if let Some(parent) = dst.join(&at).parent() {
-                std::fs::create_dir_all(parent)?;
+                make_dirs(parent, &shown)?;
             }
             if kind.is_symlink() {
                 // A symlink's target is relative to its folder: resolve both
@@ -310,8 +313,12 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
                 std::fs::hard_link(dst.join(real), dst.join(&at))?;
             }
         } else if kind.is_dir() {
+            // `./` (archives made with `tar -C src .`) is the root itself.
+            if !path.components().any(|c| matches!(c, Component::Normal(_))) {
+                continue;
+            }
             let at = place(dst, &path).ok_or_else(|| SnapshotError::EscapingPath(shown.clone()))?;
-            std::fs::create_dir_all(dst.join(&at))?;
+            make_dirs(&dst.join(&at), &shown)?;
             std::fs::set_permissions(
                 dst.join(&at),
                 std::os::unix::fs::PermissionsExt::from_mode(0o755),
@@ -320,7 +327,7 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
             let at = place(dst, &path).ok_or_else(|| SnapshotError::EscapingPath(shown.clone()))?;
             let to = dst.join(&at);
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)?;
+                make_dirs(parent, &shown)?;
             }
             remove_non_dir(&to)?;
             let mode = header.mode().unwrap_or(0o644) & 0o755 | 0o600;
@@ -336,6 +343,10 @@ pub fn unpack(archive: impl Read, dst: &Path, limit: u64) -> Result<u64> {
             total += written;
             if total > limit {
                 return Err(SnapshotError::TooLarge { limit });
+            }
+            if let Ok(secs) = header.mtime() {
+                let _ =
+                    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
             }
             std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(mode))?;
         } else {
@@ -410,6 +421,21 @@ fn resolve_real(dst: &Path, from: &Path, target: &Path) -> Option<PathBuf> {
         }
     }
     Some(at.iter().collect())
+}
+
+/// Creates the folder `dir` and those on its way; a file in the way (`x`, then
+/// `x/y`) is the archive's fault, not the server's.
+fn make_dirs(dir: &Path, shown: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory
+        ) {
+            SnapshotError::NotAFolder(shown.to_owned())
+        } else {
+            SnapshotError::Io(e)
+        }
+    })
 }
 
 /// Removes what is at `path` unless it is a folder (tar's overwrite: a later entry
@@ -613,6 +639,21 @@ mod tests {
             tar_gz(|b| link(b, "loop", "loop", tar::EntryType::Symlink)),
             "outside the source folder",
         );
+        check_rejected(
+            tar_gz(|b| {
+                file(b, "x", b"x");
+                file(b, "x/y", b"y");
+            }),
+            "needs a folder",
+        );
+        check_rejected(
+            tar_gz(|b| {
+                file(b, "x", b"x");
+                link(b, "a", "x", tar::EntryType::Symlink);
+                file(b, "a/y", b"y");
+            }),
+            "needs a folder",
+        );
     }
 
     #[test]
@@ -710,6 +751,22 @@ mod tests {
             unpack(archive.as_slice(), dir.path(), DEFAULT_LIMIT).unwrap(),
             9
         );
+        // `tar -C src .` writes the root as `./` and paths as `./train.py`.
+        let dotted = tar_gz(|b| {
+            let mut h = tar::Header::new_gnu();
+            h.set_path("./").unwrap();
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_size(0);
+            h.set_cksum();
+            b.append(&h, &[][..]).unwrap();
+            file(b, "./train.py", b"print(1)\n");
+        });
+        let dot = tempfile::tempdir().unwrap();
+        assert_eq!(
+            unpack(dotted.as_slice(), dot.path(), DEFAULT_LIMIT).unwrap(),
+            9
+        );
+        assert!(dot.path().join("train.py").is_file());
         assert_eq!(
             std::fs::read_to_string(dir.path().join("lib/train_link.py")).unwrap(),
             "print(1)\n"
