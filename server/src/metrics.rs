@@ -22,6 +22,16 @@ pub enum MetricsError {
     /// The batch is malformed; the message names the metric and the field.
     #[error("{0}")]
     Invalid(String),
+    /// The batch carries more values than one request may.
+    #[error(
+        "the batch carries {points} values, more than the limit of {max} per request; send them in several batches"
+    )]
+    TooMany {
+        /// Values in the batch.
+        points: usize,
+        /// The limit ([`crate::limits::MAX_METRIC_POINTS`]).
+        max: usize,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -50,13 +60,35 @@ pub async fn ingest(
     batch: MetricsBatch,
 ) -> Result<usize, MetricsError> {
     const KINDS: [&str; 6] = ["scalar", "list", "row", "table", "image", "value"];
+    use crate::limits::{MAX_METRIC_POINTS, cut, name_problem, tag_problem};
+    let points: usize = batch
+        .metrics
+        .iter()
+        .map(|m| if m.value.is_some() { 1 } else { m.values.len() })
+        .sum();
+    if points > MAX_METRIC_POINTS {
+        return Err(MetricsError::TooMany {
+            points,
+            max: MAX_METRIC_POINTS,
+        });
+    }
+    for (what, map) in [("tag", &batch.tags), ("property", &batch.properties)] {
+        if let Some(problem) = map.iter().find_map(|(k, v)| tag_problem(what, k, v)) {
+            return Err(MetricsError::Invalid(problem));
+        }
+    }
     for (i, m) in batch.metrics.iter().enumerate() {
-        let what = format!("metrics[{i}] ({:?})", m.name);
-        if m.name.trim().is_empty() {
+        if let Some(problem) = name_problem(&m.name) {
+            let shown = if m.name.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" {:?}", cut(&m.name))
+            };
             return Err(MetricsError::Invalid(format!(
-                "metrics[{i}]: name is empty"
+                "metrics[{i}]: name{shown} {problem}"
             )));
         }
+        let what = format!("metrics[{i}] ({:?})", m.name);
         if let Some(kind) = &m.kind
             && !KINDS.contains(&kind.as_str())
         {
@@ -308,14 +340,22 @@ pub async fn series_body(
 /// under `wd/logs/`, with its TensorBoard run (its folder relative to `logs/`, `.`
 /// for `logs/` itself).
 pub fn event_files(run_dir: &Path) -> Vec<(PathBuf, String)> {
-    let root = run_dir.join("wd/logs");
     let mut found = Vec::new();
+    let Some(root) = crate::confined::real_folder(run_dir, Path::new("wd/logs")) else {
+        return found;
+    };
+    let mut seen = 0;
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
+            seen += 1;
+            if seen > crate::limits::MAX_LISTED_FILES {
+                stack.clear();
+                break;
+            }
             let path = entry.path();
             let Ok(kind) = entry.file_type() else {
                 continue;
@@ -366,14 +406,20 @@ pub async fn tail_event_files(
                     .or_insert_with(|| EventFileReader::at_offset(offset))
             }
         };
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        if size <= reader.offset() {
+        // The job writes `logs/`: open only a regular file inside the run folder.
+        let Ok(mut opened) = path
+            .strip_prefix(run_dir)
+            .map_err(|_| crate::confined::ConfinedError::Escapes)
+            .and_then(|rel| crate::confined::open(run_dir, rel))
+        else {
+            continue;
+        };
+        if opened.meta.len() <= reader.offset() {
             continue;
         }
         let mut r = reader.clone();
-        let p = path.clone();
         let (batch, r) = tokio::task::spawn_blocking(move || {
-            let batch = tfevents::read_file(&p, &mut r);
+            let batch = tfevents::read_open(&mut opened.file, &mut r);
             (batch, r)
         })
         .await
@@ -421,11 +467,13 @@ pub const SPOOL_PREFIX: &str = "runboard-metrics-spool";
 /// renames each to `….ingested` so it is never read twice. Problems are logged:
 /// a bad spool must not fail a run that completed.
 pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
-    let logs = run_dir.join("wd/logs");
-    let Ok(entries) = std::fs::read_dir(&logs) else {
+    let Some(Ok(entries)) =
+        crate::confined::real_folder(run_dir, Path::new("wd/logs")).map(std::fs::read_dir)
+    else {
         return;
     };
     let mut spools: Vec<PathBuf> = entries
+        .take(crate::limits::MAX_LISTED_FILES)
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
@@ -436,7 +484,19 @@ pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
         .collect();
     spools.sort();
     for spool in spools {
-        let text = std::fs::read_to_string(&spool).unwrap_or_default();
+        // The job wrote it: a regular file inside the run folder, of bounded size.
+        let text = match spool
+            .strip_prefix(run_dir)
+            .map_err(|_| crate::confined::ConfinedError::Escapes)
+            .and_then(|rel| {
+                crate::confined::read_capped(run_dir, rel, crate::limits::MAX_SPOOL_BYTES)
+            }) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                tracing::warn!(%run_id, spool = %spool.display(), error = %e, "metrics spool not read");
+                String::new()
+            }
+        };
         for (i, line) in text
             .lines()
             .enumerate()

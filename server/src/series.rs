@@ -51,14 +51,31 @@ pub fn append(file: &Path, count: u64, points: &[ScalarPoint]) -> std::io::Resul
 /// `count` comes from the store, so a write that the store never recorded is not
 /// seen).
 pub fn read(file: &Path, count: u64) -> std::io::Result<Vec<ScalarPoint>> {
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e),
-    };
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Some(f) = open(file)? {
+        f.take(count.saturating_mul(POINT_BYTES as u64))
+            .read_to_end(&mut bytes)?;
+    }
     Ok(decode(&bytes)
         .take(usize::try_from(count).unwrap_or(usize::MAX))
         .collect())
+}
+
+/// Opens a series file for reading; `None` when there is none. The run folder is the
+/// job's to write, so the file is opened as [`crate::confined::open`] does: a
+/// regular file, never a link out, a FIFO or a device.
+fn open(file: &Path) -> std::io::Result<Option<std::fs::File>> {
+    use crate::confined::{ConfinedError, open};
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return Ok(None);
+    };
+    match open(dir, Path::new(name)) {
+        Ok(opened) => Ok(Some(opened.file)),
+        Err(ConfinedError::NotFound) => Ok(None),
+        Err(ConfinedError::Io(e)) => Err(e),
+        Err(e) => Err(std::io::Error::other(format!("{}: {e}", file.display()))),
+    }
 }
 
 /// The points in a byte buffer of whole 24-byte records.
@@ -122,10 +139,8 @@ pub fn bucketize(points: &[ScalarPoint], n: usize, x: XAxis) -> Vec<Bucket> {
 pub fn bucketize_file(file: &Path, count: u64, n: usize, x: XAxis) -> std::io::Result<Vec<Bucket>> {
     use std::io::{Read, Seek, SeekFrom};
     const CHUNK_POINTS: usize = 1 << 15;
-    let mut f = match std::fs::File::open(file) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
+    let Some(mut f) = open(file)? else {
+        return Ok(Vec::new());
     };
     let total = usize::try_from(count).unwrap_or(usize::MAX);
     let mut buf = vec![0u8; CHUNK_POINTS * POINT_BYTES];

@@ -4,7 +4,6 @@
 //! The decoding is sans-IO ([`decode_chunk`]); [`tail_logs`] and [`scan_files`] do
 //! the reading and hand the results to the store.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use runboard_shared::event::RunEvent;
@@ -68,10 +67,13 @@ pub fn log_files(run_dir: &Path) -> Vec<LogFile> {
             rank: None,
         });
     }
-    let Ok(entries) = std::fs::read_dir(run_dir.join("user_logs")) else {
+    let Some(Ok(entries)) =
+        crate::confined::real_folder(run_dir, Path::new("user_logs")).map(std::fs::read_dir)
+    else {
         return files;
     };
     let mut user: Vec<LogFile> = entries
+        .take(crate::limits::MAX_LISTED_FILES)
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".txt"))
         .map(|name| LogFile {
@@ -100,8 +102,9 @@ pub async fn tail_logs(
     for log in log_files(run_dir) {
         loop {
             let offset = store.log_offset(run_id, &log.path).await?;
-            let path = run_dir.join(&log.path);
-            let Ok(bytes) = read_from(&path, offset) else {
+            let Ok(bytes) =
+                crate::confined::read_at(run_dir, Path::new(&log.path), offset, MAX_CHUNK as u64)
+            else {
                 break;
             };
             if bytes.is_empty() {
@@ -122,14 +125,6 @@ pub async fn tail_logs(
         }
     }
     Ok(events)
-}
-
-fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let mut buf = Vec::new();
-    file.take(MAX_CHUNK as u64).read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// The areas of a run whose files are indexed: (name in the run's file paths,
@@ -166,13 +161,24 @@ pub struct FoundFile {
 pub fn list_area_files(run_dir: &Path) -> Vec<FoundFile> {
     let mut found = Vec::new();
     for (area, folder, announce) in AREAS {
-        let root = run_dir.join(folder);
+        // The job may have put a link in place of the area, and may write millions
+        // of files: walk real folders only, and list at most MAX_LISTED_FILES.
+        let Some(root) = crate::confined::real_folder(run_dir, Path::new(folder)) else {
+            continue;
+        };
+        let mut listed = 0;
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
             for entry in entries.flatten() {
+                listed += 1;
+                if listed > crate::limits::MAX_LISTED_FILES {
+                    stack.clear();
+                    break;
+                }
+                // `DirEntry::metadata` does not follow links: a link is neither.
                 let Ok(meta) = entry.metadata() else { continue };
                 let path = entry.path();
                 if meta.is_dir() {

@@ -193,6 +193,25 @@ pub fn env_spec(
                 format!("is not a conda environment file: {e}"),
             )
         })?;
+        // The file's lists reach the installers as arguments, as the estimator's
+        // own do: the same grammars apply.
+        let problem = file
+            .channels
+            .iter()
+            .find_map(|c| crate::grammar::conda_channel_problem(c))
+            .or_else(|| {
+                file.conda
+                    .iter()
+                    .find_map(|p| crate::grammar::conda_spec_problem(p))
+            })
+            .or_else(|| {
+                file.pip
+                    .iter()
+                    .find_map(|p| crate::grammar::pip_requirement_problem(p))
+            });
+        if let Some(problem) = problem {
+            return Err(FieldError::new("conda_dependencies_file", problem));
+        }
         spec.channels = file.channels;
         conda.extend(file.conda);
         spec.pip.extend(file.pip);

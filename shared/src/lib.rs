@@ -11,6 +11,7 @@ pub mod environment;
 pub mod estimator;
 pub mod event;
 pub mod filetree;
+pub mod grammar;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 pub mod logview;

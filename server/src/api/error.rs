@@ -41,6 +41,24 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// The answer to a JSON body that could not be read: 413 `body_too_large` naming
+    /// the limit when it was too large, else 400 `invalid_json` with the reason.
+    pub fn json(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the request body is larger than this route accepts ({} bytes for JSON bodies, {} for metrics batches)",
+                    crate::limits::MAX_JSON_BODY_BYTES,
+                    crate::limits::MAX_METRICS_BODY_BYTES
+                ),
+            )
+        } else {
+            Self::bad_request("invalid_json", rejection.body_text())
+        }
+    }
+
     /// 404.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -123,6 +141,16 @@ impl From<RunnerError> for ApiError {
 impl From<SnapshotError> for ApiError {
     fn from(e: SnapshotError) -> Self {
         match e {
+            SnapshotError::TooManyEntries { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "snapshot_too_many_entries",
+                e.to_string(),
+            ),
+            SnapshotError::ExtensionTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "snapshot_header_too_large",
+                e.to_string(),
+            ),
             SnapshotError::TooLarge { .. } => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "snapshot_too_large",

@@ -64,6 +64,11 @@ pub async fn websocket(
         };
         return Ok(axum::Json(long_poll(&state, &id, query.after, wait).await?).into_response());
     };
+    // Clients send nothing the protocol needs: a large message ends the session
+    // (the stream yields an error) instead of being buffered.
+    let upgrade = upgrade
+        .max_message_size(crate::limits::MAX_WS_MESSAGE_BYTES)
+        .max_frame_size(crate::limits::MAX_WS_MESSAGE_BYTES);
     Ok(upgrade.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
         let sink = sink.with(|frame: Frame| async move {

@@ -8,8 +8,7 @@ use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
-use crate::runner::snapshot::{PathProblem, resolve_inside};
-use crate::watch::area_root;
+use crate::watch::AREAS;
 
 /// `GET /api/runs/{id}/files`.
 pub async fn list(
@@ -35,17 +34,37 @@ pub async fn download(
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
-    let file = resolve(&state.run_dir(&id), &path)?;
-    let response = tower_http::services::ServeFile::new(file)
+    let run_dir = state.run_dir(&id);
+    let opened = tokio::task::spawn_blocking(move || open(&run_dir, &path))
+        .await
+        .map_err(ApiError::internal)??;
+    serve_opened(opened, request).await
+}
+
+/// Serves a file opened with [`crate::confined`] (HTTP Range honoured, the type
+/// guessed from the name the client asked for): `ServeFile` opens it again through
+/// `/proc/self/fd`, which is this very file whatever the job did to its path since.
+pub async fn serve_opened(
+    (opened, name): (crate::confined::Opened, String),
+    request: Request,
+) -> Result<Response, ApiError> {
+    let mime = mime_guess::from_path(&name).first_or_octet_stream();
+    let response = tower_http::services::ServeFile::new_with_mime(opened.fd_path(), &mime)
         .oneshot(request)
         .await
         .map_err(ApiError::internal)?;
+    drop(opened);
     Ok(response.into_response())
 }
 
-/// Finds the file a run path names, refusing anything that would leave the run's
-/// areas: `..`, absolute paths, and symlinks that point outside.
-fn resolve(run_dir: &std::path::Path, path: &str) -> Result<std::path::PathBuf, ApiError> {
+/// Opens the file a run path names, as [`crate::confined::open_in_area`] does:
+/// nothing out of its area (`..`, absolute paths, links out, an area folder
+/// replaced by a link), and only regular files (never a FIFO or device).
+fn open(
+    run_dir: &std::path::Path,
+    path: &str,
+) -> Result<(crate::confined::Opened, String), ApiError> {
+    use crate::confined::ConfinedError;
     let escapes = || {
         ApiError::bad_request(
             "invalid_path",
@@ -54,7 +73,7 @@ fn resolve(run_dir: &std::path::Path, path: &str) -> Result<std::path::PathBuf, 
             ),
         )
     };
-    let (root, rest) = area_root(run_dir, path).ok_or_else(|| {
+    let (area, rest) = area_folder(path).ok_or_else(|| {
         if path.starts_with('/') || path.split('/').any(|c| c == "..") {
             escapes()
         } else {
@@ -63,8 +82,31 @@ fn resolve(run_dir: &std::path::Path, path: &str) -> Result<std::path::PathBuf, 
             ))
         }
     })?;
-    resolve_inside(&root, &rest).map_err(|problem| match problem {
-        PathProblem::Escapes => escapes(),
-        PathProblem::NotFound => ApiError::not_found(format!("no file '{path}' in this run")),
-    })
+    if rest.is_empty() {
+        return Err(ApiError::not_found(format!("no file '{path}' in this run")));
+    }
+    match crate::confined::open_in_area(run_dir, area.as_ref(), rest.as_ref()) {
+        Ok(opened) => Ok((opened, path.to_owned())),
+        Err(ConfinedError::Escapes) => Err(escapes()),
+        Err(ConfinedError::NotFound) => {
+            Err(ApiError::not_found(format!("no file '{path}' in this run")))
+        }
+        Err(ConfinedError::NotRegular("folder")) => Err(ApiError::not_found(format!(
+            "no file '{path}' in this run; it is a folder"
+        ))),
+        Err(ConfinedError::NotRegular(what)) => Err(ApiError::bad_request(
+            "not_a_file",
+            format!(
+                "run file '{path}' is a {what}, not a regular file; only regular files are served"
+            ),
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The area folder (relative to the run folder) and the rest of a run path.
+fn area_folder(path: &str) -> Option<(&'static str, &str)> {
+    let (area, rest) = path.split_once('/')?;
+    let (_, folder, _) = AREAS.iter().find(|(name, _, _)| *name == area)?;
+    Some((folder, rest))
 }

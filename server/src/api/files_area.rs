@@ -103,6 +103,9 @@ pub async fn act(
     action: Result<Json<FilesAreaAction>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let Json(action) = action.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::json(e);
+        }
         ApiError::bad_request(
             "invalid_body",
             format!(

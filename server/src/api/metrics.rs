@@ -19,6 +19,11 @@ impl From<MetricsError> for ApiError {
     fn from(e: MetricsError) -> Self {
         match e {
             MetricsError::Invalid(message) => ApiError::bad_request("invalid_metrics", message),
+            MetricsError::TooMany { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "metrics_too_large",
+                e.to_string(),
+            ),
             MetricsError::Store(e) => e.into(),
             MetricsError::Io(e) => ApiError::internal(e),
         }
@@ -60,7 +65,7 @@ pub async fn ingest(
     if record.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
-    let Json(batch) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
+    let Json(batch) = body.map_err(ApiError::json)?;
     let stored = metrics::ingest(&state, &id, batch).await?;
     Ok(Json(serde_json::json!({ "stored": stored })))
 }

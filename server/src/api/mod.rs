@@ -92,7 +92,8 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
         ApiRoute {
             method: Method::POST,
             path: "/api/runs/{id}/metrics",
-            handler: post(metrics::ingest),
+            handler: post(metrics::ingest)
+                .layer(DefaultBodyLimit::max(crate::limits::MAX_METRICS_BODY_BYTES)),
             run_token: true,
         },
         route(
@@ -194,6 +195,8 @@ pub fn app(state: AppState) -> Router {
         api = api.route(path, handler);
     }
     let api = api
+        // Every body not given a limit of its own above (uploads, metrics).
+        .layer(DefaultBodyLimit::max(crate::limits::MAX_JSON_BODY_BYTES))
         .fallback(|| async { ApiError::not_found("no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -57,6 +57,13 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, ApiErro
                         format!("multipart field '{name}' must be a JSON object of strings: {e}"),
                     )
                 })?;
+                let what = if name == "tags" { "tag" } else { "property" };
+                if let Some(problem) = map
+                    .iter()
+                    .find_map(|(k, v)| crate::limits::tag_problem(what, k, v))
+                {
+                    return Err(ApiError::bad_request("invalid_multipart", problem));
+                }
                 if name == "tags" {
                     sub.tags = map;
                 } else {
@@ -468,17 +475,19 @@ pub async fn patch_tags(
     body: Result<Json<TagsPatch>, JsonRejection>,
 ) -> Result<Json<BTreeMap<String, String>>, ApiError> {
     let id = run_id(&id)?;
-    let Json(patch) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
-    if let Some(bad) = patch
+    let Json(patch) = body.map_err(ApiError::json)?;
+    if let Some(problem) = patch
         .set
-        .keys()
-        .chain(&patch.remove)
-        .find(|k| k.trim().is_empty())
+        .iter()
+        .find_map(|(k, v)| crate::limits::tag_problem("tag", k, v))
+        .or_else(|| {
+            patch
+                .remove
+                .iter()
+                .find_map(|k| crate::limits::tag_problem("tag", k, ""))
+        })
     {
-        return Err(ApiError::bad_request(
-            "invalid_tags",
-            format!("tag name {bad:?} is empty"),
-        ));
+        return Err(ApiError::bad_request("invalid_tags", problem));
     }
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));

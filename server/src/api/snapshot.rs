@@ -5,13 +5,11 @@ use std::path::{Path as FsPath, PathBuf};
 
 use axum::Json;
 use axum::extract::{Path, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use runboard_shared::api::{RunFile, RunFileList};
-use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
-use crate::runner::snapshot::{PathProblem, resolve_inside};
 
 /// `GET /api/runs/{id}/snapshot`: every file of the snapshot, by path.
 #[tracing::instrument(skip_all, fields(run_id = %id))]
@@ -43,12 +41,43 @@ pub async fn download(
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
-    let file = resolve(&snapshot_dir(&state, &id), &path)?;
-    let response = tower_http::services::ServeFile::new(file)
-        .oneshot(request)
+    let root = snapshot_dir(&state, &id);
+    let opened = tokio::task::spawn_blocking(move || open(&root, &path))
         .await
-        .map_err(ApiError::internal)?;
-    Ok(response.into_response())
+        .map_err(ApiError::internal)??;
+    super::files::serve_opened(opened, request).await
+}
+
+/// Opens the file `path` names under `root` with [`crate::confined::open`]:
+/// nothing out of it (`..`, absolute paths, links out) and only regular files.
+fn open(root: &FsPath, path: &str) -> Result<(crate::confined::Opened, String), ApiError> {
+    use crate::confined::ConfinedError;
+    let escapes = || {
+        ApiError::bad_request(
+            "invalid_path",
+            format!(
+                "file path '{path}' escapes the snapshot; give a path such as train.py or src/model.py"
+            ),
+        )
+    };
+    if path.starts_with('/') {
+        return Err(escapes());
+    }
+    match crate::confined::open(root, FsPath::new(path)) {
+        Ok(opened) => Ok((opened, path.to_owned())),
+        Err(ConfinedError::Escapes) => Err(escapes()),
+        Err(ConfinedError::NotFound) => Err(ApiError::not_found(format!(
+            "no file '{path}' in this run's snapshot"
+        ))),
+        Err(ConfinedError::NotRegular("folder")) => Err(ApiError::not_found(format!(
+            "no file '{path}' in this run's snapshot; it is a folder"
+        ))),
+        Err(ConfinedError::NotRegular(what)) => Err(ApiError::bad_request(
+            "not_a_file",
+            format!("snapshot file '{path}' is a {what}, not a regular file"),
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 fn snapshot_dir(state: &AppState, id: &runboard_shared::run::RunId) -> PathBuf {
@@ -65,7 +94,10 @@ fn list_files(root: &FsPath) -> std::io::Result<Vec<RunFile>> {
     };
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
+        if files.len() >= crate::limits::MAX_LISTED_FILES {
+            break;
+        }
+        for entry in std::fs::read_dir(&dir)?.take(crate::limits::MAX_LISTED_FILES) {
             let entry = entry?;
             let kind = entry.file_type()?;
             let path = entry.path();
@@ -102,25 +134,11 @@ fn list_files(root: &FsPath) -> std::io::Result<Vec<RunFile>> {
     Ok(files)
 }
 
-/// Finds the file `path` names under `root`, refusing anything that would leave it:
-/// `..`, absolute paths, and symlinks that point outside (the checks of
-/// `files::resolve`, for a single root).
-fn resolve(root: &FsPath, path: &str) -> Result<PathBuf, ApiError> {
-    resolve_inside(root, path).map_err(|problem| match problem {
-        PathProblem::Escapes => ApiError::bad_request(
-            "invalid_path",
-            format!(
-                "file path '{path}' escapes the snapshot; give a path such as train.py or src/model.py"
-            ),
-        ),
-        PathProblem::NotFound => ApiError::not_found(format!("no file '{path}' in this run's snapshot")),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::StatusCode;
+    use axum::response::IntoResponse;
 
     fn snapshot() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -157,7 +175,7 @@ mod tests {
     fn resolves_only_files_inside_the_snapshot() {
         let dir = snapshot();
         let root = dir.path().join("snapshot");
-        let status = |path: &str| resolve(&root, path).map(|_| StatusCode::OK);
+        let status = |path: &str| open(&root, path).map(|_| StatusCode::OK);
         let code = |path: &str| match status(path) {
             Ok(s) => s,
             Err(e) => e.into_response().status(),

@@ -167,15 +167,24 @@ pub fn write<T: Serialize>(run_dir: &Path, name: &str, value: &T) -> std::io::Re
 }
 
 /// Reads a control file; `None` when it does not exist (yet).
+/// The job can write its run folder, so the file is read as
+/// [`crate::confined::read_capped`] does: a regular file inside the run folder of at
+/// most [`MAX_CONTROL_BYTES`].
 pub fn read<T: DeserializeOwned>(run_dir: &Path, name: &str) -> std::io::Result<Option<T>> {
-    match std::fs::read(path(run_dir, name)) {
+    use crate::confined::{ConfinedError, read_capped};
+    let rel = Path::new("control").join(name);
+    match read_capped(run_dir, &rel, MAX_CONTROL_BYTES) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(std::io::Error::other),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(ConfinedError::NotFound) => Ok(None),
+        Err(ConfinedError::Io(e)) => Err(e),
+        Err(e) => Err(std::io::Error::other(format!("control/{name}: {e}"))),
     }
 }
+
+/// The largest control file read (they hold a few hundred bytes of JSON).
+pub const MAX_CONTROL_BYTES: u64 = 1024 * 1024;
 
 /// The start time of process `pid` in clock ticks since boot, or `None` when there is
 /// no such process or it is a zombie.

@@ -367,12 +367,19 @@ impl Builder {
             }
         }
         // 2. The pip packages and the requirements file.
-        let mut packages: Vec<String> = spec.pip.clone();
+        // Options first (the requirements file), then `--`, then the packages: a
+        // package is never read as an option (their grammar already forbids a
+        // leading '-': runboard_shared::grammar).
+        let mut packages: Vec<String> = Vec::new();
         if let Some(file) = requirements_file {
             packages.extend(["-r".into(), file.display().to_string()]);
         }
-        if packages.is_empty() {
+        if spec.pip.is_empty() && packages.is_empty() {
             return Ok(());
+        }
+        if !spec.pip.is_empty() {
+            packages.push("--".into());
+            packages.extend(spec.pip.iter().cloned());
         }
         match (&self.installer, spec.conda.is_empty()) {
             (Installer::Uv(uv), _) => {

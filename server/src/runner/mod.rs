@@ -319,7 +319,8 @@ fn failure_log(exit: &Exit, run_dir: &Path) -> (String, String) {
     }
     let mut ranks: Vec<String> = std::fs::read_dir(&user_logs)
         .map(|d| {
-            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+            d.take(crate::limits::MAX_LISTED_FILES)
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.starts_with("std_log_process_"))
                 .collect()
         })
@@ -352,13 +353,17 @@ pub fn mpi_failed_rank(mpirun_output: &str) -> Option<usize> {
     inner.trim().trim_end_matches(']').trim().parse().ok()
 }
 
-/// The last `lines` lines of a text file, at most `max_bytes` of them.
+/// The last `lines` lines of a text file, at most `max_bytes` of them. Only those
+/// bytes are read, and only from a regular file (the job can write its run folder:
+/// see [`crate::confined`]).
 pub fn log_tail(path: &Path, lines: usize, max_bytes: usize) -> String {
-    let Ok(bytes) = std::fs::read(path) else {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return String::new();
     };
-    let start = bytes.len().saturating_sub(max_bytes);
-    let text = String::from_utf8_lossy(&bytes[start..]);
+    let Ok(bytes) = crate::confined::read_tail(dir, Path::new(name), max_bytes as u64) else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -201,17 +201,58 @@ pub fn parse_scontrol(line: &str) -> (String, String, Option<i32>, Option<i32>) 
     (field("JobState"), field("Reason"), code, signal)
 }
 
-/// Quotes a word for bash inside double quotes, keeping `$VAR` expansion (the SDK
-/// passed script arguments through a shell).
-fn dq(word: &str) -> String {
-    let mut out = String::from("\"");
-    for c in word.chars() {
-        if matches!(c, '"' | '\\' | '`') {
-            out.push('\\');
+/// Quotes a script argument for bash so that it means what it means on the local
+/// target: everything literal (`$(cmd)`, backticks, `;`, globs, quotes, newlines),
+/// except `$NAME` and `${NAME}`, which expand per task when the variable is set and
+/// stay as written when it is not, as `runboard_shared::estimator::expand_vars`
+/// does locally (the SDK passed script arguments through a shell, so
+/// `$AZ_BATCHAI_PYTORCH_INIT_METHOD` works). Literal text is single-quoted
+/// (`'` as `'\''`); a variable becomes `"${NAME-\$NAME}"`.
+fn bash_word(word: &str) -> String {
+    let mut out = String::new();
+    let mut literal = String::new();
+    let flush = |out: &mut String, literal: &mut String| {
+        if !literal.is_empty() {
+            out.push_str(&sq(literal));
+            literal.clear();
         }
-        out.push(c);
+    };
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        literal.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len, braced) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2, true),
+                None => ("", 0, false),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end, false)
+            }
+        };
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            flush(&mut out, &mut literal);
+            if braced {
+                out.push_str(&format!("\"${{{name}-\\${{{name}\\}}}}\""));
+            } else {
+                out.push_str(&format!("\"${{{name}-\\${name}}}\""));
+            }
+            rest = &after[len..];
+        } else {
+            literal.push('$');
+            rest = after;
+        }
     }
-    out.push('"');
+    literal.push_str(rest);
+    flush(&mut out, &mut literal);
+    if out.is_empty() {
+        out.push_str("''");
+    }
     out
 }
 
@@ -273,9 +314,12 @@ pub fn batch_script(config: &SlurmConfig, runboard: &Path, run_dir: &Path, job: 
     let Some(process) = job.processes.first() else {
         return s;
     };
-    let command: Vec<String> = process.argv.iter().map(|a| dq(a)).collect();
+    let command: Vec<String> = process.argv.iter().map(|a| bash_word(a)).collect();
     let command = command.join(" ");
-    let per_task = format!("--output={}/std_log_process_%t.txt", user_logs.display());
+    let per_task = sq(&format!(
+        "--output={}/std_log_process_%t.txt",
+        user_logs.display()
+    ));
     let tasks = layout.nodes * layout.processes_per_node;
     match layout.backend.as_deref() {
         Some("mpi") => match config.mpi_launcher {
@@ -313,8 +357,8 @@ pub fn batch_script(config: &SlurmConfig, runboard: &Path, run_dir: &Path, job: 
         }
         _ => {
             s.push_str(&format!(
-                "exec srun --ntasks=1 --output={}/std_log.txt {command}\n",
-                user_logs.display()
+                "exec srun --ntasks=1 {} {command}\n",
+                sq(&format!("--output={}/std_log.txt", user_logs.display()))
             ));
         }
     }
@@ -452,13 +496,69 @@ mod tests {
         );
     }
 
+    /// Each argument, quoted by [`bash_word`], reaches the program as the local
+    /// target passes it: run through a real bash with `RANK=3` set.
     #[test]
-    fn words_are_quoted_for_bash() {
-        assert_eq!(
-            dq("$AZ_BATCHAI_PYTORCH_INIT_METHOD"),
-            "\"$AZ_BATCHAI_PYTORCH_INIT_METHOD\""
+    fn script_arguments_mean_on_slurm_what_they_mean_locally() {
+        let cases: &[(&str, &str)] = &[
+            ("plain", "plain"),
+            ("", ""),
+            (
+                "$(touch /tmp/runboard-pwned)",
+                "$(touch /tmp/runboard-pwned)",
+            ),
+            ("`id`", "`id`"),
+            ("a'b", "a'b"),
+            ("'", "'"),
+            ("\"double\" \\ back", "\"double\" \\ back"),
+            ("; rm -rf / #", "; rm -rf / #"),
+            ("*", "*"),
+            ("two words", "two words"),
+            ("line\nbreak", "line\nbreak"),
+            ("$((1+2))", "$((1+2))"),
+            ("${RANK:-x}", "${RANK:-x}"),
+            ("!event", "!event"),
+            ("$RANK", "3"),
+            ("${RANK}", "3"),
+            ("rank-$RANK.log", "rank-3.log"),
+            ("${RANK}x", "3x"),
+            ("$RANKx", "$RANKx"),
+            ("$UNSET_RUNBOARD_VAR", "$UNSET_RUNBOARD_VAR"),
+            ("${UNSET_RUNBOARD_VAR}", "${UNSET_RUNBOARD_VAR}"),
+            ("cost: 5$", "cost: 5$"),
+            ("$", "$"),
+            ("${RANK", "${RANK"),
+            ("$1", "$1"),
+            ("$(echo $RANK)", "$(echo 3)"),
+        ];
+        // The local target's meaning, for the same environment.
+        let local = |arg: &str| {
+            runboard_shared::estimator::expand_vars(arg, &|k| (k == "RANK").then(|| "3".to_owned()))
+        };
+        let words: Vec<String> = cases.iter().map(|(arg, _)| bash_word(arg)).collect();
+        let script = format!("printf '%s\\0' {}", words.join(" "));
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env("RANK", "3")
+            .env_remove("UNSET_RUNBOARD_VAR")
+            .env_remove("RANKx")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(dq("say \"hi\" `x`"), "\"say \\\"hi\\\" \\`x\\`\"");
+        let got: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(got.len(), cases.len(), "{script}");
+        for ((arg, expect), got) in cases.iter().zip(&got) {
+            assert_eq!(got, expect, "argument {arg:?} quoted as {}", bash_word(arg));
+            assert_eq!(&local(arg), expect, "local meaning of {arg:?}");
+        }
         assert_eq!(sq("it's"), "'it'\\''s'");
     }
 }

@@ -381,13 +381,18 @@ const CHUNK: u64 = 4 << 20;
 /// unread until a later call finds it whole. A file shorter than the offset (replaced
 /// or truncated, which TensorFlow's writers never do) reads as empty.
 pub fn read_file(path: &Path, reader: &mut EventFileReader) -> io::Result<Batch> {
-    let mut file = std::fs::File::open(path)?;
+    read_open(&mut std::fs::File::open(path)?, reader)
+}
+
+/// [`read_file`] of a file already open (the server opens a run's files with
+/// [`crate::confined::open`]).
+pub fn read_open(file: &mut std::fs::File, reader: &mut EventFileReader) -> io::Result<Batch> {
     file.seek(SeekFrom::Start(reader.offset()))?;
     let mut batch = Batch::default();
     reader.batch_number += 1;
     let mut buf = Vec::new();
     loop {
-        let read = (&mut file).take(CHUNK).read_to_end(&mut buf)?;
+        let read = (&mut *file).take(CHUNK).read_to_end(&mut buf)?;
         if read == 0 {
             batch.scalars.retain(|s| !s.points.is_empty());
             return Ok(batch);

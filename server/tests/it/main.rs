@@ -11,6 +11,7 @@ mod datastores;
 mod distributed;
 mod environments;
 mod files_area;
+mod hardening;
 mod metrics;
 mod models;
 mod notebook;

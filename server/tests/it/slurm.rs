@@ -269,3 +269,46 @@ async fn kill_9_of_the_server_while_a_slurm_job_runs_then_restart_and_it_complet
     let expected: String = (0..40).map(|i| format!("step {i}\n")).collect();
     assert_eq!(server.text(&id, "user_logs/std_log.txt").await, expected);
 }
+
+/// A script parameter reaches the job on Slurm as written, as on the local target:
+/// `$(…)`, backticks and quotes are not run by the batch shell.
+#[tokio::test(flavor = "multi_thread")]
+async fn script_params_reach_a_slurm_job_literally() {
+    let data = tempfile::tempdir().unwrap();
+    let Some(server) =
+        server_with_cluster("script_params_reach_a_slurm_job_literally", data.path())
+    else {
+        return;
+    };
+    let marker = data.path().join("pwned");
+    let nasty = format!(
+        "$(touch {}) `touch {}` 'q' \"d\"",
+        marker.display(),
+        marker.display()
+    );
+    let src = source(&[(
+        "train.py",
+        "import json, sys\nprint(json.dumps(sys.argv[1:]), flush=True)\n",
+    )]);
+    let run = server
+        .submit(
+            "slurm-quoting",
+            src.path(),
+            json!({
+                "entry_script": "train.py",
+                "compute_target": "cpu-cluster",
+                "script_params": {"--arg": nasty},
+            }),
+        )
+        .await;
+    let id = run.run_id.as_str();
+    let details = server
+        .wait_for(id, Duration::from_secs(300), |d| d.status.is_terminal())
+        .await;
+    assert_eq!(details.status, RunStatus::Completed, "{:?}", details.error);
+    let log = server.text(id, "user_logs/std_log.txt").await;
+    let argv: Vec<String> =
+        serde_json::from_str(log.trim()).unwrap_or_else(|e| panic!("{e}: {log}"));
+    assert_eq!(argv, ["--arg", nasty.as_str()]);
+    assert!(!marker.exists(), "the batch shell ran $(touch …): {log}");
+}

@@ -6,6 +6,7 @@
 use super::argv::{DATA_MODES, DataReference, ParamValue};
 use super::preset::{Backend, DistributedTraining, Preset};
 use super::{Estimator, FieldError};
+use crate::grammar;
 
 /// A preset that allows everything: the rules used when `framework` could not be read,
 /// so that its error is not followed by guesses about the preset meant.
@@ -154,6 +155,9 @@ pub(crate) fn validate(e: &Estimator, check_preset: bool, errors: &mut Vec<Field
                 "must not be empty when given".to_owned(),
             );
         }
+        Some(image) if let Some(p) = grammar::docker_image_problem(image) => {
+            err("custom_docker_image", p);
+        }
         Some(_) if !e.use_docker => err(
             "custom_docker_image",
             "is not allowed when use_docker is false".to_owned(),
@@ -187,9 +191,14 @@ pub(crate) fn validate(e: &Estimator, check_preset: bool, errors: &mut Vec<Field
         ("conda_packages", &e.conda_packages),
         ("pip_packages", &e.pip_packages),
     ] {
+        let problem = if field == "pip_packages" {
+            grammar::pip_requirement_problem
+        } else {
+            grammar::conda_spec_problem
+        };
         for (i, package) in list.iter().enumerate() {
-            if package.trim().is_empty() {
-                err(&format!("{field}[{i}]"), "must not be empty".to_owned());
+            if let Some(p) = problem(package) {
+                err(&format!("{field}[{i}]"), p);
             }
         }
     }

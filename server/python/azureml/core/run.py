@@ -25,6 +25,9 @@ import urllib.request
 from azureml.exceptions import UserErrorException
 
 _SEND_EVERY = 0.05
+# The most values the server takes in one metrics request (server/src/limits.rs,
+# MAX_METRIC_POINTS).
+_MAX_POINTS = 100000
 _EXIT_WAIT = float(os.environ.get("RUNBOARD_FLUSH_TIMEOUT", "3"))
 
 
@@ -340,6 +343,29 @@ class _SubmittedRun(_BaseRun):
         with self._lock:
             batch = self._pending
             self._pending = {"metrics": [], "tags": {}, "properties": {}}
+            # The server takes at most _MAX_POINTS values per request: keep the
+            # rest (a long values list cut in two) for the next batch.
+            taken, points = [], 0
+            for i, entry in enumerate(batch["metrics"]):
+                n = len(entry["values"]) if "values" in entry else 1
+                if points + n <= _MAX_POINTS:
+                    taken.append(entry)
+                    points += n
+                    continue
+                room = _MAX_POINTS - points
+                if room > 0 and "values" in entry:
+                    head, tail = dict(entry), dict(entry)
+                    for key in ("values", "steps", "wall_times"):
+                        if entry.get(key):
+                            head[key], tail[key] = entry[key][:room], entry[key][room:]
+                    taken.append(head)
+                    self._pending["metrics"] = [tail] + batch["metrics"][i + 1:]
+                else:
+                    self._pending["metrics"] = batch["metrics"][i:]
+                break
+            batch["metrics"] = taken
+        if self._pending["metrics"]:
+            self._wake.set()
         if not (batch["metrics"] or batch["tags"] or batch["properties"]):
             return None
         return batch
@@ -417,9 +443,13 @@ class _SubmittedRun(_BaseRun):
         try:
             os.makedirs("logs", exist_ok=True)
             spool = os.path.join("logs", "runboard-metrics-spool-{}.jsonl".format(os.getpid()))
+            kept = 0
             with open(spool, "a") as f:
-                f.write(json.dumps(batch) + "\n")
+                while batch is not None:
+                    f.write(json.dumps(batch) + "\n")
+                    kept += len(batch["metrics"])
+                    batch = self._take()
             print("runboard: the server could not be reached; {} metric entries kept in {}".format(
-                len(batch["metrics"]), spool))
+                kept, spool))
         except OSError as e:
             print("runboard: could not keep unsent metrics: {}".format(e))
