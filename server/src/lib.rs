@@ -52,6 +52,8 @@ pub struct Inner {
     pub metrics_lock: tokio::sync::Mutex<()>,
     /// Real TensorBoards started on demand.
     pub tensorboards: runner::tensorboard::TensorBoards,
+    /// Admission control: which queued runs start when (see [`runner::queue`]).
+    pub queue: runner::queue::Queue,
     /// Compute targets by name.
     targets: HashMap<String, Arc<dyn ComputeTarget>>,
     /// The cancel switch of each run whose driver is running.
@@ -102,6 +104,7 @@ impl AppState {
             docker,
             metrics_lock: tokio::sync::Mutex::new(()),
             tensorboards: runner::tensorboard::TensorBoards::default(),
+            queue: runner::queue::Queue::default(),
             targets,
             config,
             store,

@@ -1,6 +1,7 @@
 //! Status badges: a run's status, and the state of a page's live connection.
 
 use leptos::prelude::*;
+use runboard_shared::display::status_label;
 use runboard_shared::run::RunStatus;
 
 use crate::api::Connection;
@@ -22,12 +23,16 @@ pub fn status_class(status: RunStatus) -> String {
 }
 
 /// A run's status as a coloured badge. The colour is never the only cue: the badge
-/// always carries the status's name.
+/// always carries the status's name, and a queued run's place in line
+/// (`Queued (2nd in line)`).
 #[component]
-pub fn StatusBadge(#[prop(into)] status: Signal<RunStatus>) -> impl IntoView {
+pub fn StatusBadge(
+    #[prop(into)] status: Signal<RunStatus>,
+    #[prop(into)] position: Signal<Option<u32>>,
+) -> impl IntoView {
     view! {
         <span class=move || status_class(status.get()) data-status=move || status.get().as_str()>
-            {move || status.get().as_str()}
+            {move || status_label(status.get(), position.get())}
         </span>
     }
 }

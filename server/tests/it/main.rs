@@ -12,6 +12,7 @@ mod environments;
 mod files_area;
 mod metrics;
 mod notebook;
+mod queue;
 mod readme_path;
 mod restart;
 mod runs;
