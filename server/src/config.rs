@@ -63,7 +63,9 @@ impl Config {
     pub fn max_concurrent_runs(&self, target: &str) -> Option<u32> {
         match self.compute.get(target) {
             Some(ComputeTargetConfig::Slurm(slurm)) => slurm.max_concurrent_runs,
-            None => Some(self.local_max_concurrent_runs),
+            None if target == "local" => Some(self.local_max_concurrent_runs),
+            // A target no longer configured: its runs fail when they start.
+            None => None,
         }
     }
 
@@ -471,6 +473,7 @@ mod tests {
         assert_eq!(config.max_concurrent_runs("local"), Some(2));
         assert_eq!(config.max_concurrent_runs("c"), Some(8));
         assert_eq!(config.max_concurrent_runs("d"), None, "Slurm queues itself");
+        assert_eq!(config.max_concurrent_runs("gone"), None);
 
         // A file without [local] keeps the default.
         assert_eq!(load("").unwrap().local, LocalConfig::default());

@@ -187,9 +187,17 @@ impl AppState {
         drivers.get(run_id).is_some_and(|tx| tx.send(true).is_ok())
     }
 
-    fn register_driver(&self, run_id: &RunId, cancel: tokio_watch::Sender<bool>) {
+    /// Records the cancel switch of a run's new driver; false (and nothing changed)
+    /// when the run already has one.
+    fn register_driver(&self, run_id: &RunId, cancel: tokio_watch::Sender<bool>) -> bool {
         let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
-        drivers.insert(run_id.clone(), cancel);
+        match drivers.entry(run_id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(cancel);
+                true
+            }
+        }
     }
 
     fn unregister_driver(&self, run_id: &RunId) {

@@ -28,7 +28,9 @@ pub fn status_class(status: RunStatus) -> String {
 #[component]
 pub fn StatusBadge(
     #[prop(into)] status: Signal<RunStatus>,
-    #[prop(into)] position: Signal<Option<u32>>,
+    /// A queued run's place in line; none elsewhere (the notebook's run cards).
+    #[prop(optional, into)]
+    position: Signal<Option<u32>>,
 ) -> impl IntoView {
     view! {
         <span class=move || status_class(status.get()) data-status=move || status.get().as_str()>
