@@ -28,13 +28,15 @@ pub fn status_class(status: RunStatus) -> String {
 #[component]
 pub fn StatusBadge(
     #[prop(into)] status: Signal<RunStatus>,
-    /// A queued run's place in line; none elsewhere (the notebook's run cards).
-    #[prop(optional, into)]
-    position: Signal<Option<u32>>,
+    /// A queued run's place in line; none elsewhere (the notebook's run cards). Not a
+    /// signal: the run page draws the badge again when it changes, which costs less
+    /// bundle than one more signal type.
+    #[prop(default = None)]
+    position: Option<u32>,
 ) -> impl IntoView {
     view! {
         <span class=move || status_class(status.get()) data-status=move || status.get().as_str()>
-            {move || status_label(status.get(), position.get())}
+            {move || status_label(status.get(), position)}
         </span>
     }
 }

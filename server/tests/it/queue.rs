@@ -390,3 +390,75 @@ fn a_limit_of_zero_is_refused_with_what_to_do() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slurm_target_with_max_concurrent_runs_submits_one_job_at_a_time() {
+    const TEST: &str = "queue::a_slurm_target_with_max_concurrent_runs_submits_one_job_at_a_time";
+    match std::process::Command::new("sinfo").arg("-h").output() {
+        Err(_) => {
+            return crate::support::skip(
+                TEST,
+                crate::support::Tool::Slurm,
+                "Slurm is not installed (cargo xtask test installs it as root)",
+            );
+        }
+        Ok(out) => assert!(
+            out.status.success(),
+            "the Slurm cluster is not up; start it: scripts/local-slurm.sh start (as root)"
+        ),
+    }
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    std::fs::write(
+        data_dir.join("runboard.toml"),
+        "[compute.cpu-cluster]\nkind = \"slurm\"\npartition = \"debug\"\nmax_concurrent_runs = 1\n",
+    )
+    .unwrap();
+    let server = Server::start(&data_dir);
+    let gate = data.path().join("gate");
+    let src = job_source();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let estimator = json!({
+            "entry_script": "job.py",
+            "user_managed": true,
+            "compute_target": "cpu-cluster",
+            "environment_variables": {"GATE": gate.display().to_string()},
+        });
+        let run = server.submit("queue-slurm", src.path(), estimator).await;
+        ids.push(run.run_id.to_string());
+    }
+    server
+        .wait_for(&ids[0], Duration::from_secs(120), |d| {
+            d.status == RunStatus::Running
+        })
+        .await;
+    for (id, place) in ids[1..].iter().zip(1..) {
+        let details = server.details(id).await;
+        assert_eq!(details.status, RunStatus::Queued, "{id}");
+        assert_eq!(details.queue_position, Some(place), "{id}");
+        assert!(
+            !details.properties.contains_key("slurm.job_id"),
+            "{id} waits in Runboard, not in Slurm"
+        );
+    }
+    std::fs::write(&gate, "open").unwrap();
+    let mut jobs = Vec::new();
+    for id in &ids {
+        let details = server.wait_until_ended(id).await;
+        assert_eq!(
+            details.status,
+            RunStatus::Completed,
+            "{id}: {:?}",
+            details.error
+        );
+        jobs.push(stamps(&server, id).await);
+    }
+    for pair in jobs.windows(2) {
+        assert!(
+            pair[0].1 <= pair[1].0,
+            "one job at a time, in order: {jobs:?}"
+        );
+    }
+}

@@ -350,11 +350,11 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     let terminal = move || data.status.get().is_none_or(RunStatus::is_terminal);
     // The events' place in line is the newest (they replay from the first); the
     // details' serves until they arrive.
-    let position = Signal::derive(move || {
+    let position = move || {
         data.live
             .with(|l| l.queue_position)
             .or_else(|| details().and_then(|d| d.queue_position))
-    });
+    };
 
     let message = RwSignal::new(None::<String>);
     let cancel_id = id.clone();
@@ -394,7 +394,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         <header class="run-head">
             <div class="title-row">
                 <h1><span class="visually-hidden">"Run "</span><code class="run-id">{id.to_string()}</code></h1>
-                {move || data.status.get().map(|s| view! { <StatusBadge status=s position=position /> })}
+                {move || data.status.get().map(|s| view! { <StatusBadge status=s position=position() /> })}
                 <ConnectionBadge connection=connection />
             </div>
             <div class="actions">
