@@ -139,7 +139,8 @@ impl fmt::Display for RunId {
 /// The status of a run, with the SDK's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RunStatus {
-    /// Accepted and stored; nothing started yet.
+    /// Accepted and stored; nothing started yet. It waits here while its compute
+    /// target runs as many runs as it may at once.
     Queued,
     /// The working directory and environment are being made ready.
     Preparing,

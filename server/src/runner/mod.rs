@@ -118,8 +118,8 @@ pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
 
 /// Starts the driver task of a run that has left `Queued` ([`queue::admit`] moves it
 /// to `Preparing`). When the driver ends, the run's slot is free: admission runs
-/// again. Does nothing when the run already has a driver (a cancel that found none may race
-/// with admission starting one): one run, one driver.
+/// again. Does nothing when the run already has a driver (a cancel that found none
+/// may race with admission starting one): one run, one driver.
 pub fn spawn_driver(state: &AppState, run_id: RunId) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     if !state.register_driver(&run_id, cancel_tx) {
