@@ -433,10 +433,17 @@ impl Store {
     /// which SQLite gives out in insertion order (never reused, as runs are never
     /// deleted), so two runs submitted in the same millisecond keep their order.
     pub async fn live_run_states(&self) -> Result<Vec<LiveRun>> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT run_id, target, status FROM runs
-             WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY rowid",
-        )
+        // The live statuses by name, so that the status index finds them without
+        // reading every run that ever ended (this runs at each submission and end).
+        let live: Vec<String> = RunStatus::ALL
+            .iter()
+            .filter(|s| !s.is_terminal())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
+            "SELECT run_id, target, status FROM runs WHERE status IN ({}) ORDER BY rowid",
+            live.join(", ")
+        ))
         .fetch_all(&self.read)
         .await?;
         rows.into_iter()
