@@ -42,14 +42,15 @@ export function binary() {
 
 /**
  * Starts a server. Resolves once it has printed its URL and login link.
- * @param {{ staticDir?: string }} [options]
+ * `args`: more `serve` flags (`["--max-concurrent-runs", "1"]`).
+ * @param {{ staticDir?: string, args?: string[] }} [options]
  * @returns {Promise<Server>}
  */
 export async function startServer(options = {}) {
   const home = mkdtempSync(join(tmpdir(), "runboard-e2e-"));
   const dataDir = join(home, "data");
   const staticDir = options.staticDir ?? join(root, "static", "pkg");
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--static-dir", staticDir];
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--static-dir", staticDir, ...(options.args ?? [])];
   return spawnServer(args, { home, dataDir, cwd: root });
 }
 

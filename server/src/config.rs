@@ -33,6 +33,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Compute targets besides `local`, from the config file.
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+    /// How many runs the `local` target runs at once; more wait in `Queued`. At least
+    /// 1. Default: [`default_local_limit`].
+    pub local_max_concurrent_runs: u32,
 }
 
 impl Config {
@@ -51,6 +54,18 @@ impl Config {
             poll_interval: Duration::from_millis(20),
             static_dir: None,
             compute: std::collections::BTreeMap::new(),
+            local_max_concurrent_runs: default_local_limit(),
+        }
+    }
+
+    /// How many runs the compute target `target` may run at once (`None`: no limit,
+    /// a Slurm target without `max_concurrent_runs`, whose own scheduler queues).
+    pub fn max_concurrent_runs(&self, target: &str) -> Option<u32> {
+        match self.compute.get(target) {
+            Some(ComputeTargetConfig::Slurm(slurm)) => slurm.max_concurrent_runs,
+            None if target == "local" => Some(self.local_max_concurrent_runs),
+            // A target no longer configured: its runs fail when they start.
+            None => None,
         }
     }
 
@@ -101,6 +116,16 @@ fn absolute_program(program: &str) -> std::io::Result<String> {
         return Ok(program.to_owned());
     }
     Ok(std::path::absolute(program)?.display().to_string())
+}
+
+/// The `local` target's default limit of runs at once: the machine's cores, and at
+/// least 4. Many runs are light (a small script, a job waiting on data or on a GPU),
+/// and on a machine with few cores a limit of its core count would queue the second
+/// notebook's run behind the first's; a heavy job that uses every core is better
+/// limited explicitly (`[local] max_concurrent_runs` or `--max-concurrent-runs`).
+pub fn default_local_limit() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    u32::try_from(cores).unwrap_or(u32::MAX).max(4)
 }
 
 /// A random token: 32 hex digits.
@@ -255,20 +280,37 @@ impl Endpoint {
 }
 
 /// The server's config file (`--config`, else `<data-dir>/runboard.toml` when it
-/// exists). Today it names compute targets besides `local`:
+/// exists). It sets the `local` target's limit and names compute targets besides
+/// `local`:
 ///
 /// ```toml
+/// [local]
+/// max_concurrent_runs = 2  # more runs wait in Queued
+///
 /// [compute.cpu-cluster]
 /// kind = "slurm"
 /// partition = "debug"
 /// mpi_launcher = "srun"   # or "mpirun"
+/// max_concurrent_runs = 8 # default: no limit (Slurm queues jobs itself)
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// The `local` compute target.
+    #[serde(default)]
+    pub local: LocalConfig,
     /// Compute targets by name.
     #[serde(default)]
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+}
+
+/// Settings of the `local` compute target.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// How many runs run at once; more wait in `Queued` (default:
+    /// [`default_local_limit`]).
+    pub max_concurrent_runs: Option<u32>,
 }
 
 /// One compute target of the config file.
@@ -304,6 +346,9 @@ pub struct SlurmConfig {
     /// Environment variables for every job on this target.
     #[serde(default)]
     pub env: std::collections::BTreeMap<String, String>,
+    /// How many of this target's runs Runboard submits at once; more wait in
+    /// `Queued` (default: no limit: Slurm queues the jobs itself).
+    pub max_concurrent_runs: Option<u32>,
 }
 
 /// How an MPI job's ranks start on a Slurm target.
@@ -325,10 +370,23 @@ pub fn load_file(path: &Path) -> Result<FileConfig, String> {
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     let mut file: FileConfig =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let zero = |table: &str| {
+        format!(
+            "{}: [{table}] max_concurrent_runs = 0 would never start a run; \
+             give at least 1, or leave it out for the default",
+            path.display()
+        )
+    };
+    if file.local.max_concurrent_runs == Some(0) {
+        return Err(zero("local"));
+    }
     let folder = path.parent().unwrap_or(Path::new(""));
-    for target in file.compute.values_mut() {
+    for (name, target) in &mut file.compute {
         match target {
             ComputeTargetConfig::Slurm(slurm) => {
+                if slurm.max_concurrent_runs == Some(0) {
+                    return Err(zero(&format!("compute.{name}")));
+                }
                 if let Some(dir) = &slurm.shared_dir {
                     slurm.shared_dir = Some(folder.join(dir));
                 }
@@ -388,6 +446,54 @@ mod tests {
         assert_eq!(slurm.shared_dir, Some(dir.path().join("nfs")));
         let python = dir.path().join("env/bin/python").display().to_string();
         assert_eq!(slurm.python.as_deref(), Some(python.as_str()));
+    }
+
+    #[test]
+    fn max_concurrent_runs_is_read_per_target_and_zero_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runboard.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            load_file(&path)
+        };
+        let file = load(
+            "[local]\nmax_concurrent_runs = 2\n\
+             [compute.c]\nkind = \"slurm\"\nmax_concurrent_runs = 8\n\
+             [compute.d]\nkind = \"slurm\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.local.max_concurrent_runs, Some(2));
+        let mut config = Config::new(PathBuf::from("/data"));
+        assert!(
+            config.local_max_concurrent_runs >= 4,
+            "the default is generous"
+        );
+        config.local_max_concurrent_runs = file.local.max_concurrent_runs.unwrap();
+        config.compute = file.compute;
+        assert_eq!(config.max_concurrent_runs("local"), Some(2));
+        assert_eq!(config.max_concurrent_runs("c"), Some(8));
+        assert_eq!(config.max_concurrent_runs("d"), None, "Slurm queues itself");
+        assert_eq!(config.max_concurrent_runs("gone"), None);
+
+        // A file without [local] keeps the default.
+        assert_eq!(load("").unwrap().local, LocalConfig::default());
+        let zero = load("[local]\nmax_concurrent_runs = 0\n").unwrap_err();
+        assert!(
+            zero.ends_with("[local] max_concurrent_runs = 0 would never start a run; give at least 1, or leave it out for the default"),
+            "{zero}"
+        );
+        let zero = load("[compute.c]\nkind = \"slurm\"\nmax_concurrent_runs = 0\n").unwrap_err();
+        assert!(
+            zero.contains("[compute.c] max_concurrent_runs = 0"),
+            "{zero}"
+        );
+        let typo = load("[local]\nmax_concurent_runs = 2\n").unwrap_err();
+        assert!(
+            typo.contains("unknown field `max_concurent_runs`"),
+            "{typo}"
+        );
+        let negative = load("[local]\nmax_concurrent_runs = -1\n").unwrap_err();
+        assert!(negative.contains("max_concurrent_runs"), "{negative}");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Inner {
     pub metrics_lock: tokio::sync::Mutex<()>,
     /// Real TensorBoards started on demand.
     pub tensorboards: runner::tensorboard::TensorBoards,
+    /// Admission control: which queued runs start when (see [`runner::queue`]).
+    pub queue: runner::queue::Queue,
     /// Compute targets by name.
     targets: HashMap<String, Arc<dyn ComputeTarget>>,
     /// The cancel switch of each run whose driver is running.
@@ -107,6 +109,7 @@ impl AppState {
             docker,
             metrics_lock: tokio::sync::Mutex::new(()),
             tensorboards: runner::tensorboard::TensorBoards::default(),
+            queue: runner::queue::Queue::default(),
             targets,
             config,
             store,
@@ -189,9 +192,17 @@ impl AppState {
         drivers.get(run_id).is_some_and(|tx| tx.send(true).is_ok())
     }
 
-    fn register_driver(&self, run_id: &RunId, cancel: tokio_watch::Sender<bool>) {
+    /// Records the cancel switch of a run's new driver; false (and nothing changed)
+    /// when the run already has one.
+    fn register_driver(&self, run_id: &RunId, cancel: tokio_watch::Sender<bool>) -> bool {
         let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
-        drivers.insert(run_id.clone(), cancel);
+        match drivers.entry(run_id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(cancel);
+                true
+            }
+        }
     }
 
     fn unregister_driver(&self, run_id: &RunId) {

@@ -70,6 +70,11 @@ enum Command {
         /// exists).
         #[arg(long, env = "RUNBOARD_SERVER_CONFIG")]
         config: Option<PathBuf>,
+        /// How many runs the local compute target runs at once; more wait in Queued
+        /// (default: the config file's [local] max_concurrent_runs, else the number of
+        /// cores and at least 4).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_concurrent_runs: Option<u32>,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -230,6 +235,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             static_dir,
             grace_seconds,
             config: config_file,
+            max_concurrent_runs,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -256,9 +262,14 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             });
             if let Some(path) = config_file {
                 let path = std::path::absolute(&path)?;
-                config.compute = config::load_file(&path)
-                    .map_err(anyhow::Error::msg)?
-                    .compute;
+                let file = config::load_file(&path).map_err(anyhow::Error::msg)?;
+                config.compute = file.compute;
+                if let Some(limit) = file.local.max_concurrent_runs {
+                    config.local_max_concurrent_runs = limit;
+                }
+            }
+            if let Some(limit) = max_concurrent_runs {
+                config.local_max_concurrent_runs = limit;
             }
             // Once, before anything uses them: every path the server derives from its
             // flags is absolute, so it means the same in a job's run folder.

@@ -56,6 +56,17 @@ pub struct NewRun {
     pub tags: BTreeMap<String, String>,
 }
 
+/// A run that has not ended, as admission control sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRun {
+    /// Its id.
+    pub run_id: RunId,
+    /// Its compute target's name.
+    pub target: String,
+    /// Its status (never a terminal one).
+    pub status: RunStatus,
+}
+
 /// A run as stored.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -198,6 +209,29 @@ impl Store {
         status: RunStatus,
         error: Option<&str>,
     ) -> Result<Option<RunEvent>> {
+        self.transition(run_id, None, status, error).await
+    }
+
+    /// As [`Store::set_status`], but only when the run is in `from` now: the check and
+    /// the move are one transaction, so a run that has just moved on is left alone
+    /// (cancelling a run that is still queued, and only then, ends it at once).
+    pub async fn set_status_from(
+        &self,
+        run_id: &RunId,
+        from: RunStatus,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<Option<RunEvent>> {
+        self.transition(run_id, Some(from), status, error).await
+    }
+
+    async fn transition(
+        &self,
+        run_id: &RunId,
+        from: Option<RunStatus>,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<Option<RunEvent>> {
         let mut tx = self.write.begin().await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT status FROM runs WHERE run_id = ?")
@@ -205,7 +239,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let current = parse_status(&current.ok_or_else(|| StoreError::NoSuchRun(run_id.clone()))?)?;
-        if !current.can_become(status) {
+        if !current.can_become(status) || from.is_some_and(|from| from != current) {
             return Ok(None);
         }
         let at = now();
@@ -400,14 +434,67 @@ impl Store {
         Ok(())
     }
 
-    /// Runs that have not reached a terminal status, oldest first.
+    /// Runs that have not reached a terminal status, in the order they were
+    /// submitted.
     pub async fn live_runs(&self) -> Result<Vec<RunRecord>> {
         let rows = sqlx::query(&format!(
-            "{RUN_COLUMNS} WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY created_at"
+            "{RUN_COLUMNS} WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY rowid"
         ))
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(run_record).collect()
+    }
+
+    /// The id, compute target and status of every run that has not reached a
+    /// terminal status, in the order they were submitted: the runs table's `rowid`,
+    /// which SQLite gives out in insertion order (never reused, as runs are never
+    /// deleted), so two runs submitted in the same millisecond keep their order.
+    pub async fn live_run_states(&self) -> Result<Vec<LiveRun>> {
+        // The live statuses by name, so that the status index finds them without
+        // reading every run that ever ended (this runs at each submission and end).
+        let live: Vec<String> = RunStatus::ALL
+            .iter()
+            .filter(|s| !s.is_terminal())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
+            "SELECT run_id, target, status FROM runs WHERE status IN ({}) ORDER BY rowid",
+            live.join(", ")
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(run_id, target, status)| {
+                Ok(LiveRun {
+                    run_id: RunId::parse(&run_id)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    target,
+                    status: parse_status(&status)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a queued run's place in its target's line as a
+    /// [`EventBody::QueuePosition`] event. `None` (nothing written) when the run is no
+    /// longer `Queued`: a place in line after the run has started would mislead.
+    pub async fn add_queue_position(
+        &self,
+        run_id: &RunId,
+        position: u32,
+    ) -> Result<Option<RunEvent>> {
+        let mut tx = self.write.begin().await?;
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM runs WHERE run_id = ?")
+            .bind(run_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if status.as_deref() != Some(RunStatus::Queued.as_str()) {
+            return Ok(None);
+        }
+        let body = EventBody::QueuePosition { position };
+        let event = append_event(&mut tx, run_id, &now(), body).await?;
+        tx.commit().await?;
+        Ok(Some(event))
     }
 
     /// One page of runs, newest first, and the cursor of the next page.
@@ -746,9 +833,22 @@ impl Store {
         Ok(event)
     }
 
-    /// Fills the tags and properties of each summary.
+    /// Fills the tags and properties of each summary, and the place in line of each
+    /// queued one (among the queued runs of its target, in submission order).
     async fn fill_maps(&self, runs: &mut [RunSummary]) -> Result<()> {
         for run in runs {
+            if run.status == RunStatus::Queued {
+                let position: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM runs
+                     WHERE target = ? AND status = 'Queued'
+                       AND rowid <= (SELECT rowid FROM runs WHERE run_id = ?)",
+                )
+                .bind(&run.target)
+                .bind(run.run_id.as_str())
+                .fetch_one(&self.read)
+                .await?;
+                run.queue_position = u32::try_from(position).ok().filter(|p| *p > 0);
+            }
             for (table, map) in [("tags", &mut run.tags), ("properties", &mut run.properties)] {
                 let rows: Vec<(String, String)> =
                     sqlx::query_as(&format!("SELECT key, value FROM {table} WHERE run_id = ?"))
@@ -780,6 +880,7 @@ fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
             end_time_utc: row.try_get("end_time")?,
             tags: BTreeMap::new(),
             properties: BTreeMap::new(),
+            queue_position: None,
         },
         definition: serde_json::from_str(&definition)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,

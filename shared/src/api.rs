@@ -59,6 +59,10 @@ pub struct RunSummary {
     pub tags: BTreeMap<String, String>,
     /// The run's properties (git information among them).
     pub properties: BTreeMap<String, String>,
+    /// While the run waits in `Queued` for a free slot of its compute target: its
+    /// place in that target's line, 1 being next. Absent once it has started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
 }
 
 /// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
@@ -103,6 +107,10 @@ pub struct RunDetails {
     pub error: Option<String>,
     /// The run's page in the portal.
     pub portal_url: String,
+    /// While the run waits in `Queued` for a free slot of its compute target: its
+    /// place in that target's line, 1 being next. Absent once it has started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
 }
 
 /// One entry of a run's status history.

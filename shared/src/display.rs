@@ -109,6 +109,24 @@ pub fn format_time(millis: i64, utc_offset_minutes: i64) -> String {
     )
 }
 
+/// A status as a badge says it: its name, and for a run waiting in `Queued` its
+/// place in line: `Queued (2nd in line)`.
+pub fn status_label(status: RunStatus, queue_position: Option<u32>) -> String {
+    match queue_position {
+        Some(n) if status == RunStatus::Queued => {
+            let suffix = match (n % 10, n % 100) {
+                (_, 11..=13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            format!("Queued ({n}{suffix} in line)")
+        }
+        _ => status.as_str().to_owned(),
+    }
+}
+
 /// A duration for people: `850 ms`, `4.2 s`, `3m 04s`, `1h 02m`, `2d 03h`.
 pub fn format_duration(millis: i64) -> String {
     let millis = millis.max(0);
@@ -337,6 +355,31 @@ pub fn shell_join(argv: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queued_status_says_its_place_in_line() {
+        let check = |status, position, expect: &str| {
+            assert_eq!(
+                status_label(status, position),
+                expect,
+                "{status} {position:?}"
+            );
+        };
+        check(RunStatus::Queued, Some(1), "Queued (1st in line)");
+        check(RunStatus::Queued, Some(2), "Queued (2nd in line)");
+        check(RunStatus::Queued, Some(3), "Queued (3rd in line)");
+        check(RunStatus::Queued, Some(4), "Queued (4th in line)");
+        check(RunStatus::Queued, Some(11), "Queued (11th in line)");
+        check(RunStatus::Queued, Some(12), "Queued (12th in line)");
+        check(RunStatus::Queued, Some(13), "Queued (13th in line)");
+        check(RunStatus::Queued, Some(21), "Queued (21st in line)");
+        check(RunStatus::Queued, Some(102), "Queued (102nd in line)");
+        check(RunStatus::Queued, Some(111), "Queued (111th in line)");
+        check(RunStatus::Queued, None, "Queued");
+        // A position left over from before the run started is not shown.
+        check(RunStatus::Preparing, Some(1), "Preparing");
+        check(RunStatus::Running, None, "Running");
+    }
 
     #[test]
     fn times_parse_and_format() {

@@ -78,6 +78,13 @@ pub enum EventBody {
         /// The value as logged.
         value: serde_json::Value,
     },
+    /// The run waits in `Queued` for a free slot of its compute target, at this place
+    /// in the target's line (1 is next). Sent when the run joins the line and each
+    /// time its place changes; its next status event ends the wait.
+    QueuePosition {
+        /// Its place in the line, from 1.
+        position: u32,
+    },
     /// The run's tags changed; this is the whole new set.
     Tags {
         /// Every tag of the run after the change.

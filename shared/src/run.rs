@@ -139,7 +139,8 @@ impl fmt::Display for RunId {
 /// The status of a run, with the SDK's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RunStatus {
-    /// Accepted and stored; nothing started yet.
+    /// Accepted and stored; nothing started yet. It waits here while its compute
+    /// target runs as many runs as it may at once.
     Queued,
     /// The working directory and environment are being made ready.
     Preparing,
@@ -203,7 +204,8 @@ impl RunStatus {
     /// ahead (a script that ends before it is seen running goes straight to
     /// Finalizing), may fail from any live status, and may be cancelled from any live
     /// status (CancelRequested, then Canceled; or Failed/Completed if the job ends on
-    /// its own first).
+    /// its own first). A run still waiting in `Queued` has nothing to stop, so it may
+    /// go straight to Canceled.
     pub fn can_become(self, next: RunStatus) -> bool {
         use RunStatus::*;
         if self.is_terminal() || self == next {
@@ -212,7 +214,7 @@ impl RunStatus {
         match next {
             Failed => true,
             CancelRequested => self != CancelRequested,
-            Canceled => self == CancelRequested,
+            Canceled => matches!(self, CancelRequested | Queued),
             Completed => matches!(self, Finalizing | CancelRequested),
             Queued => false,
             Preparing | Starting | Running | Finalizing => {
@@ -293,6 +295,7 @@ mod tests {
             (Finalizing, Completed),
             (Running, Failed),
             (Queued, CancelRequested),
+            (Queued, Canceled),
             (Running, CancelRequested),
             (CancelRequested, Canceled),
             (CancelRequested, Completed),
@@ -305,6 +308,7 @@ mod tests {
             (Running, Starting),
             (Running, Completed),
             (Running, Canceled),
+            (Preparing, Canceled),
             (CancelRequested, Running),
             (CancelRequested, CancelRequested),
             (Running, Running),

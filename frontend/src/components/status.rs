@@ -1,6 +1,7 @@
 //! Status badges: a run's status, and the state of a page's live connection.
 
 use leptos::prelude::*;
+use runboard_shared::display::status_label;
 use runboard_shared::run::RunStatus;
 
 use crate::api::Connection;
@@ -22,12 +23,20 @@ pub fn status_class(status: RunStatus) -> String {
 }
 
 /// A run's status as a coloured badge. The colour is never the only cue: the badge
-/// always carries the status's name.
+/// always carries the status's name, and a queued run's place in line
+/// (`Queued (2nd in line)`).
 #[component]
-pub fn StatusBadge(#[prop(into)] status: Signal<RunStatus>) -> impl IntoView {
+pub fn StatusBadge(
+    #[prop(into)] status: Signal<RunStatus>,
+    /// A queued run's place in line; none elsewhere (the notebook's run cards). Not a
+    /// signal: the run page draws the badge again when it changes, which costs less
+    /// bundle than one more signal type.
+    #[prop(default = None)]
+    position: Option<u32>,
+) -> impl IntoView {
     view! {
         <span class=move || status_class(status.get()) data-status=move || status.get().as_str()>
-            {move || status.get().as_str()}
+            {move || status_label(status.get(), position)}
         </span>
     }
 }

@@ -267,6 +267,7 @@ fn RunsTable(
 #[component]
 fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     let status = run.status;
+    let position = run.queue_position;
     let started = run
         .start_time_utc
         .clone()
@@ -281,7 +282,7 @@ fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     let id = run.run_id.to_string();
     view! {
         <tr>
-            <td><StatusBadge status=status /></td>
+            <td><StatusBadge status=status position=position /></td>
             <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a></td>
             <td>
                 {started.as_deref().and_then(parse_time).map(|t| view! { <time>{format_time(t, offset)}</time> })}

@@ -216,8 +216,10 @@ pub async fn submit(
         }
     };
     state.hub.publish(&run_id, event);
-    runner::spawn_driver(&state, run_id.clone());
     tracing::info!(%run_id, "run submitted");
+    // Starts the run now if its compute target has a free slot; else it waits in
+    // Queued, in the store, and learns its place in line.
+    runner::queue::admit_or_log(&state).await;
     Ok((
         StatusCode::CREATED,
         Json(SubmitResponse {
@@ -428,16 +430,35 @@ pub async fn details(
         run_definition: record.definition,
         log_files,
         error: record.error,
+        queue_position: s.queue_position,
     }))
 }
 
-/// `POST /api/runs/{id}/cancel`: 202 while the job stops, 409 when it has ended.
+/// `POST /api/runs/{id}/cancel`: 202 while the job stops, 200 when the run was
+/// still queued (it is Canceled at once, having started nothing), 409 when it has
+/// ended.
 #[tracing::instrument(skip_all, fields(run_id = %id))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let id = run_id(&id)?;
+    let status = state.current_status(&id).await?;
+    if status == RunStatus::Queued
+        && let Some(event) = state
+            .store
+            .set_status_from(&id, RunStatus::Queued, RunStatus::Canceled, None)
+            .await?
+    {
+        state.hub.publish(&id, event);
+        // The runs behind it move up.
+        runner::queue::admit_or_log(&state).await;
+        return Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({"run_id": id, "status": RunStatus::Canceled})),
+        ));
+    }
+    // Not queued (or admitted just now): the job, if any, has to be stopped.
     let status = state.current_status(&id).await?;
     if status.is_terminal() {
         return Err(ApiError::conflict(format!(

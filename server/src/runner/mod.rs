@@ -5,14 +5,15 @@
 //! directory, launches the job through the run's [`ComputeTarget`], then polls the
 //! target, tails the logs and indexes the files until the job has ended. The task
 //! holds no state that the run folder and the store do not also hold, so a restarted
-//! server simply starts [`drive`] again for every run that is not finished
-//! ([`resume_all`]).
+//! server simply starts [`drive`] again for every run that has started and is not
+//! finished ([`resume_all`]). Runs wait in `Queued` until [`queue::admit`] finds a
+//! free slot on their compute target and starts their driver.
 
 pub mod control;
 pub mod env;
 pub mod launch;
 pub mod local;
-
+pub mod queue;
 pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;
@@ -100,19 +101,29 @@ const LAUNCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often files under `outputs/` and `logs/` are indexed, in poll ticks.
 const SCAN_EVERY: u32 = 10;
 
-/// Starts a driver for every run that is not finished (at server start).
+/// At server start: starts a driver for every run that has started and is not
+/// finished, then admits the queued ones, oldest first, as far as each compute
+/// target's limit allows (the re-attached runs hold their slots).
 pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
     for run in state.store.live_runs().await? {
+        if run.summary.status == RunStatus::Queued {
+            continue;
+        }
         tracing::info!(run_id = %run.summary.run_id, status = %run.summary.status, "re-attaching to run");
         spawn_driver(state, run.summary.run_id);
     }
-    Ok(())
+    queue::admit(state).await
 }
 
-/// Starts the driver task of a run.
+/// Starts the driver task of a run that has left `Queued` ([`queue::admit`] moves it
+/// to `Preparing`). When the driver ends, the run's slot is free: admission runs
+/// again. Does nothing when the run already has a driver (a cancel that found none
+/// may race with admission starting one): one run, one driver.
 pub fn spawn_driver(state: &AppState, run_id: RunId) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    state.register_driver(&run_id, cancel_tx);
+    if !state.register_driver(&run_id, cancel_tx) {
+        return;
+    }
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = drive(&state, &run_id, cancel_rx).await {
@@ -123,6 +134,7 @@ pub fn spawn_driver(state: &AppState, run_id: RunId) {
                 .await;
         }
         state.unregister_driver(&run_id);
+        queue::admit_or_log(&state).await;
     });
 }
 

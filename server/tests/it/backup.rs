@@ -16,7 +16,12 @@ for i in range(400):\n    run.log('x', i)\n    print('line %04d' % i, flush=True
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_taken_while_runs_stream_restores_into_a_new_server() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(&data.path().join("data"));
+    // Room for all five streaming runs at once (the local default is max(cores, 4)).
+    let server = Server::start_with(
+        &data.path().join("data"),
+        0,
+        &["--max-concurrent-runs", "8"],
+    );
     let quick = source(&[("train.py", QUICK)]);
     let slow = source(&[("train.py", STREAMING)]);
     let estimator = json!({"entry_script": "train.py", "user_managed": true});

@@ -16,6 +16,7 @@ mod metrics;
 mod models;
 mod notebook;
 mod python_sdk;
+mod queue;
 mod readme_path;
 mod restart;
 mod runs;

@@ -12,7 +12,8 @@ use crate::support::{Server, connect, log_text, next_frame, source};
 async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_logs() {
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().join("data");
-    let mut server = Server::start(&data_dir);
+    // Five at once: above the local target's default limit on a small machine.
+    let mut server = Server::start_with(&data_dir, 0, &["--max-concurrent-runs", "5"]);
     let src = source(&[(
         "train.py",
         "import time\nfor i in range(300):\n    print(f'step {i}')\n    time.sleep(0.01)\n",
@@ -35,7 +36,7 @@ async fn kill_9_while_five_runs_print_then_restart_and_all_complete_with_full_lo
     server.kill9();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let server = Server::start_on(&data_dir, port);
+    let server = Server::start_with(&data_dir, port, &["--max-concurrent-runs", "5"]);
     let expected: String = (0..300).map(|i| format!("step {i}\n")).collect();
     for id in &ids {
         let details = server.wait_until_ended(id).await;

@@ -51,6 +51,8 @@ struct Live {
     error: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     files: BTreeMap<String, u64>,
+    /// The last place in line the events gave, while the run is queued.
+    queue_position: Option<u32>,
 }
 
 /// Everything the tabs read about the run. `Copy`: signal handles.
@@ -285,6 +287,9 @@ fn apply(
             l.files.insert(path, size);
         }),
         EventBody::Tags { tags } => live.update(|l| l.tags = Some(tags)),
+        EventBody::QueuePosition { position } => {
+            live.update(|l| l.queue_position = Some(position));
+        }
         EventBody::Scalars {
             source,
             run,
@@ -343,6 +348,13 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
             .filter(|_| data.status.get() == Some(RunStatus::Failed))
     };
     let terminal = move || data.status.get().is_none_or(RunStatus::is_terminal);
+    // The events' place in line is the newest (they replay from the first); the
+    // details' serves until they arrive.
+    let position = move || {
+        data.live
+            .with(|l| l.queue_position)
+            .or_else(|| details().and_then(|d| d.queue_position))
+    };
 
     let message = RwSignal::new(None::<String>);
     let cancel_id = id.clone();
@@ -382,7 +394,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         <header class="run-head">
             <div class="title-row">
                 <h1><span class="visually-hidden">"Run "</span><code class="run-id">{id.to_string()}</code></h1>
-                {move || data.status.get().map(|s| view! { <StatusBadge status=s /> })}
+                {move || data.status.get().map(|s| view! { <StatusBadge status=s position=position() /> })}
                 <ConnectionBadge connection=connection />
             </div>
             <div class="actions">

@@ -204,6 +204,7 @@ impl Host for FakeHost {
             }],
             error: script.error.map(str::to_owned),
             portal_url: portal_url.clone(),
+            queue_position: None,
         };
         self.runs.insert(
             run_id.to_string(),
