@@ -33,6 +33,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Compute targets besides `local`, from the config file.
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+    /// Host names admitted in `Host` besides `localhost`, IP addresses and the public
+    /// URL's host (`runboard serve --allow-host`; see `api::guard`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Config {
@@ -51,6 +54,7 @@ impl Config {
             poll_interval: Duration::from_millis(20),
             static_dir: None,
             compute: std::collections::BTreeMap::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 

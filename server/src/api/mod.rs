@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod files;
 mod files_area;
+pub mod guard;
 mod metrics;
 mod runs;
 mod snapshot;
@@ -192,6 +193,10 @@ pub fn app(state: AppState) -> Router {
             axum::routing::any(tensorboard::proxy),
         )
         .nest("/api", api)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::same_origin_only,
+        ))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -5,9 +5,8 @@ use std::path::{Path as FsPath, PathBuf};
 
 use axum::Json;
 use axum::extract::{Path, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use runboard_shared::api::{RunFile, RunFileList};
-use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
@@ -44,11 +43,7 @@ pub async fn download(
         return Err(ApiError::not_found(format!("no run with id {id}")));
     }
     let file = resolve(&snapshot_dir(&state, &id), &path)?;
-    let response = tower_http::services::ServeFile::new(file)
-        .oneshot(request)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(response.into_response())
+    super::files::serve_user_file(file, request).await
 }
 
 fn snapshot_dir(state: &AppState, id: &runboard_shared::run::RunId) -> PathBuf {
@@ -121,6 +116,7 @@ fn resolve(root: &FsPath, path: &str) -> Result<PathBuf, ApiError> {
 mod tests {
     use super::*;
     use axum::http::StatusCode;
+    use axum::response::IntoResponse;
 
     fn snapshot() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
