@@ -97,8 +97,7 @@ pub fn inline_type(name: &str) -> Option<&'static str> {
     let (stem, ext) = name.rsplit_once('.')?;
     if stem.is_empty() {
         // A dotfile such as `.amlignore`: text.
-        return matches!(ext, "amlignore" | "gitignore" | "dockerignore")
-            .then_some(TEXT);
+        return matches!(ext, "amlignore" | "gitignore" | "dockerignore").then_some(TEXT);
     }
     Some(match ext.to_ascii_lowercase().as_str() {
         "png" => "image/png",
@@ -106,9 +105,9 @@ pub fn inline_type(name: &str) -> Option<&'static str> {
         "gif" => "image/gif",
         "webp" => "image/webp",
         "txt" | "log" | "out" | "err" | "md" | "rst" | "py" | "ipynb" | "json" | "jsonl"
-        | "yaml" | "yml" | "toml" | "ini" | "cfg" | "conf" | "csv" | "tsv" | "sh" | "r"
-        | "c" | "h" | "cc" | "cpp" | "hpp" | "rs" | "go" | "java" | "scala" | "sql"
-        | "tex" | "properties" => TEXT,
+        | "yaml" | "yml" | "toml" | "ini" | "cfg" | "conf" | "csv" | "tsv" | "sh" | "r" | "c"
+        | "h" | "cc" | "cpp" | "hpp" | "rs" | "go" | "java" | "scala" | "sql" | "tex"
+        | "properties" => TEXT,
         _ => return None,
     })
 }
@@ -159,8 +158,19 @@ mod tests {
         check("anim.gif", Some("image/gif"));
         check("small.webp", Some("image/webp"));
         for download in [
-            "x.html", "x.htm", "x.svg", "x.xml", "x.xhtml", "x.js", "x.mjs", "x.css",
-            "x.pdf", "model.pkl", "README", ".env", "x.bmp",
+            "x.html",
+            "x.htm",
+            "x.svg",
+            "x.xml",
+            "x.xhtml",
+            "x.js",
+            "x.mjs",
+            "x.css",
+            "x.pdf",
+            "model.pkl",
+            "README",
+            ".env",
+            "x.bmp",
         ] {
             check(download, None);
         }

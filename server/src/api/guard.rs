@@ -297,7 +297,12 @@ mod tests {
         check(own, Some("https://runboard.example"), None, true);
         check(own, Some("https://runboard.example:443"), None, true);
         check(own, Some("http://runboard.example"), None, false);
-        check("runboard.example", Some("https://runboard.example"), None, true);
+        check(
+            "runboard.example",
+            Some("https://runboard.example"),
+            None,
+            true,
+        );
         check("localhost:80", Some("http://localhost"), None, true);
         check(own, Some("http://evil.example"), Some("same-origin"), false);
         // Without Origin, Sec-Fetch-Site decides; without either, no browser sent it.

@@ -15,6 +15,7 @@ mod notebook;
 mod readme_path;
 mod restart;
 mod runs;
+mod security;
 mod slurm;
 mod support;
 mod tfevents;
