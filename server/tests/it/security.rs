@@ -355,3 +355,38 @@ async fn files_users_and_jobs_wrote_are_never_pages_of_the_server() {
     );
     assert_eq!(response.text().await.unwrap(), "<script>");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_link_logs_in_when_followed_from_any_site_but_not_from_a_subresource() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = format!("{}/runs?token={}", server.url, server.token);
+    // (Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest, status): what Chromium sends
+    // for a link clicked in a chat's page, typed in the address bar, and an <img> or
+    // fetch() of another site.
+    let cases = [
+        (Some("cross-site"), "navigate", "document", 303),
+        (Some("none"), "navigate", "document", 303),
+        (None, "navigate", "document", 303),
+        (Some("cross-site"), "no-cors", "image", 403),
+        (Some("same-site"), "cors", "empty", 403),
+        (Some("same-origin"), "cors", "empty", 303),
+    ];
+    for (site, mode, dest, status) in cases {
+        let mut request = http
+            .get(&login)
+            .header("Sec-Fetch-Mode", mode)
+            .header("Sec-Fetch-Dest", dest);
+        if let Some(site) = site {
+            request = request.header("Sec-Fetch-Site", site);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "{site:?} {mode} {dest}");
+        let sets_cookie = response.headers().contains_key("set-cookie");
+        assert_eq!(sets_cookie, status == 303, "{site:?} {mode} {dest}");
+    }
+}
