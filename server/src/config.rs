@@ -36,6 +36,9 @@ pub struct Config {
     /// How many runs the `local` target runs at once; more wait in `Queued`. At least
     /// 1. Default: [`default_local_limit`].
     pub local_max_concurrent_runs: u32,
+    /// Host names admitted in `Host` besides `localhost`, IP addresses and the public
+    /// URL's host (`runboard serve --allow-host`; see `api::guard`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             static_dir: None,
             compute: std::collections::BTreeMap::new(),
             local_max_concurrent_runs: default_local_limit(),
+            allowed_hosts: Vec::new(),
         }
     }
 

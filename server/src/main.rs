@@ -75,6 +75,11 @@ enum Command {
         /// cores and at least 4).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         max_concurrent_runs: Option<u32>,
+        /// A host name browsers may reach the server by, besides localhost, IP
+        /// addresses and the public URL's host (repeatable). Any other `Host` is
+        /// refused, which stops DNS rebinding.
+        #[arg(long = "allow-host", value_name = "NAME", value_parser = parse_allowed_host)]
+        allow_host: Vec<String>,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -236,6 +241,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             grace_seconds,
             config: config_file,
             max_concurrent_runs,
+            allow_host,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -256,6 +262,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             config.max_upload_bytes = config.max_snapshot_bytes + 16 * 1024 * 1024;
             config.grace_seconds = grace_seconds;
             config.static_dir = static_dir.or_else(default_static_dir);
+            config.allowed_hosts = allow_host;
             let config_file = config_file.or_else(|| {
                 let default = config.data_dir.join("runboard.toml");
                 default.is_file().then_some(default)
@@ -471,4 +478,9 @@ fn default_static_dir() -> Option<PathBuf> {
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/pkg");
     dir.join("index.html").is_file().then_some(dir)
+}
+
+/// Checks a `--allow-host` value (`api::guard::check_allowed_host`).
+fn parse_allowed_host(name: &str) -> Result<String, String> {
+    api::guard::check_allowed_host(name).map(|()| name.to_owned())
 }

@@ -292,8 +292,8 @@ fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsVal
 }
 
 /// Imports the bundle's chart module (its URL is in `index.html`'s
-/// `<meta name="runboard-charts">`). The browser imports a module once, so charts
-/// may each ask.
+/// `<meta name="runboard-charts">`) through `runboardImport`, which `boot.js` sets.
+/// The browser imports a module once, so charts may each ask.
 async fn load_module() -> Result<SendWrapper<JsValue>, String> {
     let url = document()
         .query_selector("meta[name=runboard-charts]")
@@ -301,7 +301,13 @@ async fn load_module() -> Result<SendWrapper<JsValue>, String> {
         .flatten()
         .and_then(|m| m.get_attribute("content"))
         .ok_or("this page names no chart module")?;
-    let import = Function::new_with_args("url", "return import(url)");
+    // `import()` is syntax, not a function wasm-bindgen can bind; `boot.js` lends the
+    // page its own (`new Function("url", "return import(url)")` would need the
+    // `'unsafe-eval'` that the pages' Content-Security-Policy does not give).
+    let import: Function = js_sys::Reflect::get(&js_sys::global(), &"runboardImport".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("this page has no module loader (boot.js)")?;
     let promise: Promise = import
         .call1(&JsValue::NULL, &url.into())
         .and_then(|p| p.dyn_into())

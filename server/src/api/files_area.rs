@@ -7,7 +7,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use runboard_shared::api::{FilesAreaAction, FilesAreaList, RunFile};
-use tower::ServiceExt;
 
 use super::ApiError;
 use crate::AppState;
@@ -59,11 +58,7 @@ pub async fn read(
     }
     let root = area(&state);
     let file = blocking(move || files::file(&root, &path)).await?;
-    let response = tower_http::services::ServeFile::new(file)
-        .oneshot(request)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(response.into_response())
+    super::files::serve_user_file(file, request).await
 }
 
 /// `PUT /api/files/{*path}`: writes the raw body to the file, creating its folders.

@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod files;
 mod files_area;
+pub mod guard;
 mod metrics;
 mod models;
 mod runs;
@@ -222,6 +223,10 @@ pub fn app(state: AppState) -> Router {
         .route("/simple/{project}/", get(sdk_index::project))
         .route("/simple/{project}/{file}", get(sdk_index::file))
         .nest("/api", api)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::same_origin_only,
+        ))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

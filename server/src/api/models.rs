@@ -7,7 +7,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use runboard_shared::api::{ModelList, ModelVersion, RegisterModel};
 use serde::Deserialize;
-use tower::ServiceExt;
 
 use super::{ApiError, run_id};
 use crate::AppState;
@@ -289,19 +288,6 @@ pub async fn file(
             row.version
         ))
     })?;
-    let mut response = tower_http::services::ServeFile::new(full)
-        .oneshot(request)
-        .await
-        .map_err(ApiError::internal)?
-        .into_response();
-    // A model file is data to download, never a page to open.
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        header::HeaderValue::from_static("attachment"),
-    );
-    response.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    // A model file is data: served like every file a user or job wrote.
+    super::files::serve_user_file(full, request).await
 }

@@ -50,6 +50,53 @@ pub fn router(state: &AppState) -> Router<AppState> {
     router
         .layer(middleware::from_fn(cache_headers))
         .layer(middleware::from_fn_with_state(state.clone(), token_login))
+        .layer(middleware::from_fn(page_policy))
+}
+
+/// `Content-Security-Policy` of the app's pages (and of everything else the app's
+/// router answers: a module worker, such as the kernel's, runs under its script's
+/// policy). What the app needs and no more:
+/// - scripts only from the server, no inline script (the pages start the app from
+///   `boot.js`), and `'wasm-unsafe-eval'`, without which no WebAssembly compiles;
+/// - requests, websockets (`'self'` covers `ws:` to the same host and port) and
+///   workers only to the server;
+/// - styles from the server and inline ones (Leptos' `style=` attributes and the
+///   chart module's stylesheet; a style cannot run code);
+/// - images also from any `https:` site and `data:` (a markdown cell's pictures,
+///   `log_image`), `blob:` (a notebook's export);
+/// - no plugins, no `<base>`, forms only to the server, and no framing by any page.
+pub const APP_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' https: data: blob:; connect-src 'self'; \
+worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of the bench's baseline page (`static/bench/baseline.html`, our own
+/// file, which `cargo xtask bench portal` measures without any framework): the
+/// [`APP_POLICY`] with its one inline script allowed.
+const BENCH_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Sets [`APP_POLICY`], `X-Frame-Options: DENY` (`frame-ancestors` for browsers
+/// without CSP 2) and `Referrer-Policy: same-origin` (a markdown cell's picture from
+/// another site is not told which notebook shows it) on every answer of the app's
+/// router: pages, the login and placeholder pages, assets.
+async fn page_policy(request: Request, next: Next) -> Response {
+    let policy = if request.uri().path().starts_with("/bench/") {
+        BENCH_POLICY
+    } else {
+        APP_POLICY
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 #[cfg(feature = "embed-ui")]
@@ -482,6 +529,9 @@ mod tests {
                 header(&page, "cross-origin-embedder-policy"),
                 "credentialless"
             );
+            assert_eq!(header(&page, header::CONTENT_SECURITY_POLICY), APP_POLICY);
+            assert_eq!(header(&page, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+            assert_eq!(header(&page, header::X_FRAME_OPTIONS), "DENY");
             assert_eq!(text(page).await, "<!doctype html><title>app</title>");
         }
         let gz = get(
@@ -508,5 +558,18 @@ mod tests {
         assert!(header(&login, header::SET_COOKIE).starts_with("runboard_token=secret;"));
         let wrong = get(&state, "/?token=nope", &[]).await;
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(header(&wrong, header::CONTENT_SECURITY_POLICY), APP_POLICY);
+    }
+
+    #[tokio::test]
+    async fn the_placeholder_page_carries_the_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::new(dir.path().join("data"));
+        config.token = "secret".into();
+        let state = AppState::open(config).await.unwrap();
+        let page = get(&state, "/", &[]).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(header(&page, header::CONTENT_SECURITY_POLICY), APP_POLICY);
+        assert_eq!(header(&page, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
     }
 }

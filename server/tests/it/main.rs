@@ -20,6 +20,7 @@ mod queue;
 mod readme_path;
 mod restart;
 mod runs;
+mod security;
 mod slurm;
 mod support;
 mod tfevents;
