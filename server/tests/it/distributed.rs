@@ -156,7 +156,14 @@ config = json.loads(os.environ['TF_CONFIG'])
 task = config['task']
 print('task', task['type'], task['index'], 'cluster', len(config['cluster']['worker']), len(config['cluster']['ps']), flush=True)
 if task['type'] == 'ps':
+    open('ps-ready', 'w').close()
     time.sleep(600)  # a parameter server serves until the job ends
+else:
+    # The job ends when the workers do, stopping the parameter server: wait until it has
+    # printed, however slowly it started (the tasks share the working folder).
+    deadline = time.time() + 120
+    while not os.path.exists('ps-ready') and time.time() < deadline:
+        time.sleep(0.05)
 "#,
     )]);
     let run = server
