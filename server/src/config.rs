@@ -33,6 +33,8 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Compute targets besides `local`, from the config file.
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+    /// A browser session idle this long ends (default 30 days).
+    pub session_idle: Duration,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             poll_interval: Duration::from_millis(20),
             static_dir: None,
             compute: std::collections::BTreeMap::new(),
+            session_idle: Duration::from_secs(30 * 24 * 3600),
         }
     }
 
@@ -101,6 +104,37 @@ fn absolute_program(program: &str) -> std::io::Result<String> {
         return Ok(program.to_owned());
     }
     Ok(std::path::absolute(program)?.display().to_string())
+}
+
+impl Config {
+    /// The session cookie's name: per port, as Jupyter does, so two servers on one
+    /// host (cookies ignore ports) do not log each other out.
+    pub fn session_cookie(&self) -> String {
+        format!("runboard-session-{}", self.public_port())
+    }
+
+    /// The port of the public URL (its scheme's default when it names none).
+    pub fn public_port(&self) -> u16 {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or_default();
+        host.rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or(if self.secure_cookies() { 443 } else { 80 })
+    }
+
+    /// Cookies are `Secure` when users reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Where `runboard serve` notes its public URL in the data folder, for the links that
+/// `runboard user add` prints.
+pub fn public_url_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("public_url")
 }
 
 /// A random token: 32 hex digits.

@@ -11,6 +11,7 @@ pub mod datastores;
 pub mod files;
 pub mod hub;
 pub mod metrics;
+pub mod people;
 pub mod runner;
 pub mod series;
 pub mod store;

@@ -9,6 +9,7 @@ use runboard_server::config::{self, ClientConfig, Config};
 use runboard_server::{AppState, api, runner};
 
 mod notebook;
+mod user;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,6 +71,9 @@ enum Command {
         /// exists).
         #[arg(long, env = "RUNBOARD_SERVER_CONFIG")]
         config: Option<PathBuf>,
+        /// A browser session unused this many seconds ends (default: 30 days).
+        #[arg(long, default_value_t = 30 * 24 * 3600)]
+        session_idle_seconds: u64,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -168,6 +172,11 @@ enum Command {
         #[command(subcommand)]
         command: notebook::NotebookCommand,
     },
+    /// Manage people: add (prints a one-time login link), list, set-role, remove.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Print the login URL of the server in a data folder.
     Token {
         /// The server's data folder.
@@ -222,6 +231,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             static_dir,
             grace_seconds,
             config: config_file,
+            session_idle_seconds,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -261,6 +271,13 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let token = config::load_or_create_token(&config.data_dir)
                 .with_context(|| format!("reading the token in {}", config.data_dir.display()))?;
             config.token = token.clone();
+            config.session_idle = std::time::Duration::from_secs(session_idle_seconds);
+            if let Err(e) = std::fs::write(
+                config::public_url_file(&config.data_dir),
+                &config.public_url,
+            ) {
+                tracing::warn!(error = %e, "could not note the public URL in the data folder");
+            }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
             let reaper = state.clone();
@@ -392,6 +409,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notebook { command } => notebook::main(command).await,
+        Command::User { command } => user::run(command).await,
         Command::Token { data_dir } => {
             let token = std::fs::read_to_string(data_dir.join("token")).with_context(|| {
                 format!(
