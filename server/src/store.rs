@@ -1056,7 +1056,8 @@ impl Store {
     /// the built-in admin's).
     pub async fn sessions(&self, person: Option<Option<&str>>) -> Result<Vec<SessionRow>> {
         let columns = "SELECT id, person, share_link, created_at, last_seen FROM sessions";
-        let rows: Vec<(i64, Option<String>, Option<i64>, i64, i64)> = match person {
+        type Row = (i64, Option<String>, Option<i64>, i64, i64);
+        let rows: Vec<Row> = match person {
             None => {
                 sqlx::query_as(&format!("{columns} ORDER BY id DESC"))
                     .fetch_all(&self.read)

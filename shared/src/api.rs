@@ -501,9 +501,10 @@ pub struct ApiTokenList {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewShareLink {
-    /// Hours until the link stops working (1 to 87,600); absent: until revoked.
+    /// Hours until the link stops working: more than 0 (fractions allowed: 0.5 is
+    /// half an hour), at most 87,600 (ten years); absent: until revoked.
     #[serde(default)]
-    pub expires_in_hours: Option<u32>,
+    pub expires_in_hours: Option<f64>,
 }
 
 /// A read-only share link.

@@ -75,7 +75,10 @@ fn redirect_with(cookie: axum::http::HeaderValue, to: &str) -> Response {
     response
 }
 
-async fn login(State(state): State<AppState>, form: Result<Form<Login>, FormRejection>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    form: Result<Form<Login>, FormRejection>,
+) -> Response {
     let Ok(Form(login)) = form else {
         return page(
             StatusCode::BAD_REQUEST,

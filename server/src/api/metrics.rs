@@ -11,9 +11,9 @@ use runboard_shared::api::{
 };
 
 use super::{ApiError, authorize, constant_time_eq, run_id};
-use crate::people::Access;
 use crate::AppState;
 use crate::metrics::{self, MetricsError, TENSORBOARD};
+use crate::people::Access;
 use crate::series::XAxis;
 
 impl From<MetricsError> for ApiError {

@@ -199,7 +199,7 @@ pub async fn delete_token(
 }
 
 /// The longest a share link may last: ten years.
-const MAX_HOURS: u32 = 87_600;
+const MAX_HOURS: f64 = 87_600.0;
 
 fn link_info(row: ShareLinkRow, url: Option<String>) -> ShareLinkInfo {
     let (run_id, experiment) = match row.scope {
@@ -247,24 +247,26 @@ async fn create_link(
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request(
                 "invalid_json",
-                format!(
-                    "expected {{\"expires_in_hours\": 1 to {MAX_HOURS}}} or an empty body: {e}"
-                ),
+                format!("expected {{\"expires_in_hours\": <hours>}} or an empty body: {e}"),
             )
         })?
     };
     if let Some(hours) = request.expires_in_hours
-        && !(1..=MAX_HOURS).contains(&hours)
+        && !(hours > 0.0 && hours <= MAX_HOURS)
     {
         return Err(ApiError::bad_request(
             "invalid_expiry",
-            format!("expires_in_hours must be 1 to {MAX_HOURS} (ten years), not {hours}"),
+            format!(
+                "expires_in_hours must be more than 0 and at most {MAX_HOURS} (ten years), not {hours}"
+            ),
         ));
     }
     let created = now();
+    // At least one second; `hours` is finite and at most ten years here.
+    #[allow(clippy::cast_possible_truncation)]
     let expires_at = request
         .expires_in_hours
-        .map(|h| created + i64::from(h) * 3600);
+        .map(|h| created + ((h * 3600.0).ceil() as i64).max(1));
     let secret = people::new_secret();
     let id = state
         .store

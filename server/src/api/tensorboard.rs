@@ -8,8 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::TryStreamExt;
 
 use super::{ApiError, authorize, run_id};
-use crate::people::{Access, Shared};
 use crate::AppState;
+use crate::people::{Access, Shared};
 
 /// Largest request body forwarded to TensorBoard.
 const MAX_BODY: usize = 16 * 1024 * 1024;
