@@ -180,6 +180,16 @@ pub fn cancel(id: &RunId) -> impl Future<Output = Result<(), ApiError>> + use<> 
     send_empty(authorized(Request::post(&format!("/api/runs/{id}/cancel"))))
 }
 
+/// `POST /api/runs/{id}/share-links`: a new read-only link to the run (no expiry).
+pub fn create_share_link(
+    id: &RunId,
+) -> impl Future<Output = Result<runboard_shared::api::ShareLinkInfo, ApiError>> + use<> {
+    send_json(
+        authorized(Request::post(&format!("/api/runs/{id}/share-links"))),
+        &runboard_shared::api::NewShareLink::default(),
+    )
+}
+
 /// `PATCH /api/runs/{id}/tags`: answers the run's whole new tag set.
 pub fn patch_tags(
     id: &RunId,
