@@ -45,19 +45,21 @@ test("a share link opened without a session shows its run live and nothing else,
   await tab.goto(url);
   await expect(tab).toHaveURL(`${server.url}/runs/${runId}`);
   await expect(tab.locator("h1 .run-id")).toHaveText(runId);
-  await tab.getByRole("link", { name: "Logs" }).click();
+  await tab.getByRole("link", { name: "Logs", exact: true }).click();
   await expect(tab.locator(".log .ln", { hasText: "line 00001 of 60" })).toBeVisible({ timeout: 30_000 });
+  // Seen while the job still runs: the shared page is live, not loaded after the fact.
+  await expect(tab.locator(".run-head .status")).toHaveText("Running");
   await expect(tab.locator(".connection")).toHaveAttribute("data-connection", "live");
   const early = (await logLines(tab)).length;
-  expect(early).toBeLessThan(61);
+  expect(early).toBeLessThan(60);
   await expect(tab.locator(".log .ln", { hasText: "all lines written" })).toBeVisible({ timeout: 30_000 });
   expect((await logLines(tab)).filter((l) => l.startsWith("line ")).length).toBe(60);
 
   // Its files and details are readable; everything else answers 401 or 403.
   const request = stranger.request;
-  expect((await request.get(`/api/runs/${runId}`, { baseURL: server.url })).status()).toBe(200);
+  expect((await request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(200);
   expect(
-    (await request.get(`/api/runs/${runId}/files/user_logs/std_log.txt`, { baseURL: server.url })).status(),
+    (await request.get(`${server.url}/api/runs/${runId}/files/user_logs/std_log.txt`)).status(),
   ).toBe(200);
   const refused: [string, string][] = [
     ["GET", "/api/experiments"],
