@@ -380,6 +380,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_session_cookie_is_named_per_port_and_secure_over_https() {
+        let check = |url: &str, name: &str, secure: bool| {
+            let mut config = Config::new(PathBuf::from("/data"));
+            config.public_url = url.into();
+            assert_eq!(config.session_cookie(), name, "{url}");
+            assert_eq!(config.secure_cookies(), secure, "{url}");
+        };
+        check("http://127.0.0.1:8070", "runboard-session-8070", false);
+        check("http://[::1]:9000/", "runboard-session-9000", false);
+        check("https://runs.example.org", "runboard-session-443", true);
+        check(
+            "https://runs.example.org:8443/board",
+            "runboard-session-8443",
+            true,
+        );
+        check(
+            "http://runs.example.org/board",
+            "runboard-session-80",
+            false,
+        );
+    }
+
+    #[test]
     fn resolve_paths_makes_every_path_absolute_against_the_working_directory() {
         let cwd = std::env::current_dir().unwrap();
         let mut config = Config::new(PathBuf::from("runboard-data"));

@@ -385,9 +385,9 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         let request = api::create_share_link(&share_id);
         leptos::task::spawn_local(async move {
             match request.await {
-                Ok(link) => {
-                    shared_url.set(link.url);
-                    message.set(Some("Read-only share link, for anyone with it:".into()));
+                Ok(url) => {
+                    shared_url.set(Some(url));
+                    message.set(Some("Read-only share link:".into()));
                 }
                 Err(e) => message.set(Some(format!("Could not share: {e}"))),
             }
