@@ -7,14 +7,14 @@
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::ApiError;
-use super::auth::{now, start_session};
+use super::auth::{now, principal, start_session};
 use crate::AppState;
-use crate::people::{self, ShareScope};
+use crate::people::{self, Principal, ShareScope};
 
 /// The login routes, outside `/api`.
 pub fn router() -> axum::Router<AppState> {
@@ -194,7 +194,11 @@ async fn set_password(
     }
 }
 
-async fn open_share_link(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+async fn open_share_link(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let link = match state
         .store
         .share_link_by_secret(&people::hash_secret(&secret), now())
@@ -214,6 +218,11 @@ async fn open_share_link(State(state): State<AppState>, Path(secret): Path<Strin
         ShareScope::Run(id) => format!("/runs/{id}"),
         ShareScope::Experiment(name) => format!("/experiments/{name}"),
     };
+    // Someone logged in already sees it all: keep their session rather than replace
+    // it with a narrower one.
+    if let Ok(Some(Principal::Person { .. })) = principal(&state, &headers).await {
+        return Redirect::to(&to).into_response();
+    }
     match start_session(&state, None, Some(link.id)).await {
         Ok(cookie) => redirect_with(cookie, &to),
         Err(e) => e.into_response(),

@@ -364,6 +364,17 @@ async fn share_links_show_their_run_or_experiment_until_revoked_or_expired() {
     assert!(url.starts_with(&format!("{}/s/", server.url)), "{url}");
     let (share, location) = open_share_link(&server, &url).await;
     assert_eq!(location, format!("/runs/{run}"));
+    // Someone logged in keeps their own session when they open it.
+    let own = with_cookie(
+        &server,
+        Method::GET,
+        url.trim_start_matches(&server.url),
+        &editor,
+    )
+    .await;
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+    assert_eq!(own.headers()["location"], format!("/runs/{run}").as_str());
+    assert!(own.headers().get("set-cookie").is_none());
     let me = json_of(with_cookie(&server, Method::GET, "/api/session", &share).await).await;
     assert_eq!(me, json!({"name": "share link", "shared_run": run}));
     let log = with_cookie(
