@@ -39,6 +39,8 @@ pub struct Config {
     /// Host names admitted in `Host` besides `localhost`, IP addresses and the public
     /// URL's host (`runboard serve --allow-host`; see `api::guard`).
     pub allowed_hosts: Vec<String>,
+    /// A browser session idle this long ends (default 30 days).
+    pub session_idle: Duration,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
             compute: std::collections::BTreeMap::new(),
             local_max_concurrent_runs: default_local_limit(),
             allowed_hosts: Vec::new(),
+            session_idle: Duration::from_secs(30 * 24 * 3600),
         }
     }
 
@@ -130,6 +133,37 @@ fn absolute_program(program: &str) -> std::io::Result<String> {
 pub fn default_local_limit() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     u32::try_from(cores).unwrap_or(u32::MAX).max(4)
+}
+
+impl Config {
+    /// The session cookie's name: per port, as Jupyter does, so two servers on one
+    /// host (cookies ignore ports) do not log each other out.
+    pub fn session_cookie(&self) -> String {
+        format!("runboard-session-{}", self.public_port())
+    }
+
+    /// The port of the public URL (its scheme's default when it names none).
+    pub fn public_port(&self) -> u16 {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or_default();
+        host.rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or(if self.secure_cookies() { 443 } else { 80 })
+    }
+
+    /// Cookies are `Secure` when users reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Where `runboard serve` notes its public URL in the data folder, for the links that
+/// `runboard user add` prints.
+pub fn public_url_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("public_url")
 }
 
 /// A random token: 32 hex digits.
@@ -406,6 +440,29 @@ pub fn load_file(path: &Path) -> Result<FileConfig, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_cookie_is_named_per_port_and_secure_over_https() {
+        let check = |url: &str, name: &str, secure: bool| {
+            let mut config = Config::new(PathBuf::from("/data"));
+            config.public_url = url.into();
+            assert_eq!(config.session_cookie(), name, "{url}");
+            assert_eq!(config.secure_cookies(), secure, "{url}");
+        };
+        check("http://127.0.0.1:8070", "runboard-session-8070", false);
+        check("http://[::1]:9000/", "runboard-session-9000", false);
+        check("https://runs.example.org", "runboard-session-443", true);
+        check(
+            "https://runs.example.org:8443/board",
+            "runboard-session-8443",
+            true,
+        );
+        check(
+            "http://runs.example.org/board",
+            "runboard-session-80",
+            false,
+        );
+    }
 
     #[test]
     fn resolve_paths_makes_every_path_absolute_against_the_working_directory() {

@@ -15,6 +15,7 @@ pub mod hub;
 pub mod limits;
 pub mod metrics;
 pub mod models;
+pub mod people;
 pub mod runner;
 pub mod sdk;
 pub mod series;

@@ -9,6 +9,7 @@ use runboard_server::config::{self, ClientConfig, Config};
 use runboard_server::{AppState, api, runner};
 
 mod notebook;
+mod user;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -80,6 +81,9 @@ enum Command {
         /// refused, which stops DNS rebinding.
         #[arg(long = "allow-host", value_name = "NAME", value_parser = parse_allowed_host)]
         allow_host: Vec<String>,
+        /// A browser session unused this many seconds ends (default: 30 days).
+        #[arg(long, default_value_t = 30 * 24 * 3600)]
+        session_idle_seconds: u64,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -186,6 +190,11 @@ enum Command {
         #[arg(long, default_value = "./runboard-data")]
         data_dir: PathBuf,
     },
+    /// Manage people: add (prints a one-time login link), list, set-role, remove.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Print the login URL of the server in a data folder.
     Token {
         /// The server's data folder.
@@ -242,6 +251,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             config: config_file,
             max_concurrent_runs,
             allow_host,
+            session_idle_seconds,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -287,6 +297,13 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let token = config::load_or_create_token(&config.data_dir)
                 .with_context(|| format!("reading the token in {}", config.data_dir.display()))?;
             config.token = token.clone();
+            config.session_idle = std::time::Duration::from_secs(session_idle_seconds);
+            if let Err(e) = std::fs::write(
+                config::public_url_file(&config.data_dir),
+                &config.public_url,
+            ) {
+                tracing::warn!(error = %e, "could not note the public URL in the data folder");
+            }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
             let reaper = state.clone();
@@ -439,6 +456,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command } => user::run(command).await,
         Command::Token { data_dir } => {
             let token = std::fs::read_to_string(data_dir.join("token")).with_context(|| {
                 format!(

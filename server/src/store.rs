@@ -17,6 +17,8 @@ use std::str::FromStr;
 use runboard_shared::api::{ExperimentSummary, RunFile, RunSummary, StatusChange, TagsPatch};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
+
+use crate::people::{Role, ShareScope};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
@@ -54,6 +56,8 @@ pub struct NewRun {
     pub properties: BTreeMap<String, String>,
     /// Tags given at submit time.
     pub tags: BTreeMap<String, String>,
+    /// Who submitted it.
+    pub submitted_by: Option<String>,
 }
 
 /// A run that has not ended, as admission control sees it.
@@ -161,8 +165,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at,
+                               submitted_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(run.run_id.as_str())
         .bind(run.run_id.experiment())
@@ -171,6 +176,7 @@ impl Store {
         .bind(run.definition.to_string())
         .bind(&run.run_token)
         .bind(&at)
+        .bind(&run.submitted_by)
         .execute(&mut *tx)
         .await?;
         for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
@@ -862,8 +868,515 @@ impl Store {
     }
 }
 
+/// A person as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// Whether they have set a password.
+    pub has_password: bool,
+    /// When they were added (Unix seconds).
+    pub created_at: i64,
+}
+
+/// Who a browser session belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionOwner {
+    /// The built-in admin (logged in with the server token).
+    BuiltinAdmin,
+    /// A person, with their current role.
+    Person(String, Role),
+    /// A share link, with what it shares.
+    Share(i64, ShareScope),
+}
+
+/// A browser session as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    /// Its id (not its secret).
+    pub id: i64,
+    /// The person, `None` for the built-in admin and share sessions.
+    pub person: Option<String>,
+    /// The share link, for share sessions.
+    pub share_link: Option<i64>,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// Last request (Unix seconds, updated at most once a minute).
+    pub last_seen: i64,
+}
+
+/// A personal API token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    /// Its id.
+    pub id: i64,
+    /// Its person, `None` for the built-in admin.
+    pub person: Option<String>,
+    /// What its owner called it.
+    pub label: String,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A share link as stored (never its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareLinkRow {
+    /// Its id.
+    pub id: i64,
+    /// What it shares.
+    pub scope: ShareScope,
+    /// Who made it, `None` for the built-in admin.
+    pub created_by: Option<String>,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// When it stops working (Unix seconds), if ever.
+    pub expires_at: Option<i64>,
+}
+
+/// How often a session's `last_seen` is written: reads stay reads.
+const LAST_SEEN_EVERY: i64 = 60;
+
+type ShareTuple = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+fn share_row(
+    (id, run_id, experiment, created_by, created_at, expires_at): ShareTuple,
+) -> Result<ShareLinkRow> {
+    let scope = match (run_id, experiment) {
+        (Some(run), _) => ShareScope::Run(run),
+        (None, Some(experiment)) => ShareScope::Experiment(experiment),
+        (None, None) => {
+            return Err(StoreError::Corrupt(format!(
+                "share link {id} shares nothing"
+            )));
+        }
+    };
+    Ok(ShareLinkRow {
+        id,
+        scope,
+        created_by,
+        created_at,
+        expires_at,
+    })
+}
+
+fn parse_role(text: &str) -> Result<Role> {
+    Role::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+const SHARE_COLUMNS: &str =
+    "SELECT id, run_id, experiment, created_by, created_at, expires_at FROM share_links";
+
+/// People, sessions, API tokens and share links. Secrets arrive hashed
+/// (`people::hash_secret`); times are Unix seconds given by the caller.
+impl Store {
+    /// Adds a person; `false` when the name is taken.
+    pub async fn add_person(&self, name: &str, role: Role, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO people (name, role, password_hash, created_at) VALUES (?, ?, NULL, ?)",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every person, by name.
+    pub async fn people(&self) -> Result<Vec<PersonRow>> {
+        let rows: Vec<(String, String, bool, i64)> = sqlx::query_as(
+            "SELECT name, role, password_hash IS NOT NULL, created_at FROM people ORDER BY name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(name, role, has_password, created_at)| {
+                Ok(PersonRow {
+                    name,
+                    role: parse_role(&role)?,
+                    has_password,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Changes a person's role; `false` when there is no such person.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<bool> {
+        let done = sqlx::query("UPDATE people SET role = ? WHERE name = ?")
+            .bind(role.as_str())
+            .bind(name)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes a person with their sessions, tokens, login links and share links;
+    /// `false` when there is no such person.
+    pub async fn remove_person(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM people WHERE name = ?")
+            .bind(name)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a one-time login link for `person`, replacing their earlier ones.
+    pub async fn add_login_link(
+        &self,
+        person: &str,
+        secret_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM login_links WHERE person = ?")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_links (secret_hash, person, expires_at) VALUES (?, ?, ?)")
+            .bind(secret_hash)
+            .bind(person)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The person a login link is for, while it has not been used nor expired.
+    pub async fn login_link(&self, secret_hash: &str, now: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT person FROM login_links WHERE secret_hash = ? AND expires_at > ?",
+        )
+        .bind(secret_hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Uses a login link once: sets its person's password and deletes the link.
+    /// `None` (and nothing changed) when the link is unknown, used or expired.
+    pub async fn use_login_link(
+        &self,
+        secret_hash: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let mut tx = self.write.begin().await?;
+        let person: Option<String> = sqlx::query_scalar(
+            "DELETE FROM login_links WHERE secret_hash = ? AND expires_at > ? RETURNING person",
+        )
+        .bind(secret_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(person) = &person {
+            sqlx::query("UPDATE people SET password_hash = ? WHERE name = ?")
+                .bind(password_hash)
+                .bind(person)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(person)
+    }
+
+    /// A person's role and password hash (if set).
+    pub async fn credentials(&self, name: &str) -> Result<Option<(Role, Option<String>)>> {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT role, password_hash FROM people WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|(role, hash)| Ok((parse_role(&role)?, hash)))
+            .transpose()
+    }
+
+    /// Creates a browser session for a person (`None`: the built-in admin) or a
+    /// share link; returns its id.
+    pub async fn create_session(
+        &self,
+        secret_hash: &str,
+        person: Option<&str>,
+        share_link: Option<i64>,
+        now: i64,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO sessions (secret_hash, person, share_link, created_at, last_seen)
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(secret_hash)
+        .bind(person)
+        .bind(share_link)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await?)
+    }
+
+    /// The session with this secret and its owner, unless it has been idle for
+    /// `idle` seconds or more (then it is deleted) or its share link has expired.
+    /// Notes the request in `last_seen` (at most once a minute).
+    pub async fn session(
+        &self,
+        secret_hash: &str,
+        now: i64,
+        idle: i64,
+    ) -> Result<Option<(i64, SessionOwner)>> {
+        type Row = (i64, Option<String>, Option<String>, i64, Option<i64>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT s.id, s.person, p.role, s.last_seen, s.share_link
+             FROM sessions s LEFT JOIN people p ON p.name = s.person
+             WHERE s.secret_hash = ?",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some((id, person, role, last_seen, share_link)) = row else {
+            return Ok(None);
+        };
+        if now - last_seen >= idle {
+            self.delete_session(id).await?;
+            return Ok(None);
+        }
+        let owner = match (person, role, share_link) {
+            (Some(person), Some(role), _) => SessionOwner::Person(person, parse_role(&role)?),
+            (None, _, Some(link)) => match self.share_link(link).await? {
+                Some(row) if row.expires_at.is_none_or(|at| at > now) => {
+                    SessionOwner::Share(link, row.scope)
+                }
+                _ => return Ok(None),
+            },
+            (None, _, None) => SessionOwner::BuiltinAdmin,
+            (Some(_), None, _) => return Ok(None),
+        };
+        if now - last_seen >= LAST_SEEN_EVERY {
+            sqlx::query("UPDATE sessions SET last_seen = ? WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(Some((id, owner)))
+    }
+
+    /// Sessions, newest first: every one (`None`), or those of one owner (`Some(None)`:
+    /// the built-in admin's).
+    pub async fn sessions(&self, person: Option<Option<&str>>) -> Result<Vec<SessionRow>> {
+        let columns = "SELECT id, person, share_link, created_at, last_seen FROM sessions";
+        type Row = (i64, Option<String>, Option<i64>, i64, i64);
+        let rows: Vec<Row> = match person {
+            None => {
+                sqlx::query_as(&format!("{columns} ORDER BY id DESC"))
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Some(person) => {
+                sqlx::query_as(&format!(
+                    "{columns} WHERE person IS ? AND share_link IS NULL ORDER BY id DESC"
+                ))
+                .bind(person)
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, person, share_link, created_at, last_seen)| SessionRow {
+                    id,
+                    person,
+                    share_link,
+                    created_at,
+                    last_seen,
+                },
+            )
+            .collect())
+    }
+
+    /// Deletes a session; `false` when there was none with this id.
+    pub async fn delete_session(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a personal API token (`person` `None`: the built-in admin's); returns
+    /// its id.
+    pub async fn create_token(
+        &self,
+        secret_hash: &str,
+        person: Option<&str>,
+        label: &str,
+        now: i64,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_tokens (secret_hash, person, label, created_at) VALUES (?, ?, ?, ?)
+             RETURNING id",
+        )
+        .bind(secret_hash)
+        .bind(person)
+        .bind(label)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await?)
+    }
+
+    /// The owner of the API token with this secret: the built-in admin, or a person
+    /// with their current role.
+    pub async fn token_owner(&self, secret_hash: &str) -> Result<Option<SessionOwner>> {
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT t.person, p.role FROM api_tokens t LEFT JOIN people p ON p.name = t.person
+             WHERE t.secret_hash = ?",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(match row {
+            None | Some((Some(_), None)) => None,
+            Some((None, _)) => Some(SessionOwner::BuiltinAdmin),
+            Some((Some(person), Some(role))) => {
+                Some(SessionOwner::Person(person, parse_role(&role)?))
+            }
+        })
+    }
+
+    /// API tokens, newest first: every one (`None`) or one owner's (`Some(None)`: the
+    /// built-in admin's).
+    pub async fn tokens(&self, person: Option<Option<&str>>) -> Result<Vec<TokenRow>> {
+        let columns = "SELECT id, person, label, created_at FROM api_tokens";
+        let rows: Vec<(i64, Option<String>, String, i64)> = match person {
+            None => {
+                sqlx::query_as(&format!("{columns} ORDER BY id DESC"))
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Some(person) => {
+                sqlx::query_as(&format!("{columns} WHERE person IS ? ORDER BY id DESC"))
+                    .bind(person)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, person, label, created_at)| TokenRow {
+                id,
+                person,
+                label,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Deletes an API token; `false` when there was none with this id.
+    pub async fn delete_token(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = ?")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a share link; returns its id.
+    pub async fn create_share_link(
+        &self,
+        secret_hash: &str,
+        scope: &ShareScope,
+        created_by: Option<&str>,
+        now: i64,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        let (run_id, experiment) = match scope {
+            ShareScope::Run(id) => (Some(id.as_str()), None),
+            ShareScope::Experiment(name) => (None, Some(name.as_str())),
+        };
+        Ok(sqlx::query_scalar(
+            "INSERT INTO share_links (secret_hash, run_id, experiment, created_by, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(secret_hash)
+        .bind(run_id)
+        .bind(experiment)
+        .bind(created_by)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(&self.write)
+        .await?)
+    }
+
+    /// The share link with this id.
+    pub async fn share_link(&self, id: i64) -> Result<Option<ShareLinkRow>> {
+        let row: Option<ShareTuple> = sqlx::query_as(&format!("{SHARE_COLUMNS} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(share_row).transpose()
+    }
+
+    /// The share link with this secret, while it has not expired.
+    pub async fn share_link_by_secret(
+        &self,
+        secret_hash: &str,
+        now: i64,
+    ) -> Result<Option<ShareLinkRow>> {
+        let row: Option<ShareTuple> = sqlx::query_as(&format!(
+            "{SHARE_COLUMNS} WHERE secret_hash = ? AND (expires_at IS NULL OR expires_at > ?)"
+        ))
+        .bind(secret_hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(share_row).transpose()
+    }
+
+    /// The share links of a run or an experiment, newest first.
+    pub async fn share_links(&self, scope: &ShareScope) -> Result<Vec<ShareLinkRow>> {
+        let (column, value) = match scope {
+            ShareScope::Run(id) => ("run_id", id),
+            ShareScope::Experiment(name) => ("experiment", name),
+        };
+        let rows: Vec<ShareTuple> = sqlx::query_as(&format!(
+            "{SHARE_COLUMNS} WHERE {column} = ? ORDER BY id DESC"
+        ))
+        .bind(value)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(share_row).collect()
+    }
+
+    /// Revokes a share link and ends its sessions; `false` when there was none.
+    pub async fn delete_share_link(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM share_links WHERE id = ?")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Whether an experiment exists.
+    pub async fn experiment_exists(&self, name: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM experiments WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+}
+
 const RUN_COLUMNS: &str = "SELECT run_id, experiment, status, target, definition, run_token, \
-     created_at, start_time, end_time, error FROM runs";
+     created_at, start_time, end_time, error, submitted_by FROM runs";
 
 fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
     let run_id: String = row.try_get("run_id")?;
@@ -881,6 +1394,7 @@ fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
             tags: BTreeMap::new(),
             properties: BTreeMap::new(),
             queue_position: None,
+            submitted_by: row.try_get("submitted_by")?,
         },
         definition: serde_json::from_str(&definition)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,

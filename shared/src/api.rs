@@ -63,6 +63,10 @@ pub struct RunSummary {
     /// place in that target's line, 1 being next. Absent once it has started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
+    /// Who submitted it: a person's name, or `admin` for the server token; absent for
+    /// runs from before people existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
 }
 
 /// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
@@ -111,6 +115,9 @@ pub struct RunDetails {
     /// place in that target's line, 1 being next. Absent once it has started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
+    /// Who submitted it (see [`RunSummary::submitted_by`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
 }
 
 /// One entry of a run's status history.
@@ -491,4 +498,121 @@ pub struct ModelVersion {
 pub struct ModelList {
     /// The versions.
     pub models: Vec<ModelVersion>,
+}
+
+/// `GET /api/session`: who the request's credentials belong to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    /// The person's name (`admin` for the server token), or `share link`.
+    pub name: String,
+    /// `viewer`, `editor` or `admin`; absent for a share link's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For a share link's session: the run it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_run: Option<String>,
+    /// For a share link's session: the experiment it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_experiment: Option<String>,
+}
+
+/// A browser session, as `GET /api/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Its id, for `DELETE /api/sessions/{id}` (not its secret).
+    pub id: i64,
+    /// Whose it is: a person's name, or `admin` for the server token's login.
+    pub person: String,
+    /// When it started (RFC 3339).
+    pub created_utc: String,
+    /// Its last request (RFC 3339, within a minute).
+    pub last_seen_utc: String,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+/// `GET /api/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    /// The caller's sessions (an admin's call lists everyone's).
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// `POST /api/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    /// What the token is for (1–100 characters), shown in lists.
+    pub label: String,
+}
+
+/// A personal API token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    /// Its id, for `DELETE /api/tokens/{id}`.
+    pub id: i64,
+    /// Whose it is (`admin`: the built-in admin).
+    pub person: String,
+    /// Its label.
+    pub label: String,
+    /// When it was made (RFC 3339).
+    pub created_utc: String,
+}
+
+/// `POST /api/tokens`' answer: the token itself, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenCreated {
+    /// The token's description.
+    #[serde(flatten)]
+    pub info: ApiTokenInfo,
+    /// Send as `Authorization: Bearer <token>`; not stored, not shown again.
+    pub token: String,
+}
+
+/// `GET /api/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenList {
+    /// The caller's tokens (an admin's call lists everyone's).
+    pub tokens: Vec<ApiTokenInfo>,
+}
+
+/// `POST /api/runs/{id}/share-links` and `POST /api/experiments/{name}/share-links`
+/// (an empty body is the same as `{}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewShareLink {
+    /// Hours until the link stops working: more than 0 (fractions allowed: 0.5 is
+    /// half an hour), at most 87,600 (ten years); absent: until revoked.
+    #[serde(default)]
+    pub expires_in_hours: Option<f64>,
+}
+
+/// A read-only share link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareLinkInfo {
+    /// Its id, for `DELETE …/share-links/{link}`.
+    pub id: i64,
+    /// The link to open, only in the answer that created it (the secret is not
+    /// stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The run it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The experiment it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    /// Who made it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_utc: String,
+    /// When it stops working (RFC 3339), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_utc: Option<String>,
+}
+
+/// `GET …/share-links`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareLinkList {
+    /// Newest first.
+    pub links: Vec<ShareLinkInfo>,
 }

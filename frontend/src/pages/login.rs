@@ -9,6 +9,8 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="login" aria-labelledby="login-title">
             <h1 id="login-title">"Log in to Runboard"</h1>
+            <p>"People added with " <code>"runboard user add"</code> " log in with their "
+                <a href="/login">"name and password"</a> "."</p>
             <p>
                 "This server needs its access token. Open the login link that "
                 <code>"runboard serve"</code> " printed when it started:"

@@ -74,7 +74,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "missing or wrong credentials: send 'Authorization: Bearer <token>' or open the login URL that `runboard serve` printed (`runboard token` prints it again)",
+            "missing or wrong credentials: send 'Authorization: Bearer <token>' (the server's token or a personal API token), log in at /login with a name and password, or open the login URL that `runboard serve` printed (`runboard token` prints it again)",
         )
     }
 

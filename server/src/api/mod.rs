@@ -2,6 +2,7 @@
 //! web app's files. [`app`] builds the whole router, so tests can call it without a
 //! socket.
 
+mod auth;
 mod datastores;
 mod environments;
 mod error;
@@ -9,8 +10,10 @@ mod events;
 mod files;
 mod files_area;
 pub mod guard;
+mod login;
 mod metrics;
 mod models;
+mod people;
 mod runs;
 mod sdk_index;
 mod snapshot;
@@ -18,20 +21,18 @@ mod tensorboard;
 mod web;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, Method, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::middleware;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use runboard_shared::run::RunId;
 
+pub use auth::{authorize, principal};
 pub use error::ApiError;
 pub use events::session;
 
 use crate::AppState;
-
-/// Name of the session cookie set by `?token=` login.
-pub const COOKIE: &str = "runboard_token";
+use crate::people::{Access, Shared};
 
 /// One route of the API. Every route in [`routes`] requires credentials.
 #[derive(Debug)]
@@ -42,52 +43,94 @@ pub struct ApiRoute {
     pub path: &'static str,
     /// The handler.
     pub handler: MethodRouter<AppState>,
+    /// Who may call it: the lowest role, and which share-link sessions (the run or
+    /// experiment in the path must be the link's). Checked by `auth::require`
+    /// before the handler runs; handlers do not check roles.
+    pub access: Access,
     /// The handler checks credentials itself, accepting a run's own token too
-    /// (the metrics ingest of a run's script); every other route is behind the
-    /// server's token.
+    /// (the metrics ingest of a run's script), and `access` for any other.
     pub run_token: bool,
 }
 
-/// Every API route. [`app`] mounts exactly these, behind authentication.
+/// Every API route with who may call it. [`app`] mounts exactly these, behind
+/// authentication and this authorization.
 pub fn routes(state: &AppState) -> Vec<ApiRoute> {
-    let route = |method: Method, path, handler| ApiRoute {
+    use Access as A;
+    let run_page = A::shared(Shared::Run);
+    let route = |method: Method, path, access, handler| ApiRoute {
         method,
         path,
         handler,
+        access,
         run_token: false,
     };
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
     vec![
-        route(Method::GET, "/api/experiments", get(runs::experiments)),
+        route(
+            Method::GET,
+            "/api/experiments",
+            A::VIEWER,
+            get(runs::experiments),
+        ),
         route(
             Method::POST,
             "/api/experiments/{name}/runs",
+            A::EDITOR,
             post(runs::submit).layer(DefaultBodyLimit::max(upload_limit)),
         ),
         route(
             Method::GET,
             "/api/experiments/{name}/metrics",
+            A::shared(Shared::Experiment),
             get(metrics::compare),
         ),
-        route(Method::GET, "/api/runs", get(runs::list)),
-        route(Method::GET, "/api/runs/{id}", get(runs::details)),
-        route(Method::POST, "/api/runs/{id}/cancel", post(runs::cancel)),
+        route(
+            Method::GET,
+            "/api/runs",
+            A::shared(Shared::RunList),
+            get(runs::list),
+        ),
+        route(Method::GET, "/api/runs/{id}", run_page, get(runs::details)),
+        route(
+            Method::POST,
+            "/api/runs/{id}/cancel",
+            A::EDITOR,
+            post(runs::cancel),
+        ),
         route(
             Method::PATCH,
             "/api/runs/{id}/tags",
+            A::EDITOR,
             patch(runs::patch_tags),
         ),
-        route(Method::GET, "/api/runs/{id}/files", get(files::list)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/files",
+            run_page,
+            get(files::list),
+        ),
         route(
             Method::GET,
             "/api/runs/{id}/files/{*path}",
+            run_page,
             get(files::download),
         ),
-        route(Method::GET, "/api/runs/{id}/events", get(events::websocket)),
-        route(Method::GET, "/api/runs/{id}/snapshot", get(snapshot::list)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/events",
+            run_page,
+            get(events::websocket),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/snapshot",
+            A::VIEWER,
+            get(snapshot::list),
+        ),
         route(
             Method::GET,
             "/api/runs/{id}/snapshot/{*path}",
+            A::VIEWER,
             get(snapshot::download),
         ),
         ApiRoute {
@@ -95,89 +138,208 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             path: "/api/runs/{id}/metrics",
             handler: post(metrics::ingest)
                 .layer(DefaultBodyLimit::max(crate::limits::MAX_METRICS_BODY_BYTES)),
+            access: A::EDITOR,
             run_token: true,
         },
         route(
             Method::GET,
             "/api/runs/{id}/metrics",
+            run_page,
             get(metrics::get_metrics),
         ),
         route(
             Method::GET,
             "/api/runs/{id}/metrics/{name}",
+            run_page,
             get(metrics::metric_series),
         ),
-        route(Method::GET, "/api/runs/{id}/scalars", get(metrics::scalars)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/scalars",
+            run_page,
+            get(metrics::scalars),
+        ),
         route(
             Method::GET,
             "/api/runs/{id}/scalars/series",
+            run_page,
             get(metrics::scalar_series),
         ),
-        route(Method::GET, "/api/environments", get(environments::list)),
+        route(
+            Method::GET,
+            "/api/environments",
+            A::VIEWER,
+            get(environments::list),
+        ),
         route(
             Method::GET,
             "/api/frameworks/{framework}/versions",
+            A::VIEWER,
             get(environments::framework_versions),
         ),
         route(
             Method::GET,
             "/api/environments/{hash}",
+            A::VIEWER,
             get(environments::one),
         ),
         route(
             Method::DELETE,
             "/api/environments/{hash}",
+            A::ADMIN,
             delete(environments::delete),
         ),
         route(
             Method::GET,
             "/api/compute-targets",
+            A::VIEWER,
             get(runs::compute_targets),
         ),
-        route(Method::GET, "/api/files", get(files_area::list_all)),
-        route(Method::GET, "/api/files/{*path}", get(files_area::read)),
+        route(
+            Method::GET,
+            "/api/files",
+            A::VIEWER,
+            get(files_area::list_all),
+        ),
+        route(
+            Method::GET,
+            "/api/files/{*path}",
+            A::VIEWER,
+            get(files_area::read),
+        ),
         route(
             Method::PUT,
             "/api/files/{*path}",
+            A::EDITOR,
             put(files_area::write).layer(DefaultBodyLimit::max(upload_limit)),
         ),
-        route(Method::POST, "/api/files/{*path}", post(files_area::act)),
+        route(
+            Method::POST,
+            "/api/files/{*path}",
+            A::EDITOR,
+            post(files_area::act),
+        ),
         route(
             Method::DELETE,
             "/api/files/{*path}",
+            A::EDITOR,
             delete(files_area::remove),
         ),
         route(
             Method::POST,
             "/api/models",
+            A::EDITOR,
             post(models::register).layer(DefaultBodyLimit::max(upload_limit)),
         ),
-        route(Method::GET, "/api/models", get(models::list)),
+        route(Method::GET, "/api/models", A::VIEWER, get(models::list)),
         route(
             Method::GET,
             "/api/models/{name}/versions/{version}",
+            A::VIEWER,
             get(models::one),
         ),
         route(
             Method::GET,
             "/api/models/{name}/versions/{version}/download",
+            A::VIEWER,
             get(models::download),
         ),
         route(
             Method::GET,
             "/api/models/{name}/versions/{version}/files/{*path}",
+            A::VIEWER,
             get(models::file),
         ),
-        route(Method::GET, "/api/runs/{id}/models", get(models::of_run)),
+        route(
+            Method::GET,
+            "/api/runs/{id}/models",
+            A::VIEWER,
+            get(models::of_run),
+        ),
         route(
             Method::POST,
             "/api/datastores/{name}/upload",
+            A::EDITOR,
             post(datastores::upload).layer(DefaultBodyLimit::max(upload_limit)),
         ),
         route(
             Method::PUT,
             "/api/datastores/{name}/files/{*path}",
+            A::EDITOR,
             put(datastores::put_file).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(
+            Method::GET,
+            "/api/session",
+            A::shared(Shared::Any),
+            get(people::me),
+        ),
+        route(
+            Method::POST,
+            "/api/session/logout",
+            A::shared(Shared::Any),
+            post(people::logout),
+        ),
+        route(
+            Method::GET,
+            "/api/sessions",
+            A::VIEWER,
+            get(people::sessions),
+        ),
+        route(
+            Method::DELETE,
+            "/api/sessions/{id}",
+            A::VIEWER,
+            delete(people::delete_session),
+        ),
+        route(Method::GET, "/api/tokens", A::VIEWER, get(people::tokens)),
+        route(
+            Method::POST,
+            "/api/tokens",
+            A::VIEWER,
+            post(people::create_token),
+        ),
+        route(
+            Method::DELETE,
+            "/api/tokens/{id}",
+            A::VIEWER,
+            delete(people::delete_token),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/share-links",
+            A::EDITOR,
+            get(people::run_links),
+        ),
+        route(
+            Method::POST,
+            "/api/runs/{id}/share-links",
+            A::EDITOR,
+            post(people::create_run_link),
+        ),
+        route(
+            Method::DELETE,
+            "/api/runs/{id}/share-links/{link}",
+            A::EDITOR,
+            delete(people::delete_run_link),
+        ),
+        route(
+            Method::GET,
+            "/api/experiments/{name}/share-links",
+            A::EDITOR,
+            get(people::experiment_links),
+        ),
+        route(
+            Method::POST,
+            "/api/experiments/{name}/share-links",
+            A::EDITOR,
+            post(people::create_experiment_link),
+        ),
+        route(
+            Method::DELETE,
+            "/api/experiments/{name}/share-links/{link}",
+            A::EDITOR,
+            delete(people::delete_experiment_link),
         ),
     ]
 }
@@ -190,8 +352,10 @@ pub fn app(state: AppState) -> Router {
         let handler = if r.run_token {
             r.handler
         } else {
-            r.handler
-                .route_layer(middleware::from_fn_with_state(state.clone(), require_auth))
+            r.handler.route_layer(middleware::from_fn_with_state(
+                (state.clone(), r.access),
+                auth::require,
+            ))
         };
         api = api.route(path, handler);
     }
@@ -207,6 +371,7 @@ pub fn app(state: AppState) -> Router {
             )
         });
     web::router(&state)
+        .merge(login::router())
         .route(
             "/runs/{id}/tensorboard",
             axum::routing::any(tensorboard::proxy),
@@ -229,33 +394,6 @@ pub fn app(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
-}
-
-/// True when the request carries the server's token, as a bearer token or cookie.
-pub fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-        .next();
-    [bearer, cookie]
-        .into_iter()
-        .flatten()
-        .any(|t| constant_time_eq(t.as_bytes(), state.config.token.as_bytes()))
-}
-
-async fn require_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if authorized(&state, request.headers()) {
-        next.run(request).await
-    } else {
-        ApiError::unauthorized().into_response()
-    }
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use runboard_shared::api::{ExperimentList, RunDetails, RunList, SubmitResponse, TagsPatch};
 use runboard_shared::environment::env_spec;
@@ -14,6 +14,7 @@ use runboard_shared::run::{ExperimentName, RunId, RunStatus};
 
 use super::{ApiError, run_id};
 use crate::AppState;
+use crate::people::Principal;
 use crate::runner::{self, snapshot};
 use crate::store::{NewRun, RunQuery, parse_cursor};
 
@@ -87,6 +88,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<Submission, ApiErro
 #[tracing::instrument(skip_all, fields(experiment = %name))]
 pub async fn submit(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
@@ -207,6 +209,7 @@ pub async fn submit(
         run_token: crate::config::new_token(),
         properties: sub.properties,
         tags: sub.tags,
+        submitted_by: Some(principal.name().to_owned()),
     };
     let event = match state.store.create_run(&new).await {
         Ok(event) => event,
@@ -431,6 +434,7 @@ pub async fn details(
         log_files,
         error: record.error,
         queue_position: s.queue_position,
+        submitted_by: s.submitted_by,
     }))
 }
 

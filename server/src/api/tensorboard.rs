@@ -7,8 +7,9 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::TryStreamExt;
 
-use super::{ApiError, authorized, run_id};
+use super::{ApiError, authorize, run_id};
 use crate::AppState;
+use crate::people::{Access, Shared};
 
 /// Largest request body forwarded to TensorBoard.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -45,14 +46,20 @@ async fn forward(
     params: Vec<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if !authorized(state, request.headers()) {
-        return Err(ApiError::unauthorized());
-    }
     let id_text = params
         .iter()
         .find(|(k, _)| k == "id")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    // The run page's readers: viewers, and share sessions of this run.
+    authorize(
+        state,
+        request.headers(),
+        Access::shared(Shared::Run),
+        &[("id", &id_text)],
+        None,
+    )
+    .await?;
     let id = run_id(&id_text)?;
     if state.store.run(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("no run with id {id}")));

@@ -22,7 +22,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::COOKIE;
 use crate::AppState;
 
 /// Shown when the web app has not been built: the API works without it.
@@ -229,7 +228,7 @@ async fn token_login(State(state): State<AppState>, request: Request, next: Next
     let Some(token) = token_param(request.uri()) else {
         return next.run(request).await;
     };
-    if token != state.config.token {
+    if !super::constant_time_eq(token.as_bytes(), state.config.token.as_bytes()) {
         return (
             StatusCode::UNAUTHORIZED,
             Html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Runboard: wrong token</title></head>\
@@ -239,12 +238,16 @@ async fn token_login(State(state): State<AppState>, request: Request, next: Next
             .into_response();
     }
     let target = without_token(request.uri());
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000");
-    let mut response = Redirect::to(&target).into_response();
-    if let Ok(value) = cookie.parse() {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+    // A session of the built-in admin, not the token itself: the cookie can be
+    // revoked (logout, `DELETE /api/sessions/{id}`) without changing the token.
+    match super::auth::start_session(&state, None, None).await {
+        Ok(cookie) => {
+            let mut response = Redirect::to(&target).into_response();
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            response
+        }
+        Err(e) => e.into_response(),
     }
-    response
 }
 
 fn token_param(uri: &Uri) -> Option<String> {
@@ -555,7 +558,12 @@ mod tests {
         let login = get(&state, "/runs/exp_1_0000abcd?token=secret", &[]).await;
         assert_eq!(login.status(), StatusCode::SEE_OTHER);
         assert_eq!(header(&login, header::LOCATION), "/runs/exp_1_0000abcd");
-        assert!(header(&login, header::SET_COOKIE).starts_with("runboard_token=secret;"));
+        let cookie = header(&login, header::SET_COOKIE);
+        assert!(cookie.starts_with("runboard-session-8070="), "{cookie}");
+        assert!(
+            !cookie.contains("secret"),
+            "the cookie is not the token: {cookie}"
+        );
         let wrong = get(&state, "/?token=nope", &[]).await;
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(header(&wrong, header::CONTENT_SECURITY_POLICY), APP_POLICY);

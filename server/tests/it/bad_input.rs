@@ -535,6 +535,7 @@ async fn every_api_route_answers_401_without_credentials() {
             .replace("{*path}", "outputs/model.pkl")
             .replace("{hash}", "0123456789abcdef")
             .replace("{framework}", "SKLearn")
+            .replace("{link}", "1")
             .replace("{name}", "loss");
         for credentials in [None, Some("Bearer wrong-token"), Some("Basic dGVzdA==")] {
             let mut request = Request::builder().method(route.method.clone()).uri(&path);
@@ -553,12 +554,13 @@ async fn every_api_route_answers_401_without_credentials() {
             );
         }
     }
-    // The session cookie set by ?token= works like the bearer token.
+    // The token itself in a cookie logs no one in: only a session does.
+    let cookie_name = app.state.config.session_cookie();
     let request = Request::get("/api/experiments")
-        .header("Cookie", format!("other=1; {}={TOKEN}", api::COOKIE))
+        .header("Cookie", format!("other=1; {cookie_name}={TOKEN}"))
         .body(Body::empty())
         .unwrap();
-    assert_eq!(app.send(request).await.0, StatusCode::OK);
+    assert_eq!(app.send(request).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -571,9 +573,19 @@ async fn token_login_sets_the_cookie_and_drops_the_token_from_the_address() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/runs/x?tab=logs");
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let cookie_name = app.state.config.session_cookie();
+    assert!(cookie.starts_with(&format!("{cookie_name}=")) && cookie.contains("HttpOnly"));
     assert!(
-        cookie.starts_with(&format!("{}={TOKEN};", api::COOKIE)) && cookie.contains("HttpOnly")
+        !cookie.contains(TOKEN),
+        "the cookie holds a session, not the token"
     );
+    // The session cookie works like the bearer token.
+    let session = cookie.split(';').next().unwrap();
+    let request = Request::get("/api/experiments")
+        .header("Cookie", format!("other=1; {session}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(request).await.0, StatusCode::OK);
     let request = Request::get("/?token=wrong").body(Body::empty()).unwrap();
     let response = api::app(app.state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

@@ -24,8 +24,13 @@ fn submission(src: &std::path::Path) -> reqwest::multipart::Form {
 }
 
 /// The session cookie a browser holds after the `?token=` login.
-fn cookie(server: &Server) -> String {
-    format!("runboard_token={}", server.token)
+async fn cookie(server: &Server) -> String {
+    let login = crate::roles::client()
+        .get(format!("{}/?token={}", server.url, server.token))
+        .send()
+        .await
+        .unwrap();
+    crate::roles::session_cookie(server, &login).expect("the ?token= login sets a session cookie")
 }
 
 /// Every run the server has.
@@ -62,7 +67,7 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
     for origin in &foreign {
         let response = http
             .post(format!("{}/api/experiments/x/runs", server.url))
-            .header("Cookie", cookie(&server))
+            .header("Cookie", cookie(&server).await)
             .header("Origin", origin)
             .multipart(submission(src.path()))
             .send()
@@ -78,7 +83,7 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
     for site in ["cross-site", "same-site"] {
         let response = http
             .post(format!("{}/api/experiments/x/runs", server.url))
-            .header("Cookie", cookie(&server))
+            .header("Cookie", cookie(&server).await)
             .header("Sec-Fetch-Site", site)
             .multipart(submission(src.path()))
             .send()
@@ -95,7 +100,7 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
             "{}/api/runs/x_1700000000_0000abcd/tags",
             server.url
         ))
-        .header("Cookie", cookie(&server))
+        .header("Cookie", cookie(&server).await)
         .header("Origin", &foreign[0])
         .json(&json!({"tags": {"a": "b"}}))
         .send()
@@ -104,7 +109,7 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
     assert_eq!(status_and_code(patch).await, (403, "cross_origin".into()));
     let put = http
         .put(format!("{}/api/files/planted.py", server.url))
-        .header("Cookie", cookie(&server))
+        .header("Cookie", cookie(&server).await)
         .header("Origin", &foreign[0])
         .body("import os")
         .send()
@@ -120,7 +125,7 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
     // The server's own page: the same submission works.
     let response = http
         .post(format!("{}/api/experiments/x/runs", server.url))
-        .header("Cookie", cookie(&server))
+        .header("Cookie", cookie(&server).await)
         .header("Origin", &own)
         .header("Sec-Fetch-Site", "same-origin")
         .multipart(submission(src.path()))
@@ -142,11 +147,12 @@ async fn a_page_of_another_origin_cannot_submit_or_follow_a_run_with_the_session
     let run_id = listed[0].run_id.to_string();
 
     // The run's websocket: refused from another origin before the upgrade…
+    let session = cookie(&server).await;
     let websocket = |origin: Option<String>| {
         let mut request = server.events_url(&run_id, 0).into_client_request().unwrap();
         request
             .headers_mut()
-            .insert("Cookie", cookie(&server).parse().unwrap());
+            .insert("Cookie", session.parse().unwrap());
         if let Some(origin) = origin {
             request
                 .headers_mut()

@@ -153,6 +153,7 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
             run_token: "x".into(),
             properties: Default::default(),
             tags: Default::default(),
+            submitted_by: None,
         })
         .await
         .unwrap();

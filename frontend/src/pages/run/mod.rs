@@ -390,6 +390,22 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         }
     };
 
+    // A read-only link anyone can open without logging in: shown to copy.
+    let shared_url = RwSignal::new(None::<String>);
+    let share_id = id.clone();
+    let share = move |_| {
+        let request = api::create_share_link(&share_id);
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(url) => {
+                    shared_url.set(Some(url));
+                    message.set(Some("Read-only share link:".into()));
+                }
+                Err(e) => message.set(Some(format!("Could not share: {e}"))),
+            }
+        });
+    };
+
     view! {
         <header class="run-head">
             <div class="title-row">
@@ -402,6 +418,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                     "Cancel run"
                 </button>
                 <button type="button" on:click=copy_link>"Copy link"</button>
+                <button type="button" on:click=share>"Share"</button>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>
             {move || show_link.get().then(|| view! {
@@ -412,6 +429,9 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                             input.select();
                         }
                     } />
+            })}
+            {move || shared_url.get().map(|url| view! {
+                <input class="link-field" type="text" readonly=true value=url aria-label="Share link" />
             })}
             <dl class="facts">
                 <div><dt>"Started"</dt><dd>{move || start().as_deref().and_then(parse_time).map(|t| format_time(t, offset)).unwrap_or_else(|| "not yet".into())}</dd></div>

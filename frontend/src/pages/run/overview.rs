@@ -66,6 +66,7 @@ fn Details(details: RunDetails, data: RunData) -> impl IntoView {
                     <dd><a href=format!("/experiments/{}", api::encode(&details.experiment))>{details.experiment.clone()}</a></dd>
                     <dt>"Compute target"</dt><dd>{details.target.clone()}</dd>
                     <dt>"Submitted"</dt><dd>{created}</dd>
+                    <dt>"Submitted by"</dt><dd>{details.submitted_by.clone().unwrap_or_else(|| "unknown".into())}</dd>
                     <dt>"Started"</dt><dd>{time(&details.start_time_utc)}</dd>
                     <dt>"Ended"</dt><dd>{time(&details.end_time_utc)}</dd>
                 </dl>

@@ -198,6 +198,7 @@ impl Host for FakeHost {
             tags: submission.tags.clone(),
             run_definition: serde_json::json!({"estimator": submission.estimator}),
             log_files: BTreeMap::new(),
+            submitted_by: None,
             status_history: vec![StatusChange {
                 status: RunStatus::Queued,
                 time: "2026-11-27T05:00:00Z".into(),

@@ -1,0 +1,116 @@
+// Read-only share links in a real browser: a fresh browser context (no session) opens
+// the link, sees the run live, and nothing else; revoked or expired links stop working.
+import { test, expect, logLines } from "./fixtures";
+import type { Server } from "../lib/runboard.mjs";
+
+/** A job that prints `count` numbered lines, `delay` seconds apart. */
+const numbered = (count: number, delay: number) => `
+import time
+for i in range(${count}):
+    print(f"line {i:05d} of ${count}", flush=True)
+    time.sleep(${delay})
+print("all lines written", flush=True)
+`;
+
+/** A call of the API as the server's admin (the server token). */
+async function asAdmin(server: Server, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response;
+}
+
+test("a share link opened without a session shows its run live and nothing else, until revoked", async ({
+  loggedIn: page,
+  server,
+  browser,
+}) => {
+  const other = server.submit("e2e-private", numbered(1, 0));
+  const runId = server.submit("e2e-shared", numbered(60, 0.15));
+  await server.waitForStatus(other, ["Completed"]);
+
+  // The run page's Share button makes a link and shows it.
+  await page.goto(`${server.url}/runs/${runId}`);
+  await expect(page.getByText("Submitted by")).toBeVisible();
+  await page.getByRole("button", { name: "Share" }).click();
+  const field = page.getByLabel("Share link");
+  await expect(field).toHaveValue(new RegExp(`^${server.url}/s/[0-9a-f]{64}$`));
+  const url = await field.inputValue();
+
+  // A stranger's browser: the link opens the run, whose log arrives while it runs.
+  const stranger = await browser.newContext();
+  const tab = await stranger.newPage();
+  await tab.goto(url);
+  await expect(tab).toHaveURL(`${server.url}/runs/${runId}`);
+  await expect(tab.locator("h1 .run-id")).toHaveText(runId);
+  await tab.getByRole("link", { name: "Logs", exact: true }).click();
+  await expect(tab.locator(".log .ln", { hasText: "line 00001 of 60" })).toBeVisible({ timeout: 30_000 });
+  // Seen while the job still runs: the shared page is live, not loaded after the fact.
+  await expect(tab.locator(".run-head .status")).toHaveText("Running");
+  await expect(tab.locator(".connection")).toHaveAttribute("data-connection", "live");
+  const early = (await logLines(tab)).length;
+  expect(early).toBeLessThan(60);
+  await expect(tab.locator(".log .ln", { hasText: "all lines written" })).toBeVisible({ timeout: 30_000 });
+  expect((await logLines(tab)).filter((l) => l.startsWith("line ")).length).toBe(60);
+
+  // Its files and details are readable; everything else answers 401 or 403.
+  const request = stranger.request;
+  expect((await request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(200);
+  expect(
+    (await request.get(`${server.url}/api/runs/${runId}/files/user_logs/std_log.txt`)).status(),
+  ).toBe(200);
+  const refused: [string, string][] = [
+    ["GET", "/api/experiments"],
+    ["GET", "/api/runs"],
+    ["GET", `/api/runs/${other}`],
+    ["GET", `/api/runs/${other}/events`],
+    ["GET", `/api/runs/${runId}/snapshot`],
+    ["GET", "/api/files"],
+    ["GET", "/api/files/Quickstart.ipynb"],
+    ["PUT", "/api/files/evil.txt"],
+    ["POST", "/api/experiments/e2e-shared/runs"],
+    ["POST", `/api/runs/${runId}/cancel`],
+    ["PATCH", `/api/runs/${runId}/tags`],
+    ["POST", `/api/runs/${runId}/share-links`],
+    ["GET", "/api/environments"],
+    ["GET", "/api/sessions"],
+    ["GET", "/api/tokens"],
+  ];
+  for (const [method, path] of refused) {
+    const response = await request.fetch(`${server.url}${path}`, { method, data: method === "GET" ? undefined : "{}" });
+    expect([401, 403], `${method} ${path}`).toContain(response.status());
+  }
+
+  // Revoked: the stranger's session ends and the link no longer opens.
+  const links = await (await asAdmin(server, "GET", `/api/runs/${runId}/share-links`)).json();
+  expect(links.links).toHaveLength(1);
+  expect((await asAdmin(server, "DELETE", `/api/runs/${runId}/share-links/${links.links[0].id}`)).status).toBe(204);
+  expect((await request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(401);
+  const again = await tab.goto(url);
+  expect(again?.status()).toBe(410);
+  await expect(tab.getByRole("heading", { name: "Share link not valid" })).toBeVisible();
+  await stranger.close();
+});
+
+test("an expired share link no longer opens, and its session has ended", async ({ server, browser }) => {
+  const runId = server.submit("e2e-expiring", numbered(2, 0));
+  await server.waitForStatus(runId, ["Completed"]);
+  // 0.001 hours: 3.6 seconds.
+  const created = await asAdmin(server, "POST", `/api/runs/${runId}/share-links`, { expires_in_hours: 0.001 });
+  expect(created.status).toBe(201);
+  const { url } = await created.json();
+
+  const stranger = await browser.newContext();
+  const tab = await stranger.newPage();
+  await tab.goto(url);
+  await expect(tab.locator("h1 .run-id")).toHaveText(runId);
+  await expect(tab.locator("pre.tail")).toContainText("all lines written");
+
+  await tab.waitForTimeout(4_500);
+  expect((await stranger.request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(401);
+  const expired = await tab.goto(url);
+  expect(expired?.status()).toBe(410);
+  await stranger.close();
+});
