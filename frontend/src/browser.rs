@@ -59,8 +59,12 @@ pub fn next_window_event(name: &'static str) -> NextEvent {
     let mut captured = None;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| captured = Some(resolve));
     // The promise's executor runs at once, so `captured` is set; the fallback only
-    // satisfies the type.
-    let resolve = captured.unwrap_or_else(|| js_sys::Function::new_no_args(""));
+    // satisfies the type (a cast: `new Function` would need the `'unsafe-eval'` the
+    // pages' Content-Security-Policy does not give).
+    let resolve = captured.unwrap_or_else(|| {
+        use wasm_bindgen::JsCast;
+        wasm_bindgen::JsValue::UNDEFINED.unchecked_into()
+    });
     let _ = window().add_event_listener_with_callback(name, &resolve);
     NextEvent {
         name,

@@ -372,7 +372,9 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         "{}/runs/{id}",
         window().location().origin().unwrap_or_default()
     );
-    let show_link = RwSignal::new(false);
+    // The link field, when there is a link to show: the run's own (when the clipboard
+    // refused it) or a new share link; with its accessible name.
+    let shown_link = RwSignal::new(None::<(String, &'static str)>);
     let copy_link = {
         let link = link.clone();
         move |_| {
@@ -383,7 +385,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                 if browser::copy_to_clipboard(&link).await {
                     message.set(Some("Link copied.".into()));
                 } else {
-                    show_link.set(true);
+                    shown_link.set(Some((link, "Link to this run")));
                     message.set(Some("Copy the link below.".into()));
                 }
             });
@@ -391,14 +393,13 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     };
 
     // A read-only link anyone can open without logging in: shown to copy.
-    let shared_url = RwSignal::new(None::<String>);
     let share_id = id.clone();
     let share = move |_| {
         let request = api::create_share_link(&share_id);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(url) => {
-                    shared_url.set(Some(url));
+                    shown_link.set(Some((url, "Share link")));
                     message.set(Some("Read-only share link:".into()));
                 }
                 Err(e) => message.set(Some(format!("Could not share: {e}"))),
@@ -421,17 +422,14 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                 <button type="button" on:click=share>"Share"</button>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>
-            {move || show_link.get().then(|| view! {
-                <input class="link-field" type="text" readonly=true value=link.clone() aria-label="Link to this run"
+            {move || shown_link.get().map(|(value, label)| view! {
+                <input class="link-field" type="text" readonly=true value=value aria-label=label
                     on:focus=|ev| {
                         use wasm_bindgen::JsCast;
                         if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
                             input.select();
                         }
                     } />
-            })}
-            {move || shared_url.get().map(|url| view! {
-                <input class="link-field" type="text" readonly=true value=url aria-label="Share link" />
             })}
             <dl class="facts">
                 <div><dt>"Started"</dt><dd>{move || start().as_deref().and_then(parse_time).map(|t| format_time(t, offset)).unwrap_or_else(|| "not yet".into())}</dd></div>
