@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, source};
+use crate::support::{Server, source, text};
 
 /// An SDK v1 script as teams have them: compute target lookup with the provisioning
 /// fallback, a ScriptRunConfig, submit, wait with the log, metrics, a download.
@@ -96,15 +96,6 @@ fn run_script(python: &Path, dir: &Path, server: &Server, script: &str) -> Outpu
         .env_remove("PYTHONPATH")
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

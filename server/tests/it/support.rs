@@ -395,3 +395,13 @@ pub fn skip(test: &str, tool: Tool, why: &str) {
         }
     }
 }
+
+/// A finished process's exit status and output, for assertion messages.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
