@@ -55,8 +55,12 @@ class Run:
         return "/api/runs/{}{}".format(segment(self.id), rest)
 
     def __repr__(self):
+        experiment = getattr(self, "experiment", None)
+        if experiment is None:
+            # A script's own run (inside a job, or offline): nothing to ask a server.
+            return "Run(Id: {})".format(self.id)
         return "Run(Experiment: {},\nId: {},\nType: azureml.scriptrun,\nStatus: {})".format(
-            self.experiment.name, self.id, self.get_status()
+            experiment.name, self.id, self.get_status()
         )
 
     def get_portal_url(self):
@@ -282,6 +286,11 @@ class _OfflineRun(_BaseRun):
     """The run outside Runboard: prints what it would have logged, like the SDK."""
 
     id = "OfflineRun"
+
+    def __init__(self):
+        # Not a server's run: no experiment to read it back from.
+        self.experiment = None
+        self._portal_url = None
 
     def _emit(self, what, name, value, entry):
         print("Attempted to log {} {}:\n{}".format(what, name, value))
