@@ -95,7 +95,8 @@ pub fn copy_from_run(run_dir: &Path, run_id: &str, path: &str, stage: &Path) -> 
     if !matches!(parts[0].as_str(), "outputs" | "logs") || parts.len() < 2 {
         return Err(bad());
     }
-    let mut source = run_dir.join("wd");
+    let wd = run_dir.join("wd");
+    let mut source = wd.clone();
     for (i, part) in parts.iter().enumerate() {
         source.push(part);
         match std::fs::symlink_metadata(&source) {
@@ -110,27 +111,35 @@ pub fn copy_from_run(run_dir: &Path, run_id: &str, path: &str, stage: &Path) -> 
         }
     }
     let name = parts.last().cloned().ok_or_else(bad)?;
-    copy_tree(&source, &stage.join(&name), &parts.join("/"))?;
+    copy_tree(&wd, &parts.join("/"), &stage.join(&name))?;
     Ok(name)
 }
 
-fn copy_tree(from: &Path, to: &Path, shown: &str) -> Result<()> {
-    let meta = std::fs::symlink_metadata(from)?;
+/// Copies the file or folder `rel` of the run's working folder `wd` to `to`. Files are
+/// read through [`crate::confined::open`], the one safe way to read a run folder: a
+/// file the job swaps for a link out or a FIFO after the checks is refused, not read.
+fn copy_tree(wd: &Path, rel: &str, to: &Path) -> Result<()> {
+    let from = wd.join(rel);
+    let meta = std::fs::symlink_metadata(&from)?;
     if meta.is_dir() {
         std::fs::create_dir_all(to)?;
-        let mut entries: Vec<_> = std::fs::read_dir(from)?.collect::<std::io::Result<_>>()?;
+        let mut entries: Vec<_> = std::fs::read_dir(&from)?.collect::<std::io::Result<_>>()?;
         entries.sort_by_key(std::fs::DirEntry::file_name);
         for entry in entries {
             let name = entry.file_name();
-            let shown = format!("{shown}/{}", name.to_string_lossy());
-            copy_tree(&entry.path(), &to.join(&name), &shown)?;
+            let rel = format!("{rel}/{}", name.to_string_lossy());
+            copy_tree(wd, &rel, &to.join(&name))?;
         }
         Ok(())
     } else if meta.is_file() {
-        std::fs::copy(from, to)?;
+        let mut opened = crate::confined::open(wd, Path::new(rel)).map_err(|e| match e {
+            crate::confined::ConfinedError::Io(e) => ModelError::Io(e),
+            _ => ModelError::NotRegular(rel.to_owned()),
+        })?;
+        std::io::copy(&mut opened.file, &mut std::fs::File::create(to)?)?;
         Ok(())
     } else {
-        Err(ModelError::NotRegular(shown.to_owned()))
+        Err(ModelError::NotRegular(rel.to_owned()))
     }
 }
 
