@@ -41,6 +41,9 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// A browser session idle this long ends (default 30 days).
     pub session_idle: Duration,
+    /// The unprivileged user local jobs run as, when the server is root
+    /// ([`crate::jobuser`]); `None`: jobs run as the server's user.
+    pub job_user: Option<crate::jobuser::JobUser>,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             local_max_concurrent_runs: default_local_limit(),
             allowed_hosts: Vec::new(),
             session_idle: Duration::from_secs(30 * 24 * 3600),
+            job_user: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod confined;
 pub mod datastores;
 pub mod files;
 pub mod hub;
+pub mod jobuser;
 pub mod limits;
 pub mod metrics;
 pub mod models;
@@ -94,6 +95,9 @@ impl AppState {
         });
         sdk::install(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
         files::seed(&files::root(&config.data_dir)).map_err(|e| StoreError::Sql(e.into()))?;
+        if config.job_user.is_some() {
+            jobuser::lock_down(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
+        }
         let envs = runner::env::Builder::detect(config.data_dir.join("envs"), &config.python);
         let docker = runner::docker_engine_available();
         let mut targets = HashMap::from([("local".to_owned(), local)]);

@@ -84,6 +84,10 @@ enum Command {
         /// A browser session unused this many seconds ends (default: 30 days).
         #[arg(long, default_value_t = 30 * 24 * 3600)]
         session_idle_seconds: u64,
+        /// When the server runs as root, local jobs run as this unprivileged user,
+        /// created if missing (default: runboard-job; `none`: as root).
+        #[arg(long, value_name = "NAME")]
+        job_user: Option<String>,
     },
     /// Supervise one run (started by the server; not for people).
     #[command(hide = true)]
@@ -252,6 +256,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             max_concurrent_runs,
             allow_host,
             session_idle_seconds,
+            job_user,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -293,7 +298,27 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             let mut config = config
                 .resolve_paths()
                 .context("making the data folder's path absolute")?;
+            let python_is_default = config.python == "python3";
             config.python = runner::env::resolve_interpreter(&config.python);
+            std::fs::create_dir_all(config.data_dir.join("runs"))
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
+            let jobs = runboard_server::jobuser::decide(
+                &runboard_server::jobuser::Request::from_flag(job_user.as_deref()),
+                &runboard_server::jobuser::Setup {
+                    data_dir: &config.data_dir,
+                    python: &config.python,
+                    python_is_default,
+                    exe: &config.supervisor_exe,
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+            config.job_user = jobs.user;
+            if let Some(python) = jobs.python {
+                config.python = python;
+            }
+            if let Some(exe) = jobs.exe {
+                config.supervisor_exe = exe;
+            }
             let token = config::load_or_create_token(&config.data_dir)
                 .with_context(|| format!("reading the token in {}", config.data_dir.display()))?;
             config.token = token.clone();
@@ -322,6 +347,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
             println!("Runboard is serving {}", config.public_url);
             println!("Data: {}", config.data_dir.display());
+            println!("{}", jobs.line);
             println!("Log in: {}/?token={token}", config.public_url);
             println!(
                 "Sample notebook: {}/notebooks/Quickstart.ipynb?token={token}",

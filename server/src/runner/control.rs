@@ -31,6 +31,10 @@ pub struct Job {
     /// processes themselves (Slurm).
     #[serde(default)]
     pub layout: Layout,
+    /// The unprivileged user the processes run as (a root server's local jobs);
+    /// `None`: the supervisor's own user.
+    #[serde(default)]
+    pub user: Option<crate::jobuser::JobUser>,
 }
 
 /// The shape of a distributed job.

@@ -137,8 +137,13 @@ impl Builder {
         .unwrap_or_else(|| "unknown".to_owned());
         let installer = if run_version("uv", &["--version"]).is_some() {
             Installer::Uv(vec!["uv".into()])
-        } else if run_version(python, &["-m", "uv", "--version"]).is_some() {
-            Installer::Uv(vec![python.into(), "-m".into(), "uv".into()])
+        } else if let Some(host) = [python, "python3"]
+            .into_iter()
+            .find(|p| run_version(p, &["-m", "uv", "--version"]).is_some())
+        {
+            // The server's own `python3` may have uv when the jobs' interpreter
+            // (another, for a job user: crate::jobuser) does not.
+            Installer::Uv(vec![host.into(), "-m".into(), "uv".into()])
         } else {
             Installer::Pip
         };

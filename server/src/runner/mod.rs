@@ -183,6 +183,13 @@ async fn drive(
         let job = job_for(state, run_id, &record, environment.as_ref(), &run_dir)?;
         control::write(&run_dir, control::JOB, &job)
             .map_err(RunnerError::io("writing control/job.json"))?;
+        if let Some(user) = job.user.clone() {
+            let dir = run_dir.clone();
+            tokio::task::spawn_blocking(move || crate::jobuser::hand_over(&dir, &user))
+                .await
+                .map_err(|e| RunnerError::io("opening the run folder to its job")(std::io::Error::other(e)))?
+                .map_err(RunnerError::io("opening the run folder to its job"))?;
+        }
         if state
             .set_status(run_id, RunStatus::Starting, None)
             .await?
@@ -458,7 +465,17 @@ fn job_for(
 ) -> Result<Job, RunnerError> {
     let estimator: Estimator = serde_json::from_value(record.definition["estimator"].clone())
         .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
-    let args = state.script_args(&estimator);
+    // A root server's local jobs run as the job user (not in Docker, whose container
+    // is their boundary), and are given only the datastore paths they name.
+    let user = state
+        .config
+        .job_user
+        .clone()
+        .filter(|_| record.summary.target == "local" && estimator.custom_docker_image.is_none());
+    let args = match &user {
+        None => state.script_args(&estimator),
+        Some(_) => granted_args(state, &estimator, run_dir)?,
+    };
     let mut env = estimator.environment_variables.clone();
     env.extend([
         ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
@@ -534,7 +551,7 @@ fn job_for(
                 runboard: &state.config.supervisor_exe,
                 port,
                 cores: std::thread::available_parallelism().map_or(1, usize::from),
-                as_root: nix::unistd::geteuid().is_root(),
+                as_root: nix::unistd::geteuid().is_root() && user.is_none(),
             };
             launch::plan(&estimator, &ctx).map_err(|e| {
                 RunnerError::io("laying out the job's processes")(std::io::Error::other(e))
@@ -548,7 +565,48 @@ fn job_for(
         max_run_duration_seconds: estimator.max_run_duration_seconds,
         grace_seconds: state.config.grace_seconds,
         layout,
+        user,
     })
+}
+
+/// The script's arguments with each data reference linked into
+/// `<run>/datastores/<datastore>/<path>` ([`crate::jobuser::grant_datastore`]) and
+/// replaced by that folder.
+fn granted_args(
+    state: &AppState,
+    estimator: &Estimator,
+    run_dir: &Path,
+) -> Result<Vec<String>, RunnerError> {
+    let given = run_dir.join("datastores");
+    let wanted = std::cell::RefCell::new(Vec::new());
+    let args = estimator.argv(&|d| {
+        let relative = Path::new(&d.datastore).join(&d.path_on_datastore);
+        wanted.borrow_mut().push(relative.clone());
+        given.join(relative).display().to_string()
+    });
+    if given.exists() {
+        std::fs::remove_dir_all(&given).map_err(RunnerError::io("clearing <run>/datastores"))?;
+    }
+    let root = crate::datastores::root(&state.config.data_dir);
+    for relative in wanted.into_inner() {
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let dest = given.join(&relative);
+        if !plain || dest.exists() {
+            continue;
+        }
+        let source = root.join(&relative);
+        if std::fs::symlink_metadata(&source).is_err() {
+            // As without a job user: the script finds nothing at the path it is given.
+            continue;
+        }
+        crate::jobuser::grant_datastore(&source, &dest).map_err(RunnerError::io(format!(
+            "giving the job the datastore path {}",
+            relative.display()
+        )))?;
+    }
+    Ok(args)
 }
 
 /// A TCP port that is free on this machine now.

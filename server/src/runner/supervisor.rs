@@ -74,6 +74,7 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
                 );
                 return finish(
                     run_dir,
+                    job.user.as_ref(),
                     ExitReason::SpawnFailed,
                     None,
                     None,
@@ -165,6 +166,7 @@ pub fn supervise(run_dir: &Path) -> anyhow::Result<()> {
     };
     finish(
         run_dir,
+        job.user.as_ref(),
         reason,
         status.code(),
         status.signal(),
@@ -187,7 +189,8 @@ fn spawn(job: &Job, process: &Process, group: i32) -> std::io::Result<Child> {
         .first()
         .map(String::as_str)
         .unwrap_or("python3");
-    Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(process.argv.iter().skip(1))
         .current_dir(&job.cwd)
         .envs(&job.env)
@@ -195,8 +198,19 @@ fn spawn(job: &Job, process: &Process, group: i32) -> std::io::Result<Child> {
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
-        .process_group(group)
-        .spawn()
+        .process_group(group);
+    if let Some(user) = &job.user {
+        // std drops the supplementary groups too when a root parent sets the uid.
+        command
+            .uid(user.uid)
+            .gid(user.gid)
+            .env("USER", &user.name)
+            .env("LOGNAME", &user.name);
+        if let Some(run_dir) = job.cwd.parent() {
+            command.env("HOME", run_dir.join("home"));
+        }
+    }
+    command.spawn()
 }
 
 /// Waits for every remaining child (orphans of the job, already sent SIGKILL), for
@@ -215,6 +229,7 @@ fn reap_orphans(limit: Duration) {
 
 fn finish(
     run_dir: &Path,
+    user: Option<&crate::jobuser::JobUser>,
     reason: ExitReason,
     code: Option<i32>,
     signal: Option<i32>,
@@ -230,6 +245,9 @@ fn finish(
         time: crate::store::now(),
     };
     control::write(run_dir, control::EXIT, &exit)?;
+    if user.is_some() {
+        crate::jobuser::hand_back(run_dir)?;
+    }
     Ok(())
 }
 

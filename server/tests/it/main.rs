@@ -12,6 +12,7 @@ mod distributed;
 mod environments;
 mod files_area;
 mod hardening;
+mod job_user;
 mod metrics;
 mod models;
 mod notebook;

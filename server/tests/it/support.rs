@@ -365,6 +365,8 @@ pub enum Tool {
     Slurm,
     /// A Docker engine: none can be installed on these machines.
     Docker,
+    /// Root: only a root server runs jobs as another user (CI runs as root).
+    Root,
 }
 
 /// Says that `test` did not run (or not all of it) because `tool` is missing: on the
