@@ -31,13 +31,18 @@ test("a share link opened without a session shows its run live and nothing else,
   const runId = server.submit("e2e-shared", numbered(60, 0.15));
   await server.waitForStatus(other, ["Completed"]);
 
-  // The run page's Share button makes a link and shows it.
+  // The run page's Share button opens the run's share page, which makes a link,
+  // shows it once and lists it.
   await page.goto(`${server.url}/runs/${runId}`);
   await expect(page.getByText("Submitted by")).toBeVisible();
-  await page.getByRole("button", { name: "Share" }).click();
-  const field = page.getByLabel("Share link");
+  await page.getByRole("link", { name: "Share" }).click();
+  await expect(page.getByRole("heading", { name: "Share this run" })).toBeVisible();
+  await expect(page.getByText("No share links.")).toBeVisible();
+  await page.getByRole("button", { name: "Create link" }).click();
+  const field = page.getByLabel("New share link");
   await expect(field).toHaveValue(new RegExp(`^${server.url}/s/[0-9a-f]{64}$`));
   const url = await field.inputValue();
+  await expect(page.getByRole("button", { name: /^Revoke link / })).toHaveCount(1);
 
   // A stranger's browser: the link opens the run, whose log arrives while it runs.
   const stranger = await browser.newContext();
@@ -83,10 +88,16 @@ test("a share link opened without a session shows its run live and nothing else,
     expect([401, 403], `${method} ${path}`).toContain(response.status());
   }
 
-  // Revoked: the stranger's session ends and the link no longer opens.
+  // The stranger cannot reach the share page either.
+  const sharePage = await request.get(`${server.url}/runs/${runId}/share`, { maxRedirects: 0 });
+  expect([302, 303, 403], "GET /runs/{id}/share as a share session").toContain(sharePage.status());
+
+  // Revoked on the share page: the stranger's session ends and the link no longer opens.
   const links = await (await asAdmin(server, "GET", `/api/runs/${runId}/share-links`)).json();
   expect(links.links).toHaveLength(1);
-  expect((await asAdmin(server, "DELETE", `/api/runs/${runId}/share-links/${links.links[0].id}`)).status).toBe(204);
+  await page.goto(`${server.url}/runs/${runId}/share`);
+  await page.getByRole("button", { name: `Revoke link ${links.links[0].id}` }).click();
+  await expect(page.getByText("No share links.")).toBeVisible();
   expect((await request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(401);
   const again = await tab.goto(url);
   expect(again?.status()).toBe(410);
@@ -113,4 +124,14 @@ test("an expired share link no longer opens, and its session has ended", async (
   const expired = await tab.goto(url);
   expect(expired?.status()).toBe(410);
   await stranger.close();
+});
+
+test("the Account page lists this browser's session and logs out", async ({ loggedIn: page, server }) => {
+  await page.goto(`${server.url}/`);
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+  await expect(page.getByText("this browser")).toBeVisible();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(`${server.url}/login`);
+  expect((await page.request.get(`${server.url}/api/session`)).status()).toBe(401);
 });

@@ -180,21 +180,6 @@ pub fn cancel(id: &RunId) -> impl Future<Output = Result<(), ApiError>> + use<> 
     send_empty(authorized(Request::post(&format!("/api/runs/{id}/cancel"))))
 }
 
-/// `POST /api/runs/{id}/share-links` (empty body: no expiry): the new read-only
-/// link's URL. Only `url` is read, which keeps the portal's download small.
-pub fn create_share_link(id: &RunId) -> impl Future<Output = Result<String, ApiError>> + use<> {
-    #[derive(serde::Deserialize)]
-    struct Created {
-        url: String,
-    }
-    let request = authorized(Request::post(&format!("/api/runs/{id}/share-links")));
-    let session = use_context::<Session>();
-    async move {
-        let created: Created = decode(send(request, session).await?).await?;
-        Ok(created.url)
-    }
-}
-
 /// `PATCH /api/runs/{id}/tags`: answers the run's whole new tag set.
 pub fn patch_tags(
     id: &RunId,

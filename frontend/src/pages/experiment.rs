@@ -130,6 +130,7 @@ pub fn ExperimentPage() -> impl IntoView {
         </nav>
         <h1>"Experiment " <code>{name}</code></h1>
         <div class="toolbar">
+            <a class="button" href=move || format!("/experiments/{}/share", api::encode(&name.get())) rel="external">"Share"</a>
             <label>
                 "Status "
                 <select on:change=on_filter prop:value=move || status.get().map(|s| s.as_str()).unwrap_or("")>

@@ -2,6 +2,7 @@
 //! web app's files. [`app`] builds the whole router, so tests can call it without a
 //! socket.
 
+mod account;
 mod auth;
 mod datastores;
 mod environments;
@@ -372,6 +373,7 @@ pub fn app(state: AppState) -> Router {
         });
     web::router(&state)
         .merge(login::router())
+        .merge(account::router(&state))
         .route(
             "/runs/{id}/tensorboard",
             axum::routing::any(tensorboard::proxy),

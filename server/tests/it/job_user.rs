@@ -58,7 +58,7 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
     let first = server
         .submit("isolation", first_src.path(), json!({"entry_script": "train.py"}))
         .await;
-    let details = server.wait_until_ended(&first.run_id).await;
+    let details = server.wait_until_ended(first.run_id.as_str()).await;
     assert_eq!(details.status.to_string(), "Completed", "{:?}", details.error);
 
     let d = data.display();
@@ -81,8 +81,8 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
     }
     let estimator = json!({"entry_script": "train.py", "script_params": params});
     let probe = server.submit("isolation", src.path(), estimator).await;
-    let details = server.wait_until_ended(&probe.run_id).await;
-    let log = server.text(&probe.run_id, "user_logs/std_log.txt").await;
+    let details = server.wait_until_ended(probe.run_id.as_str()).await;
+    let log = server.text(probe.run_id.as_str(), "user_logs/std_log.txt").await;
     assert_eq!(
         details.status.to_string(),
         "Completed",
@@ -108,12 +108,12 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
         "the job could not read the datastore path it was given:\n{log}"
     );
     assert_eq!(
-        server.text(&probe.run_id, "outputs/mine.txt").await,
+        server.text(probe.run_id.as_str(), "outputs/mine.txt").await,
         "written by the job"
     );
     // The first run's files are intact and served.
     assert_eq!(
-        server.text(&first.run_id, "outputs/secret.txt").await,
+        server.text(first.run_id.as_str(), "outputs/secret.txt").await,
         "first run"
     );
 }

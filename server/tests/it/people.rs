@@ -488,3 +488,95 @@ async fn share_links_show_their_run_or_experiment_until_revoked_or_expired() {
     let expired = client().get(&url).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::GONE);
 }
+
+/// A form post as a browser on the server's own page sends it.
+async fn post_form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .post(format!("{}{path}", server.url))
+        .header("cookie", cookie)
+        .header("origin", &server.url)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_share_and_account_pages_create_list_and_revoke_by_the_apis_rules() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let run = completed_run(&server, "pages").await;
+    let editor = person(&server, "ed", "editor").await;
+    let viewer = person(&server, "vi", "viewer").await;
+    let share_page = format!("/runs/{run}/share");
+    let links = || async {
+        let response = server.get(&format!("/api/runs/{run}/share-links")).await;
+        json_of(response).await["links"].as_array().unwrap().len()
+    };
+
+    // Who may open it: nobody logged in goes to the login page; a viewer is told
+    // which role it needs.
+    let anonymous = client().get(format!("{}{share_page}", server.url)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers()["location"], "/login");
+    let refused = with_cookie(&server, Method::GET, &share_page, &viewer).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("editor"));
+    let page = with_cookie(&server, Method::GET, &share_page, &editor).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert!(page.text().await.unwrap().contains("No share links."));
+
+    // Bad input: a clear message and no link.
+    let bad = post_form(&server, &share_page, &editor, &[("expires_in_hours", "soon")]).await;
+    assert_eq!(bad.status(), StatusCode::OK);
+    assert!(bad.text().await.unwrap().contains("&quot;soon&quot; is not a number of hours"));
+    let negative = post_form(&server, &share_page, &editor, &[("expires_in_hours", "-1")]).await;
+    assert!(negative.text().await.unwrap().contains("more than 0"));
+    // A page of another origin cannot post the form with the editor's cookie.
+    let forged = client()
+        .post(format!("{}{share_page}", server.url))
+        .header("cookie", &editor)
+        .header("origin", "http://127.0.0.1:3000")
+        .form(&[("expires_in_hours", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(links().await, 0);
+
+    // Created: shown once, listed, and it opens the run.
+    let created = post_form(&server, &share_page, &editor, &[("expires_in_hours", "")]).await;
+    let html = created.text().await.unwrap();
+    let start = html.find(&format!("{}/s/", server.url)).expect(&html);
+    let url: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    assert_eq!(links().await, 1);
+    assert!(html.contains("Revoke link"), "{html}");
+    let (stranger, location) = open_share_link(&server, &url).await;
+    assert_eq!(location, format!("/runs/{run}"));
+    let shared = with_cookie(&server, Method::GET, &format!("/api/runs/{run}"), &stranger).await;
+    assert_eq!(shared.status(), StatusCode::OK);
+    let listing = server.get(&format!("/api/runs/{run}/share-links")).await;
+    let id = json_of(listing).await["links"][0]["id"].as_i64().unwrap();
+
+    // Revoked from the page: back to it, no link, the stranger's session over.
+    let revoked = post_form(&server, &format!("{share_page}/{id}/revoke"), &editor, &[]).await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(revoked.headers()["location"], share_page.as_str());
+    assert_eq!(links().await, 0);
+    let ended = with_cookie(&server, Method::GET, &format!("/api/runs/{run}"), &stranger).await;
+    assert_eq!(ended.status(), StatusCode::UNAUTHORIZED);
+
+    // The account page: who, the sessions; logging out ends this one.
+    let account = with_cookie(&server, Method::GET, "/account", &viewer).await;
+    assert_eq!(account.status(), StatusCode::OK);
+    let html = account.text().await.unwrap();
+    assert!(html.contains("Logged in as <strong>vi</strong> (viewer)"), "{html}");
+    assert!(html.contains("this browser"), "{html}");
+    let out = post_form(&server, "/account/logout", &viewer, &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()["location"], "/login");
+    let after = with_cookie(&server, Method::GET, "/api/session", &viewer).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}

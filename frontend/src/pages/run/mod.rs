@@ -392,20 +392,9 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
         }
     };
 
-    // A read-only link anyone can open without logging in: shown to copy.
-    let share_id = id.clone();
-    let share = move |_| {
-        let request = api::create_share_link(&share_id);
-        leptos::task::spawn_local(async move {
-            match request.await {
-                Ok(url) => {
-                    shown_link.set(Some((url, "Share link")));
-                    message.set(Some("Read-only share link:".into()));
-                }
-                Err(e) => message.set(Some(format!("Could not share: {e}"))),
-            }
-        });
-    };
+    // Read-only links are made, listed and revoked on a server-rendered page
+    // (`api::account` on the server), which keeps the portal's download small.
+    let share_href = format!("/runs/{id}/share");
 
     view! {
         <header class="run-head">
@@ -419,7 +408,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                     "Cancel run"
                 </button>
                 <button type="button" on:click=copy_link>"Copy link"</button>
-                <button type="button" on:click=share>"Share"</button>
+                <a class="button" href=share_href rel="external">"Share"</a>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>
             {move || shown_link.get().map(|(value, label)| view! {
