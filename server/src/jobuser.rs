@@ -137,7 +137,11 @@ fn shared(line: String) -> Decision {
 fn isolate(name: &str, setup: &Setup<'_>) -> Result<Decision, String> {
     let user = find_or_create(name)?;
     let runs = setup.data_dir.join("runs");
-    if !runs_as(&user, "/bin/sh", &["-c", "test -x \"$1\"", "sh", &path_str(&runs)]) {
+    if !runs_as(
+        &user,
+        "/bin/sh",
+        &["-c", "test -x \"$1\"", "sh", &path_str(&runs)],
+    ) {
         return Err(format!(
             "it cannot reach {} (a folder above it is not open to other users); \
              give --data-dir a folder under one that is, such as /var/lib/runboard",
@@ -155,7 +159,11 @@ fn isolate(name: &str, setup: &Setup<'_>) -> Result<Decision, String> {
             setup.python
         ));
     };
-    let exe = if runs_as(&user, "/bin/sh", &["-c", "test -x \"$1\"", "sh", &path_str(setup.exe)]) {
+    let exe = if runs_as(
+        &user,
+        "/bin/sh",
+        &["-c", "test -x \"$1\"", "sh", &path_str(setup.exe)],
+    ) {
         None
     } else {
         Some(copy_exe(setup.exe, setup.data_dir)?)
@@ -167,7 +175,10 @@ fn isolate(name: &str, setup: &Setup<'_>) -> Result<Decision, String> {
         user.uid,
         python
             .as_ref()
-            .map(|p| format!(" Their Python is {p}, as {} is out of its reach.", setup.python))
+            .map(|p| format!(
+                " Their Python is {p}, as {} is out of its reach.",
+                setup.python
+            ))
             .unwrap_or_default()
     );
     Ok(Decision {
@@ -184,10 +195,8 @@ fn path_str(path: &Path) -> String {
 
 /// The user called `name`, created as a system user without a home if missing.
 fn find_or_create(name: &str) -> Result<JobUser, String> {
-    let lookup = || {
-        nix::unistd::User::from_name(name)
-            .map_err(|e| format!("looking it up failed: {e}"))
-    };
+    let lookup =
+        || nix::unistd::User::from_name(name).map_err(|e| format!("looking it up failed: {e}"));
     let user = match lookup()? {
         Some(user) => user,
         None => {

@@ -27,7 +27,9 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
     axum::Router::new()
         .route(
             "/runs/{id}/share",
-            get(run_share_page).post(create_run_link).route_layer(editor.clone()),
+            get(run_share_page)
+                .post(create_run_link)
+                .route_layer(editor.clone()),
         )
         .route(
             "/runs/{id}/share/{link}/revoke",
@@ -68,9 +70,7 @@ async fn require_page(
             parts.extensions.insert(principal);
             next.run(Request::from_parts(parts, body)).await
         }
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
-            Redirect::to("/login").into_response()
-        }
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
         Err(e) => error_page(&e),
     }
 }

@@ -197,8 +197,11 @@ pub async fn submit(
     let run_dir = state.run_dir(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(ApiError::internal)?;
     // Closed to jobs until its own is handed it (crate::jobuser).
-    std::fs::set_permissions(&run_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .map_err(ApiError::internal)?;
+    std::fs::set_permissions(
+        &run_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .map_err(ApiError::internal)?;
     let keep = incoming.keep();
     if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
         let _ = std::fs::remove_dir_all(&keep);

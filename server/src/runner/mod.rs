@@ -187,7 +187,9 @@ async fn drive(
             let dir = run_dir.clone();
             tokio::task::spawn_blocking(move || crate::jobuser::hand_over(&dir, &user))
                 .await
-                .map_err(|e| RunnerError::io("opening the run folder to its job")(std::io::Error::other(e)))?
+                .map_err(|e| {
+                    RunnerError::io("opening the run folder to its job")(std::io::Error::other(e))
+                })?
                 .map_err(RunnerError::io("opening the run folder to its job"))?;
         }
         if state
@@ -467,11 +469,10 @@ fn job_for(
         .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
     // A root server's local jobs run as the job user (not in Docker, whose container
     // is their boundary), and are given only the datastore paths they name.
-    let user = state
-        .config
-        .job_user
-        .clone()
-        .filter(|_| record.summary.target == "local" && estimator.custom_docker_image.is_none());
+    let user =
+        state.config.job_user.clone().filter(|_| {
+            record.summary.target == "local" && estimator.custom_docker_image.is_none()
+        });
     let args = match &user {
         None => state.script_args(&estimator),
         Some(_) => granted_args(state, &estimator, run_dir)?,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::{Server, Tool, skip, source};
 
-fn has_mpirun() -> bool {
+pub fn has_mpirun() -> bool {
     std::process::Command::new("mpirun")
         .arg("--version")
         .output()

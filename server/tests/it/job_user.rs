@@ -32,11 +32,14 @@ with open("outputs/mine.txt", "w") as f:
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own_run_completes()
-{
+async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own_run_completes() {
     let test = "job_user::as_root_a_job_cannot_read_the_servers_secrets_or_other_runs";
     if !nix::unistd::geteuid().is_root() {
-        skip(test, Tool::Root, "not running as root, so jobs run as this user");
+        skip(
+            test,
+            Tool::Root,
+            "not running as root, so jobs run as this user",
+        );
         return;
     }
     // A data folder the job user can reach, as /var/lib/runboard would be (the
@@ -56,10 +59,19 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
         "import os\nos.makedirs('outputs', exist_ok=True)\nopen('outputs/secret.txt', 'w').write('first run')\n",
     )]);
     let first = server
-        .submit("isolation", first_src.path(), json!({"entry_script": "train.py"}))
+        .submit(
+            "isolation",
+            first_src.path(),
+            json!({"entry_script": "train.py"}),
+        )
         .await;
     let details = server.wait_until_ended(first.run_id.as_str()).await;
-    assert_eq!(details.status.to_string(), "Completed", "{:?}", details.error);
+    assert_eq!(
+        details.status.to_string(),
+        "Completed",
+        "{:?}",
+        details.error
+    );
 
     let d = data.display();
     let forbidden = [
@@ -82,7 +94,9 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
     let estimator = json!({"entry_script": "train.py", "script_params": params});
     let probe = server.submit("isolation", src.path(), estimator).await;
     let details = server.wait_until_ended(probe.run_id.as_str()).await;
-    let log = server.text(probe.run_id.as_str(), "user_logs/std_log.txt").await;
+    let log = server
+        .text(probe.run_id.as_str(), "user_logs/std_log.txt")
+        .await;
     assert_eq!(
         details.status.to_string(),
         "Completed",
@@ -104,16 +118,49 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
     }
     assert!(
         log.lines()
-            .any(|l| l.starts_with("READ ") && l.ends_with("datastores/workspaceblobstore/given/a.txt")),
+            .any(|l| l.starts_with("READ ")
+                && l.ends_with("datastores/workspaceblobstore/given/a.txt")),
         "the job could not read the datastore path it was given:\n{log}"
     );
     assert_eq!(
         server.text(probe.run_id.as_str(), "outputs/mine.txt").await,
         "written by the job"
     );
+    // An MPI job runs as the job user too: mpirun and each rank (through the
+    // binary's rank-exec) start and write their own logs.
+    if crate::distributed::has_mpirun() {
+        let mpi_src = source(&[(
+            "train.py",
+            "import os\nprint('rank', os.environ['OMPI_COMM_WORLD_RANK'], 'uid', os.getuid())\n",
+        )]);
+        let mpi = server
+            .submit(
+                "isolation",
+                mpi_src.path(),
+                json!({"entry_script": "train.py", "distributed_backend": "mpi", "process_count_per_node": 2}),
+            )
+            .await;
+        let details = server.wait_until_ended(mpi.run_id.as_str()).await;
+        let rank1 = server
+            .text(mpi.run_id.as_str(), "user_logs/std_log_process_1.txt")
+            .await;
+        assert_eq!(
+            details.status.to_string(),
+            "Completed",
+            "{:?}\n{rank1}",
+            details.error
+        );
+        assert!(rank1.contains("rank 1 uid "), "{rank1}");
+        assert!(!rank1.contains("uid 0\n"), "rank 1 ran as root: {rank1}");
+    } else {
+        skip(test, Tool::Mpirun, "no mpirun: the MPI part was not run");
+    }
+
     // The first run's files are intact and served.
     assert_eq!(
-        server.text(first.run_id.as_str(), "outputs/secret.txt").await,
+        server
+            .text(first.run_id.as_str(), "outputs/secret.txt")
+            .await,
         "first run"
     );
 }

@@ -490,7 +490,12 @@ async fn share_links_show_their_run_or_experiment_until_revoked_or_expired() {
 }
 
 /// A form post as a browser on the server's own page sends it.
-async fn post_form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+async fn post_form(
+    server: &Server,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     client()
         .post(format!("{}{path}", server.url))
         .header("cookie", cookie)
@@ -516,7 +521,11 @@ async fn the_share_and_account_pages_create_list_and_revoke_by_the_apis_rules() 
 
     // Who may open it: nobody logged in goes to the login page; a viewer is told
     // which role it needs.
-    let anonymous = client().get(format!("{}{share_page}", server.url)).send().await.unwrap();
+    let anonymous = client()
+        .get(format!("{}{share_page}", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     assert_eq!(anonymous.headers()["location"], "/login");
     let refused = with_cookie(&server, Method::GET, &share_page, &viewer).await;
@@ -524,14 +533,28 @@ async fn the_share_and_account_pages_create_list_and_revoke_by_the_apis_rules() 
     assert!(refused.text().await.unwrap().contains("editor"));
     let page = with_cookie(&server, Method::GET, &share_page, &editor).await;
     assert_eq!(page.status(), StatusCode::OK);
-    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(policy.starts_with("default-src 'none'"), "{policy}");
     assert!(page.text().await.unwrap().contains("No share links."));
 
     // Bad input: a clear message and no link.
-    let bad = post_form(&server, &share_page, &editor, &[("expires_in_hours", "soon")]).await;
+    let bad = post_form(
+        &server,
+        &share_page,
+        &editor,
+        &[("expires_in_hours", "soon")],
+    )
+    .await;
     assert_eq!(bad.status(), StatusCode::OK);
-    assert!(bad.text().await.unwrap().contains("&quot;soon&quot; is not a number of hours"));
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("&quot;soon&quot; is not a number of hours")
+    );
     let negative = post_form(&server, &share_page, &editor, &[("expires_in_hours", "-1")]).await;
     assert!(negative.text().await.unwrap().contains("more than 0"));
     // A page of another origin cannot post the form with the editor's cookie.
@@ -572,7 +595,10 @@ async fn the_share_and_account_pages_create_list_and_revoke_by_the_apis_rules() 
     let account = with_cookie(&server, Method::GET, "/account", &viewer).await;
     assert_eq!(account.status(), StatusCode::OK);
     let html = account.text().await.unwrap();
-    assert!(html.contains("Logged in as <strong>vi</strong> (viewer)"), "{html}");
+    assert!(
+        html.contains("Logged in as <strong>vi</strong> (viewer)"),
+        "{html}"
+    );
     assert!(html.contains("this browser"), "{html}");
     let out = post_form(&server, "/account/logout", &viewer, &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);

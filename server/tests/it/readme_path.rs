@@ -102,6 +102,13 @@ fn the_readme_server_runs_the_quickstart_and_a_default_environment_job() {
         server.printed
     );
 
+    // And who its jobs run as (as root: the job user, when it can reach the checkout).
+    assert!(
+        server.printed.contains("\nJobs run as "),
+        "{}",
+        server.printed
+    );
+
     // The seeded sample notebook, headless, as the README says.
     let notebook = server.cli(&["notebook", "run", "Quickstart.ipynb"]);
     assert!(notebook.status.success(), "{}", text(&notebook));
