@@ -35,7 +35,7 @@ test("a share link opened without a session shows its run live and nothing else,
   // shows it once and lists it.
   await page.goto(`${server.url}/runs/${runId}`);
   await expect(page.getByText("Submitted by")).toBeVisible();
-  await page.getByRole("link", { name: "Share" }).click();
+  await page.getByRole("link", { name: "Share", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Share this run" })).toBeVisible();
   await expect(page.getByText("No share links.")).toBeVisible();
   await page.getByRole("button", { name: "Create link" }).click();
@@ -108,10 +108,10 @@ test("a share link opened without a session shows its run live and nothing else,
 test("an expired share link no longer opens, and its session has ended", async ({ server, browser }) => {
   const runId = server.submit("e2e-expiring", numbered(2, 0));
   await server.waitForStatus(runId, ["Completed"]);
-  // 0.001 hours: 3.6 seconds.
-  const created = await asAdmin(server, "POST", `/api/runs/${runId}/share-links`, { expires_in_hours: 0.001 });
+  // 0.004 hours: 14.4 seconds, room for a first page load on a busy machine.
+  const created = await asAdmin(server, "POST", `/api/runs/${runId}/share-links`, { expires_in_hours: 0.004 });
   expect(created.status).toBe(201);
-  const { url } = await created.json();
+  const { url, expires_utc } = await created.json();
 
   const stranger = await browser.newContext();
   const tab = await stranger.newPage();
@@ -119,7 +119,8 @@ test("an expired share link no longer opens, and its session has ended", async (
   await expect(tab.locator("h1 .run-id")).toHaveText(runId);
   await expect(tab.locator("pre.tail")).toContainText("all lines written");
 
-  await tab.waitForTimeout(4_500);
+  // Past the expiry the link names (plus a second: it is given to the second).
+  await tab.waitForTimeout(Math.max(0, Date.parse(expires_utc) - Date.now()) + 1_000);
   expect((await stranger.request.get(`${server.url}/api/runs/${runId}`)).status()).toBe(401);
   const expired = await tab.goto(url);
   expect(expired?.status()).toBe(410);
