@@ -423,6 +423,8 @@ pub enum Connection {
     },
     /// The browser says it is offline: waiting for the network.
     Offline,
+    /// The run was deleted while it was followed: nothing more will come.
+    Deleted,
 }
 
 /// Follows a run's events over `GET /api/runs/{id}/events?after=N`, calling `on_event`
@@ -476,8 +478,13 @@ async fn follow_loop(
                 let reading =
                     std::pin::pin!(read_frames(socket, &mut cursor, connection, &mut on_event));
                 let offline = browser::next_window_event("offline");
-                if let Either::Left((true, _)) = select(reading, offline).await {
-                    attempt = 0;
+                match select(reading, offline).await {
+                    Either::Left((Read::Deleted, _)) => {
+                        connection.set(Connection::Deleted);
+                        return;
+                    }
+                    Either::Left((Read::WasLive, _)) => attempt = 0,
+                    _ => {}
                 }
             }
             Err(e) => leptos::logging::warn!("websocket: {e}"),
@@ -493,19 +500,34 @@ async fn follow_loop(
     }
 }
 
-/// Reads frames until the socket closes or the [`Cursor`] says to reconnect. Returns
-/// true if it got as far as live events (so the connection was good and the next one
-/// starts a fresh backoff).
+/// How a connection ended.
+enum Read {
+    /// It got as far as live events: the connection was good and the next one starts
+    /// a fresh backoff.
+    WasLive,
+    /// It ended before that.
+    Failed,
+    /// The server closed it because the run was deleted.
+    Deleted,
+}
+
+/// Reads frames until the socket closes or the [`Cursor`] says to reconnect.
 async fn read_frames(
     mut socket: WebSocket,
     cursor: &mut Cursor,
     connection: RwSignal<Connection>,
     on_event: &mut impl FnMut(RunEvent),
-) -> bool {
+) -> Read {
     let mut was_live = false;
     while let Some(message) = socket.next().await {
-        let Ok(Message::Text(text)) = message else {
-            break;
+        let text = match message {
+            Ok(Message::Text(text)) => text,
+            Err(gloo_net::websocket::WebSocketError::ConnectionClose(close))
+                if close.code == runboard_shared::event::CLOSE_DELETED =>
+            {
+                return Read::Deleted;
+            }
+            _ => break,
         };
         match cursor.step(&text) {
             Step::Deliver(event) => on_event(event),
@@ -520,7 +542,11 @@ async fn read_frames(
             }
         }
     }
-    was_live
+    if was_live {
+        Read::WasLive
+    } else {
+        Read::Failed
+    }
 }
 
 /// Opens the run's websocket for events after `after`.

@@ -164,6 +164,14 @@ impl Client {
         json_or_error::<Value>(response).await.map(|_| ())
     }
 
+    /// Deletes a run (the server cancels it first if it has not ended).
+    pub async fn delete_run(&self, run_id: &str) -> Result<runboard_shared::api::RunDeleted> {
+        let response = self
+            .send(self.request(reqwest::Method::DELETE, &format!("/api/runs/{run_id}")))
+            .await?;
+        json_or_error(response).await
+    }
+
     /// Downloads a run file into `out`.
     pub async fn download(&self, run_id: &str, path: &str, out: &Path) -> Result<u64> {
         let response = self

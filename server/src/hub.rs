@@ -42,4 +42,11 @@ impl Hub {
             channels.remove(run_id);
         }
     }
+
+    /// Ends the run's live channel: its subscribers see it closed (the run was
+    /// deleted).
+    pub fn close(&self, run_id: &RunId) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels.remove(run_id);
+    }
 }

@@ -349,8 +349,9 @@ fn chown_tree(path: &Path, user: &JobUser) -> std::io::Result<()> {
 }
 
 /// Links `source` (a file or folder in a datastore) to `dest` in the run folder: a
-/// tree of new folders holding hard links to the same files, which stay root's and
-/// read-only to the job. `dest` must not exist.
+/// tree of new folders (`0755`) holding hard links to the same files, which stay
+/// root's and are made `0644`, readable by the job and by no one else, since the
+/// datastores' root is `0700`. `dest` must not exist.
 pub fn grant_datastore(source: &Path, dest: &Path) -> std::io::Result<()> {
     let meta = std::fs::symlink_metadata(source)?;
     if let Some(parent) = dest.parent() {
@@ -358,12 +359,15 @@ pub fn grant_datastore(source: &Path, dest: &Path) -> std::io::Result<()> {
     }
     if meta.is_dir() {
         std::fs::create_dir(dest)?;
+        set_mode(dest, 0o755)?;
         for entry in std::fs::read_dir(source)? {
             let entry = entry?;
             grant_datastore(&entry.path(), &dest.join(entry.file_name()))?;
         }
         Ok(())
     } else if meta.is_file() {
+        // Uploads are written `0600`; the link shares the file's mode.
+        set_mode(source, 0o644)?;
         match std::fs::hard_link(source, dest) {
             // Another filesystem: a copy, root's like the original.
             Err(e) if e.raw_os_error() == Some(nix::libc::EXDEV) => {
@@ -398,12 +402,21 @@ mod tests {
         let store = dir.path().join("store/images");
         std::fs::create_dir_all(store.join("cats")).unwrap();
         std::fs::write(store.join("cats/a.txt"), "meow").unwrap();
+        // As an upload leaves it.
+        set_mode(&store.join("cats/a.txt"), 0o600).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", store.join("out")).unwrap();
         let dest = dir.path().join("run/datastores/store/images");
         grant_datastore(&store, &dest).unwrap();
         let original = std::fs::metadata(store.join("cats/a.txt")).unwrap();
         let linked = std::fs::metadata(dest.join("cats/a.txt")).unwrap();
         assert_eq!(original.ino(), linked.ino());
+        assert_eq!(
+            linked.mode() & 0o777,
+            0o644,
+            "the job can read what it is given"
+        );
+        let folder = std::fs::metadata(dest.join("cats")).unwrap();
+        assert_eq!(folder.mode() & 0o777, 0o755);
         assert!(
             std::fs::symlink_metadata(dest.join("out")).is_err(),
             "a link out of the datastore is not given"

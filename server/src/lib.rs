@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod people;
+pub mod retention;
 pub mod runner;
 pub mod sdk;
 pub mod series;
@@ -89,6 +90,7 @@ impl AppState {
         }
         std::fs::create_dir_all(config.data_dir.join("runs"))
             .map_err(|e| StoreError::Sql(e.into()))?;
+        retention::remove_leftovers(&config.data_dir.join("runs"));
         let store = Store::open(&config.data_dir.join("runboard.sqlite")).await?;
         let local: Arc<dyn ComputeTarget> = Arc::new(LocalTarget {
             supervisor_exe: config.supervisor_exe.clone(),
@@ -208,6 +210,12 @@ impl AppState {
                 true
             }
         }
+    }
+
+    /// Whether a driver is following the run.
+    pub fn has_driver(&self, run_id: &RunId) -> bool {
+        let drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.contains_key(run_id)
     }
 
     fn unregister_driver(&self, run_id: &RunId) {

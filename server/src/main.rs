@@ -39,6 +39,20 @@ impl Remote {
     }
 }
 
+/// `runboard runs …`.
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Delete runs: their records, logs, metrics and files (a run that has not ended
+    /// is cancelled first). Models registered from them stay.
+    Delete {
+        /// The run ids.
+        #[arg(required = true)]
+        runs: Vec<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the server.
@@ -141,8 +155,11 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
-    /// List runs.
+    /// List runs, or `runs delete RUN_ID…`.
+    #[command(args_conflicts_with_subcommands = true)]
     Runs {
+        #[command(subcommand)]
+        command: Option<RunsCommand>,
         /// Only this experiment's runs.
         #[arg(long)]
         experiment: Option<String>,
@@ -396,6 +413,25 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             follow_to_end(&client, submitted.run_id.as_str()).await
         }
         Command::Runs {
+            command: Some(RunsCommand::Delete { runs, remote }),
+            ..
+        } => {
+            let ids = runs
+                .iter()
+                .map(|r| parse_run_id(r))
+                .collect::<Result<Vec<_>>>()?;
+            let client = remote.client()?;
+            for id in ids {
+                let deleted = client.delete_run(id.as_str()).await?;
+                println!(
+                    "Deleted {} ({} bytes freed)",
+                    deleted.run_id, deleted.freed_bytes
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Runs {
+            command: None,
             experiment,
             json,
             remote,

@@ -1365,6 +1365,101 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Deletes a run's rows, all in one transaction: everything in
+    /// [`RUN_TABLES`], and the sessions of its share links. Models registered from it
+    /// stay ([`KEPT_RUN_TABLES`]). False when there was no such run.
+    pub async fn delete_run(&self, run_id: &RunId) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE share_link IN (SELECT id FROM share_links WHERE run_id = ?)",
+        )
+        .bind(run_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        for table in RUN_TABLES {
+            sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
+                .bind(run_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO deleted_runs (run_id, experiment, deleted_at) \
+             SELECT run_id, experiment, ? FROM runs WHERE run_id = ?",
+        )
+        .bind(now())
+        .bind(run_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM runs WHERE run_id = ?")
+            .bind(run_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When a deleted run was deleted (RFC 3339), or `None` if it never was.
+    pub async fn deleted_at(&self, run_id: &RunId) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT deleted_at FROM deleted_runs WHERE run_id = ?")
+                .bind(run_id.as_str())
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// The ids of an experiment's runs, oldest first.
+    pub async fn experiment_run_ids(&self, name: &str) -> Result<Vec<RunId>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT run_id FROM runs WHERE experiment = ? ORDER BY created_at")
+                .bind(name)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(ids.iter().filter_map(|id| RunId::parse(id).ok()).collect())
+    }
+
+    /// Deletes an experiment that has no runs left, and its share links' sessions and
+    /// links. False when there was no such experiment or it still has runs.
+    pub async fn delete_empty_experiment(&self, name: &str) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE experiment = ?")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        if runs > 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM sessions WHERE share_link IN (SELECT id FROM share_links WHERE experiment = ?)",
+        )
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM share_links WHERE experiment = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM experiments WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The tables with a `run_id` column besides `runs` itself (checked against
+    /// [`RUN_TABLES`] and [`KEPT_RUN_TABLES`] by a test, so a new table is not
+    /// forgotten by [`Store::delete_run`]).
+    pub async fn tables_with_run_id(&self) -> Result<Vec<String>> {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = 'run_id' AND m.name != 'runs' ORDER BY m.name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(tables)
+    }
+
     /// Whether an experiment exists.
     pub async fn experiment_exists(&self, name: &str) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM experiments WHERE name = ?")
@@ -1374,6 +1469,24 @@ impl Store {
         Ok(found.is_some())
     }
 }
+
+/// The tables whose rows about a run go with it ([`Store::delete_run`]).
+pub const RUN_TABLES: &[&str] = &[
+    "status_history",
+    "properties",
+    "tags",
+    "files",
+    "events",
+    "log_offsets",
+    "series",
+    "metric_values",
+    "tb_other",
+    "share_links",
+];
+
+/// The tables that keep naming a deleted run: a model outlives the run it came from,
+/// and `deleted_runs` remembers that it was deleted.
+pub const KEPT_RUN_TABLES: &[&str] = &["deleted_runs", "models"];
 
 const RUN_COLUMNS: &str = "SELECT run_id, experiment, status, target, definition, run_token, \
      created_at, start_time, end_time, error, submitted_by FROM runs";
@@ -1459,4 +1572,23 @@ async fn append_event(
         time: at.to_owned(),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_table_naming_a_run_is_deleted_with_it_or_kept_on_purpose() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
+        let mut named: Vec<&str> = RUN_TABLES.iter().chain(KEPT_RUN_TABLES).copied().collect();
+        named.sort_unstable();
+        assert_eq!(
+            store.tables_with_run_id().await.unwrap(),
+            named,
+            "a table with a run_id column must be in RUN_TABLES (deleted with the run) \
+             or KEPT_RUN_TABLES"
+        );
+    }
 }

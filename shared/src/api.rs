@@ -69,6 +69,24 @@ pub struct RunSummary {
     pub submitted_by: Option<String>,
 }
 
+/// `DELETE /api/runs/{id}`: what was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDeleted {
+    /// The run.
+    pub run_id: String,
+    /// Bytes of its folder freed on disk.
+    pub freed_bytes: u64,
+}
+
+/// `DELETE /api/experiments/{name}`: what was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentDeleted {
+    /// The experiment.
+    pub experiment: String,
+    /// Its runs, each deleted.
+    pub runs: Vec<RunDeleted>,
+}
+
 /// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunList {

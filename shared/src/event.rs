@@ -116,6 +116,10 @@ pub enum Frame {
     },
 }
 
+/// The websocket close code the server sends when the followed run is deleted (codes
+/// from 4000 are the application's); its reason says so. A follower stops there.
+pub const CLOSE_DELETED: u16 = 4404;
+
 /// How long a follower waits before reconnecting after `retries` connections in a
 /// row ended without a good frame: 250 ms, doubling, at most 5 s.
 ///

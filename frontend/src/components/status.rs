@@ -51,11 +51,14 @@ pub fn ConnectionBadge(#[prop(into)] connection: Signal<Connection>) -> impl Int
         Connection::Reconnecting { attempt } if attempt <= 1 => "Reconnecting…".to_owned(),
         Connection::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})…"),
         Connection::Offline => "Offline: waiting for the network".to_owned(),
+        Connection::Deleted => "This run was deleted".to_owned(),
     };
     let class = move || match connection.get() {
         Connection::Live => "connection live",
         Connection::Connecting => "connection connecting",
-        Connection::Reconnecting { .. } | Connection::Offline => "connection down",
+        Connection::Reconnecting { .. } | Connection::Offline | Connection::Deleted => {
+            "connection down"
+        }
     };
     view! {
         <span class=class role="status" aria-live="polite" data-connection=move || match connection.get() {
@@ -63,6 +66,7 @@ pub fn ConnectionBadge(#[prop(into)] connection: Signal<Connection>) -> impl Int
             Connection::Connecting => "connecting",
             Connection::Reconnecting { .. } => "reconnecting",
             Connection::Offline => "offline",
+            Connection::Deleted => "deleted",
         }>
             <span class="dot" aria-hidden="true"></span>
             {text}

@@ -131,6 +131,7 @@ pub fn ExperimentPage() -> impl IntoView {
         <h1>"Experiment " <code>{name}</code></h1>
         <div class="toolbar">
             <a class="button" href=move || format!("/experiments/{}/share", api::encode(&name.get())) rel="external">"Share"</a>
+            <a class="button danger" href=move || format!("/experiments/{}/delete", api::encode(&name.get())) rel="external">"Delete"</a>
             <label>
                 "Status "
                 <select on:change=on_filter prop:value=move || status.get().map(|s| s.as_str()).unwrap_or("")>

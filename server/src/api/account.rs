@@ -1,7 +1,9 @@
-//! Server-rendered pages for managing access, kept out of the portal's wasm (whose
-//! download has no room left): `/runs/{id}/share` and `/experiments/{name}/share`
-//! (a run's or experiment's read-only links: create, list, revoke) and `/account`
-//! (who you are, log out, your sessions and API tokens, revoke). Plain HTML forms
+//! Server-rendered pages for managing access and retention, kept out of the portal's
+//! wasm (whose download has no room left): `/runs/{id}/share` and
+//! `/experiments/{name}/share` (a run's or experiment's read-only links: create,
+//! list, revoke), `/runs/{id}/delete` and `/experiments/{name}/delete` (confirm, then
+//! delete) and `/account` (who you are, log out, your sessions and API tokens,
+//! revoke). Plain HTML forms
 //! posting to the same origin, so `guard::same_origin_only` checks them like any other
 //! state-changing request; the handlers are the API's own (`people`), so the rules
 //! are the same as `…/share-links`, `/api/sessions` and `/api/tokens`.
@@ -43,7 +45,19 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         )
         .route(
             "/experiments/{name}/share/{link}/revoke",
-            post(revoke_experiment_link).route_layer(editor),
+            post(revoke_experiment_link).route_layer(editor.clone()),
+        )
+        .route(
+            "/runs/{id}/delete",
+            get(run_delete_page)
+                .post(delete_run)
+                .route_layer(editor.clone()),
+        )
+        .route(
+            "/experiments/{name}/delete",
+            get(experiment_delete_page)
+                .post(delete_experiment)
+                .route_layer(editor.clone()),
         )
         .route("/account", get(account_page).route_layer(viewer.clone()))
         .route("/account/logout", post(logout).route_layer(viewer.clone()))
@@ -435,5 +449,85 @@ async fn revoke_token(
     match people::delete_token(State(state), Extension(principal), Path(id)).await {
         Ok(_) => back_to("/account"),
         Err(e) => error_page(&e),
+    }
+}
+
+async fn run_delete_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let run_id = match super::run_id(&id) {
+        Ok(run_id) => run_id,
+        Err(e) => return error_page(&e),
+    };
+    let summary = match state.store.run(&run_id).await {
+        Ok(Some(record)) => record.summary,
+        Ok(None) => return error_page(&super::no_run(&state, &run_id).await),
+        Err(e) => return error_page(&ApiError::from(e)),
+    };
+    let base = Kind::Run.page_path(&id);
+    let running = if summary.status.is_terminal() {
+        String::new()
+    } else {
+        format!(
+            "<p><strong>It has not ended ({}): it is cancelled first.</strong></p>",
+            summary.status
+        )
+    };
+    let body = format!(
+        "<p>Delete run <code>{}</code> of experiment <code>{}</code>? Its logs, metrics, \
+         outputs and files are removed from the server and the disk; this cannot be undone. \
+         Models registered from it stay.</p>{running}\
+         <form method=\"post\" action=\"{base}/delete\"><button type=\"submit\">Delete run</button></form>\
+         <p><a href=\"{base}\">Keep it</a></p>",
+        escape(&id),
+        escape(&summary.experiment)
+    );
+    page(StatusCode::OK, "Delete run", &body)
+}
+
+async fn delete_run(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let run_id = match super::run_id(&id) {
+        Ok(run_id) => run_id,
+        Err(e) => return error_page(&e),
+    };
+    let experiment = run_id.experiment().to_owned();
+    match crate::retention::delete_run(&state, &run_id).await {
+        Ok(_) => back_to(&Kind::Experiment.page_path(&experiment)),
+        Err(e) => error_page(&ApiError::from(e)),
+    }
+}
+
+async fn experiment_delete_page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Response {
+    let runs = match state.store.experiment_exists(&name).await {
+        Ok(true) => state.store.experiment_run_ids(&name).await,
+        Ok(false) => {
+            return error_page(&ApiError::not_found(format!(
+                "no experiment called {name:?}"
+            )));
+        }
+        Err(e) => Err(e),
+    };
+    let runs = match runs {
+        Ok(runs) => runs.len(),
+        Err(e) => return error_page(&ApiError::from(e)),
+    };
+    let base = Kind::Experiment.page_path(&name);
+    let body = format!(
+        "<p>Delete experiment <code>{}</code> and its {runs} run{}? Their logs, metrics, \
+         outputs and files are removed; runs that have not ended are cancelled first. This \
+         cannot be undone. Registered models stay.</p>\
+         <form method=\"post\" action=\"{base}/delete\"><button type=\"submit\">Delete experiment</button></form>\
+         <p><a href=\"{base}\">Keep it</a></p>",
+        escape(&name),
+        if runs == 1 { "" } else { "s" }
+    );
+    page(StatusCode::OK, "Delete experiment", &body)
+}
+
+async fn delete_experiment(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match crate::retention::delete_experiment(&state, &name).await {
+        Ok(_) => back_to("/"),
+        Err(e) => error_page(&ApiError::from(e)),
     }
 }

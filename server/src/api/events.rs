@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -49,7 +49,7 @@ pub async fn websocket(
     let id = run_id(&id)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let Ok(upgrade) = upgrade else {
         let wait = match query.wait {
@@ -71,29 +71,59 @@ pub async fn websocket(
         .max_frame_size(crate::limits::MAX_WS_MESSAGE_BYTES);
     Ok(upgrade.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
-        let sink = sink.with(|frame: Frame| async move {
+        let mut sink = Box::pin(sink.with(|frame: Frame| async move {
             let json = serde_json::to_string(&frame).map_err(axum::Error::new)?;
             Ok::<_, axum::Error>(Message::Text(json.into()))
-        });
+        }));
         let incoming = stream.take_while(|m| {
             std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
         });
-        session(state, id, query.after, Box::pin(sink), Box::pin(incoming)).await;
+        let ended = session(
+            state,
+            id.clone(),
+            query.after,
+            &mut sink,
+            Box::pin(incoming),
+        )
+        .await;
+        if ended == Ended::Closed {
+            let close = Message::Close(Some(CloseFrame {
+                code: CLOSE_DELETED,
+                reason: format!("run {id} was deleted").into(),
+            }));
+            let _ =
+                tokio::time::timeout(SEND_TIMEOUT, sink.as_mut().get_pin_mut().send(close)).await;
+        }
     }))
+}
+
+/// The websocket close code of a run that was deleted while it was followed (4000 and
+/// up are the application's): followers stop instead of reconnecting.
+pub const CLOSE_DELETED: u16 = runboard_shared::event::CLOSE_DELETED;
+
+/// Why a [`session`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The client went away, could not keep up (it was sent [`Frame::Resume`]), or
+    /// the store failed.
+    Client,
+    /// The run's live channel was closed: the run was deleted.
+    Closed,
 }
 
 /// Sends a run's events after `after` to `sink`: first those in the store, then a
 /// [`Frame::CaughtUp`], then live ones, filling any gap from the store, until the
 /// client goes away (`incoming` ends). A client that falls more than the hub's
 /// capacity behind gets [`Frame::Resume`] and is dropped: server memory per client
-/// stays bounded and the client loses nothing.
+/// stays bounded and the client loses nothing. Says why it ended.
 pub async fn session<S, I, T>(
     state: AppState,
     run_id: RunId,
     after: u64,
     mut sink: S,
     mut incoming: I,
-) where
+) -> Ended
+where
     S: Sink<Frame> + Unpin,
     I: Stream<Item = T> + Unpin,
 {
@@ -103,14 +133,14 @@ pub async fn session<S, I, T>(
         ($frame:expr) => {
             match tokio::time::timeout(SEND_TIMEOUT, sink.send($frame)).await {
                 Ok(Ok(())) => {}
-                _ => return,
+                _ => return Ended::Client,
             }
         };
     }
     // Replay, then tell the client it is up to date.
     match replay(&state, &run_id, &mut last, &mut sink).await {
         Ok(true) => {}
-        _ => return,
+        _ => return Ended::Client,
     }
     send!(Frame::CaughtUp { seq: last });
     loop {
@@ -126,16 +156,16 @@ pub async fn session<S, I, T>(
                     // has them all.
                     match replay(&state, &run_id, &mut last, &mut sink).await {
                         Ok(true) => {}
-                        _ => return,
+                        _ => return Ended::Client,
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     send!(Frame::Resume { after: last, reason: "client too slow; reconnect with after".into() });
-                    return;
+                    return Ended::Client;
                 }
-                Err(RecvError::Closed) => return,
+                Err(RecvError::Closed) => return Ended::Closed,
             },
-            msg = incoming.next() => if msg.is_none() { return },
+            msg = incoming.next() => if msg.is_none() { return Ended::Client },
         }
     }
 }

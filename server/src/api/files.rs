@@ -18,7 +18,7 @@ pub async fn list(
 ) -> Result<Json<RunFileList>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     Ok(Json(RunFileList {
         files: state.store.files(&id).await?,
@@ -33,7 +33,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let run_dir = state.run_dir(&id);
     let opened = tokio::task::spawn_blocking(move || open(&run_dir, &path))

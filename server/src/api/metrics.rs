@@ -82,7 +82,7 @@ pub async fn get_metrics(
 ) -> Result<Json<serde_json::Map<String, serde_json::Value>>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     Ok(Json(metrics::get_metrics(&state, &id).await?))
 }
@@ -193,7 +193,7 @@ pub async fn scalars(
 ) -> Result<Json<ScalarList>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let scalars = state
         .store

@@ -93,6 +93,18 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
         ),
         route(Method::GET, "/api/runs/{id}", run_page, get(runs::details)),
         route(
+            Method::DELETE,
+            "/api/runs/{id}",
+            A::EDITOR,
+            delete(runs::delete_run),
+        ),
+        route(
+            Method::DELETE,
+            "/api/experiments/{name}",
+            A::EDITOR,
+            delete(runs::delete_experiment),
+        ),
+        route(
             Method::POST,
             "/api/runs/{id}/cancel",
             A::EDITOR,
@@ -400,6 +412,14 @@ pub fn app(state: AppState) -> Router {
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The 404 for a run that is not there: one that was deleted says so and when.
+async fn no_run(state: &AppState, id: &RunId) -> ApiError {
+    match state.store.deleted_at(id).await {
+        Ok(Some(when)) => ApiError::not_found(format!("run {id} was deleted ({when})")),
+        _ => ApiError::not_found(format!("no run with id {id}")),
+    }
 }
 
 /// Parses a run id from a path, answering 404 for one that cannot exist.

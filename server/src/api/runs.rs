@@ -407,11 +407,9 @@ pub async fn details(
     Path(id): Path<String>,
 ) -> Result<Json<RunDetails>, ApiError> {
     let id = run_id(&id)?;
-    let record = state
-        .store
-        .run(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no run with id {id}")))?;
+    let Some(record) = state.store.run(&id).await? else {
+        return Err(super::no_run(&state, &id).await);
+    };
     let log_files = state
         .store
         .files(&id)
@@ -521,7 +519,7 @@ pub async fn patch_tags(
         return Err(ApiError::bad_request("invalid_tags", problem));
     }
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let event = state.store.patch_tags(&id, &patch).await?;
     let tags = match &event.body {
@@ -530,4 +528,37 @@ pub async fn patch_tags(
     };
     state.hub.publish(&id, event);
     Ok(Json(tags))
+}
+
+impl From<crate::retention::DeleteError> for ApiError {
+    fn from(e: crate::retention::DeleteError) -> Self {
+        use crate::retention::DeleteError as E;
+        match e {
+            E::NoSuchRun(_) | E::NoSuchExperiment(_) => ApiError::not_found(e.to_string()),
+            E::StillStopping(_) => ApiError::conflict(e.to_string()),
+            E::Store(e) => e.into(),
+            E::Folder(_) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `DELETE /api/runs/{id}`: deletes the run, its rows and its folder (cancelled
+/// first if it has not ended; models registered from it stay).
+#[tracing::instrument(skip_all, fields(run_id = %id))]
+pub async fn delete_run(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<runboard_shared::api::RunDeleted>, ApiError> {
+    let id = run_id(&id)?;
+    Ok(Json(crate::retention::delete_run(&state, &id).await?))
+}
+
+/// `DELETE /api/experiments/{name}`: deletes every run of the experiment, then it.
+pub async fn delete_experiment(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<runboard_shared::api::ExperimentDeleted>, ApiError> {
+    Ok(Json(
+        crate::retention::delete_experiment(&state, &name).await?,
+    ))
 }

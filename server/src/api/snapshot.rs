@@ -19,7 +19,7 @@ pub async fn list(
 ) -> Result<Json<RunFileList>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let root = snapshot_dir(&state, &id);
     let files = tokio::task::spawn_blocking(move || list_files(&root))
@@ -39,7 +39,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let root = snapshot_dir(&state, &id);
     let opened = tokio::task::spawn_blocking(move || open(&root, &path))

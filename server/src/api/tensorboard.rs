@@ -62,7 +62,7 @@ async fn forward(
     .await?;
     let id = run_id(&id_text)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(state, &id).await);
     }
     let logs = state.run_dir(&id).join("wd/logs");
     let port = match state

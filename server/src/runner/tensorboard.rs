@@ -153,6 +153,14 @@ run_main()
         Some(instance.port)
     }
 
+    /// Stops the run's TensorBoard, if one runs.
+    pub fn stop(&self, run_id: &RunId) {
+        let mut instances = self.instances.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut instance) = instances.remove(run_id) {
+            let _ = instance.child.start_kill();
+        }
+    }
+
     /// Stops the TensorBoards unused for `idle` or more. Returns how many.
     pub fn stop_idle(&self, idle: Duration) -> usize {
         let mut instances = self.instances.lock().unwrap_or_else(|e| e.into_inner());

@@ -51,6 +51,8 @@ async fn as_root_a_job_cannot_read_the_servers_secrets_or_other_runs_and_its_own
     for (path, text) in [("given/a.txt", "given"), ("other/b.txt", "not given")] {
         std::fs::create_dir_all(store.join(path).parent().unwrap()).unwrap();
         std::fs::write(store.join(path), text).unwrap();
+        // As an upload leaves it.
+        std::fs::set_permissions(store.join(path), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let server = Server::start_with(&data, 0, &["--job-user", "runboard-job"]);
 

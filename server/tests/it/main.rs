@@ -21,6 +21,7 @@ mod python_sdk;
 mod queue;
 mod readme_path;
 mod restart;
+mod retention;
 mod roles;
 mod runs;
 mod security;

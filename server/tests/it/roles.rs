@@ -143,6 +143,8 @@ const EXPECTED: &[(&str, &str, Min)] = &[
     ("GET", "/api/runs", Min::Viewer),
     ("GET", "/api/runs/{id}", Min::RunPage),
     ("POST", "/api/runs/{id}/cancel", Min::Editor),
+    ("DELETE", "/api/runs/{id}", Min::Editor),
+    ("DELETE", "/api/experiments/{name}", Min::Editor),
     ("PATCH", "/api/runs/{id}/tags", Min::Editor),
     ("GET", "/api/runs/{id}/files", Min::RunPage),
     ("GET", "/api/runs/{id}/files/{*path}", Min::RunPage),
@@ -276,6 +278,7 @@ async fn every_route_answers_each_role_as_the_roles_allow() {
     let server = Server::start(&data.path().join("data"));
     let run = completed_run(&server, "walk").await;
     let other_run = completed_run(&server, "other").await;
+    let doomed = completed_run(&server, "doomed").await;
     let mut bearer = Vec::new();
     bearer.push((Who::ServerToken, server.token.clone()));
     for (who, name, role) in [
@@ -323,7 +326,15 @@ async fn every_route_answers_each_role_as_the_roles_allow() {
     let mut walk: Vec<_> = EXPECTED.to_vec();
     walk.sort_by_key(|(_, p, _)| *p == "/api/session/logout");
     for (method, pattern, min) in walk {
-        let path = concrete(pattern, &run, "walk");
+        // Deleting the run or experiment would end the share session: those walk
+        // their own (the first allowed caller deletes it, the others find it gone).
+        let path = if method == "DELETE"
+            && (pattern == "/api/runs/{id}" || pattern == "/api/experiments/{name}")
+        {
+            concrete(pattern, &doomed, "doomed")
+        } else {
+            concrete(pattern, &run, "walk")
+        };
         for who in everyone {
             let status = send(method, &path, who).await.unwrap().status();
             let expect = if who == Who::Nobody {

@@ -395,6 +395,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     // Read-only links are made, listed and revoked on a server-rendered page
     // (`api::account` on the server), which keeps the portal's download small.
     let share_href = format!("/runs/{id}/share");
+    let delete_href = format!("/runs/{id}/delete");
 
     view! {
         <header class="run-head">
@@ -409,6 +410,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                 </button>
                 <button type="button" on:click=copy_link>"Copy link"</button>
                 <a class="button" href=share_href rel="external">"Share"</a>
+                <a class="button danger" href=delete_href rel="external">"Delete"</a>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>
             {move || shown_link.get().map(|(value, label)| view! {
