@@ -1449,7 +1449,7 @@ async fn insert_run(
         status: RunStatus::Queued,
         error: None,
     };
-append_event(tx, &run.run_id, &at, body).await
+    append_event(tx, &run.run_id, &at, body).await
 }
 
 /// Appends an event with the run's next sequence number, inside `tx`.

@@ -135,10 +135,9 @@ pub async fn primary_values(
     let mut out = Vec::with_capacity(children.len());
     for child in children {
         let series = state.store.series_list(&child.run_id).await?;
-        let Some(row) = series
-            .into_iter()
-            .find(|s| s.source == crate::metrics::METRIC && s.tb_run.is_empty() && s.name == metric)
-        else {
+        let Some(row) = series.into_iter().find(|s| {
+            s.source == crate::metrics::METRIC && s.tb_run.is_empty() && s.name == metric
+        }) else {
             out.push(Vec::new());
             continue;
         };
@@ -299,7 +298,11 @@ async fn schedule(
     let goal = config.primary_metric_goal;
 
     if record.summary.status == RunStatus::Queued {
-        for status in [RunStatus::Preparing, RunStatus::Starting, RunStatus::Running] {
+        for status in [
+            RunStatus::Preparing,
+            RunStatus::Starting,
+            RunStatus::Running,
+        ] {
             state.set_status(parent, status, None).await?;
         }
         note(
@@ -333,7 +336,12 @@ async fn schedule(
         if stopping.is_none() && (status == RunStatus::CancelRequested || *cancel.borrow()) {
             stopping = Some("the sweep was cancelled".into());
             cancelled = true;
-            note(state, parent, "Sweep cancelled: cancelling every child that has not ended").await?;
+            note(
+                state,
+                parent,
+                "Sweep cancelled: cancelling every child that has not ended",
+            )
+            .await?;
         }
         if stopping.is_none() && chrono::Utc::now() >= deadline {
             stopping = Some(format!(
@@ -446,7 +454,8 @@ async fn schedule(
                     &parameters,
                 )
                 .await?;
-                let shown: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let shown: Vec<String> =
+                    parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 note(
                     state,
                     parent,
@@ -497,13 +506,19 @@ async fn finish(
             ),
         )
         .await?;
-        properties.insert("best_child_run_id".to_owned(), children[i].run_id.to_string());
+        properties.insert(
+            "best_child_run_id".to_owned(),
+            children[i].run_id.to_string(),
+        );
         properties.insert("best_metric_value".to_owned(), best.to_string());
     } else {
         note(
             state,
             parent,
-            &format!("No child logged '{}': there is no best child", config.primary_metric_name),
+            &format!(
+                "No child logged '{}': there is no best child",
+                config.primary_metric_name
+            ),
         )
         .await?;
     }
@@ -525,10 +540,16 @@ async fn finish(
         state.set_status(parent, RunStatus::Canceled, None).await?;
     } else if !children.is_empty() && count(RunStatus::Failed) == children.len() {
         state
-            .set_status(parent, RunStatus::Failed, Some("every child of the sweep failed"))
+            .set_status(
+                parent,
+                RunStatus::Failed,
+                Some("every child of the sweep failed"),
+            )
             .await?;
     } else {
-        state.set_status(parent, RunStatus::Finalizing, None).await?;
+        state
+            .set_status(parent, RunStatus::Finalizing, None)
+            .await?;
         state.set_status(parent, RunStatus::Completed, None).await?;
     }
     Ok(())

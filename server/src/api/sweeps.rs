@@ -48,7 +48,10 @@ fn in_run_config(mut e: ApiError) -> ApiError {
     }
     if e.code == "invalid_estimator" {
         e.code = "invalid_sweep";
-        e.message = format!("invalid sweep: run_config.{}", e.message.trim_start_matches("invalid estimator: "));
+        e.message = format!(
+            "invalid sweep: run_config.{}",
+            e.message.trim_start_matches("invalid estimator: ")
+        );
     }
     e
 }
@@ -125,7 +128,8 @@ pub async fn submit(
     tokio::task::spawn_blocking(move || snapshot::unpack(archive.as_ref(), &dst, limit))
         .await
         .map_err(ApiError::internal)??;
-    let environment = environment_for(&state, &estimator, incoming.path()).map_err(in_run_config)?;
+    let environment =
+        environment_for(&state, &estimator, incoming.path()).map_err(in_run_config)?;
     let entry = incoming.path().join(&estimator.entry_script);
     if !snapshot::is_inside(std::path::Path::new(&estimator.entry_script)) || !entry.is_file() {
         return Err(sweep_fields(vec![FieldError::new(
@@ -176,7 +180,10 @@ pub async fn submit(
         definition: serde_json::json!({"hyperdrive": config, "estimator": estimator}),
         run_token: crate::config::new_token(),
         properties: BTreeMap::from([
-            ("primary_metric_name".to_owned(), config.primary_metric_name.clone()),
+            (
+                "primary_metric_name".to_owned(),
+                config.primary_metric_name.clone(),
+            ),
             (
                 "primary_metric_goal".to_owned(),
                 format!("{:?}", config.primary_metric_goal).to_lowercase(),
@@ -185,7 +192,11 @@ pub async fn submit(
         tags: BTreeMap::new(),
         submitted_by: Some(principal.name().to_owned()),
     };
-    let event = match state.store.create_sweep(&new, &config_json, &template).await {
+    let event = match state
+        .store
+        .create_sweep(&new, &config_json, &template)
+        .await
+    {
         Ok(event) => event,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&run_dir);
@@ -237,8 +248,11 @@ pub async fn children(
     let values = crate::sweep::primary_values(&state, &rows, &config.primary_metric_name)
         .await
         .map_err(ApiError::internal)?;
-    let by_run: std::collections::HashMap<&RunId, usize> =
-        rows.iter().enumerate().map(|(i, r)| (&r.run_id, i)).collect();
+    let by_run: std::collections::HashMap<&RunId, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.run_id, i))
+        .collect();
     let children = runs
         .into_iter()
         .map(|run| {

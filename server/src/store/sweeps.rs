@@ -47,13 +47,15 @@ impl Store {
     ) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
         let event = insert_run(&mut tx, parent, None).await?;
-        sqlx::query("INSERT INTO sweeps (run_id, config, template, started_at) VALUES (?, ?, ?, ?)")
-            .bind(parent.run_id.as_str())
-            .bind(config)
-            .bind(template.to_string())
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sweeps (run_id, config, template, started_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(parent.run_id.as_str())
+        .bind(config)
+        .bind(template.to_string())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -85,12 +87,11 @@ impl Store {
 
     /// The sweep whose parent run is `run_id`, if it is one.
     pub async fn sweep(&self, run_id: &RunId) -> Result<Option<SweepRow>> {
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT config, template, started_at FROM sweeps WHERE run_id = ?",
-        )
-        .bind(run_id.as_str())
-        .fetch_optional(&self.read)
-        .await?;
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT config, template, started_at FROM sweeps WHERE run_id = ?")
+                .bind(run_id.as_str())
+                .fetch_optional(&self.read)
+                .await?;
         row.map(|(config, template, started_at)| {
             Ok(SweepRow {
                 run_id: run_id.clone(),
@@ -166,10 +167,12 @@ impl Store {
     /// The children of a run (any run with `parent_run_id` = `parent`), oldest
     /// first, with their tags and properties.
     pub async fn children(&self, parent: &RunId) -> Result<Vec<RunSummary>> {
-        let rows = sqlx::query(&format!("{RUN_COLUMNS} WHERE parent_run_id = ? ORDER BY rowid"))
-            .bind(parent.as_str())
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{RUN_COLUMNS} WHERE parent_run_id = ? ORDER BY rowid"
+        ))
+        .bind(parent.as_str())
+        .fetch_all(&self.read)
+        .await?;
         let mut runs: Vec<RunSummary> = rows
             .iter()
             .map(|r| run_record(r).map(|r| r.summary))

@@ -63,14 +63,22 @@ fn config(src: &Path, sampling: Value) -> Value {
     })
 }
 
-async fn post_sweep(server: &Server, experiment: &str, src: &Path, config: &Value) -> reqwest::Response {
+async fn post_sweep(
+    server: &Server,
+    experiment: &str,
+    src: &Path,
+    config: &Value,
+) -> reqwest::Response {
     let mut archive = Vec::new();
     snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).unwrap();
     let form = reqwest::multipart::Form::new()
         .text("config", config.to_string())
         .part("snapshot", reqwest::multipart::Part::bytes(archive));
     reqwest::Client::new()
-        .post(format!("{}/api/experiments/{experiment}/sweeps", server.url))
+        .post(format!(
+            "{}/api/experiments/{experiment}/sweeps",
+            server.url
+        ))
         .bearer_auth(&server.token)
         .multipart(form)
         .send()
@@ -131,11 +139,26 @@ async fn check_finished(server: &Server, parent: &str) -> ChildList {
         if must_stop(a) {
             assert_eq!(child.run.status, RunStatus::Canceled, "{id} a={a} b={b}");
             let why = child.stopped.as_deref().unwrap_or_default();
-            assert!(why.starts_with("BanditPolicy at interval "), "{id}: {why:?}");
-            assert_eq!(child.run.properties.get("hyperdrive_stopped").map(String::as_str), Some(why));
+            assert!(
+                why.starts_with("BanditPolicy at interval "),
+                "{id}: {why:?}"
+            );
+            assert_eq!(
+                child
+                    .run
+                    .properties
+                    .get("hyperdrive_stopped")
+                    .map(String::as_str),
+                Some(why)
+            );
             assert!(log.contains(&format!("({id}): {why}")), "{log}");
         } else {
-            assert_eq!(child.run.status, RunStatus::Completed, "{id} a={a} b={b}: {:?}", child.stopped);
+            assert_eq!(
+                child.run.status,
+                RunStatus::Completed,
+                "{id} a={a} b={b}: {:?}",
+                child.stopped
+            );
             assert_eq!(child.stopped, None);
             let metric = child.primary_metric.unwrap();
             assert!((metric - score(a, b)).abs() < 1e-9, "{id}: {metric}");
@@ -144,20 +167,34 @@ async fn check_finished(server: &Server, parent: &str) -> ChildList {
             }
         }
     }
-    let stopped_lines = log.lines().filter(|l| l.contains("Stopping child ")).count();
-    let expected = list.children.iter().filter(|c| must_stop(param(c, "--a"))).count();
+    let stopped_lines = log
+        .lines()
+        .filter(|l| l.contains("Stopping child "))
+        .count();
+    let expected = list
+        .children
+        .iter()
+        .filter(|c| must_stop(param(c, "--a")))
+        .count();
     assert_eq!(stopped_lines, expected, "{log}");
     let (_, best_id) = best.unwrap();
     assert!(log.contains(&format!("({best_id}) with score = ")), "{log}");
     let parent_details = server.details(parent).await;
-    assert_eq!(parent_details.properties.get("best_child_run_id"), Some(&best_id));
+    assert_eq!(
+        parent_details.properties.get("best_child_run_id"),
+        Some(&best_id)
+    );
     list
 }
 
 /// A new virtual environment with the SDK package from the server's own index.
 fn venv_with_sdk(dir: &Path, server: &Server) -> std::path::PathBuf {
     let venv = dir.join("venv");
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().unwrap();
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .unwrap();
     assert!(made.status.success(), "{}", text(&made));
     let python = venv.join("bin/python");
     let pip = Command::new(&python)
@@ -228,7 +265,10 @@ async fn a_grid_sweep_through_the_sdk_runs_12_children_3_at_a_time_and_bandit_st
     let out = Command::new(&python)
         .arg("sweep.py")
         .current_dir(project.path())
-        .env("RUNBOARD_CONFIG", server.data_dir.with_extension("client.json"))
+        .env(
+            "RUNBOARD_CONFIG",
+            server.data_dir.with_extension("client.json"),
+        )
         .env_remove("RUNBOARD_URL")
         .env_remove("RUNBOARD_TOKEN")
         .env_remove("PYTHONPATH")
@@ -236,7 +276,10 @@ async fn a_grid_sweep_through_the_sdk_runs_12_children_3_at_a_time_and_bandit_st
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(stdout.contains("TYPO REFUSED:") && stdout.contains("max_concurent_runs"), "{stdout}");
+    assert!(
+        stdout.contains("TYPO REFUSED:") && stdout.contains("max_concurent_runs"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("BAYESIAN REFUSED:")
             && stdout.contains("hyperparameter_sampling.sampling")
@@ -255,26 +298,45 @@ async fn a_grid_sweep_through_the_sdk_runs_12_children_3_at_a_time_and_bandit_st
     let list = check_finished(&server, &parent).await;
 
     // Grid: every combination exactly once, in the grid's order (b turns fastest).
-    let seen: Vec<(i64, i64)> = list.children.iter().map(|c| (param(c, "--a"), param(c, "--b"))).collect();
+    let seen: Vec<(i64, i64)> = list
+        .children
+        .iter()
+        .map(|c| (param(c, "--a"), param(c, "--b")))
+        .collect();
     let grid: Vec<(i64, i64)> = (1..=4).flat_map(|a| (1..=3).map(move |b| (a, b))).collect();
     assert_eq!(seen, grid);
     // The child's arguments are its parameters.
-    let first = server.details(&list.children[0].run.run_id.to_string()).await;
-    assert_eq!(first.run_definition["arguments"], json!(["--a", "1", "--b", "1"]));
+    let first = server
+        .details(&list.children[0].run.run_id.to_string())
+        .await;
+    assert_eq!(
+        first.run_definition["arguments"],
+        json!(["--a", "1", "--b", "1"])
+    );
 
     // The SDK's best child: (a=1, b=3), 0.93, by hand.
-    let best = list.children.iter().find(|c| param(c, "--a") == 1 && param(c, "--b") == 3).unwrap();
+    let best = list
+        .children
+        .iter()
+        .find(|c| param(c, "--a") == 1 && param(c, "--b") == 3)
+        .unwrap();
     assert_eq!(line("BEST "), best.run.run_id.to_string(), "{stdout}");
     assert_eq!(line("BEST METRIC "), "0.93");
     assert_eq!(line("TOP3 "), "[0.93, 0.92, 0.91]");
     assert_eq!(line("CHILDREN "), "12");
     // Only the one sweep exists besides its children: the refused Bayesian one made nothing.
-    let runs: Value = server.get("/api/runs?experiment=sweep-sdk").await.json().await.unwrap();
+    let runs: Value = server
+        .get("/api/runs?experiment=sweep-sdk")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(runs["runs"].as_array().unwrap().len(), 13);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_the_same_decisions() {
+async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_the_same_decisions()
+{
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().join("data");
     let mut server = Server::start(&data_dir);
@@ -284,7 +346,10 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
     // with the same sampling the server uses (child k depends on the seed and k only).
     let (seed, expected) = (0..1000u64)
         .find_map(|seed| {
-            let cfg = config(project.path(), json!({"sampling": "random", "seed": seed, "parameter_space": space}));
+            let cfg = config(
+                project.path(),
+                json!({"sampling": "random", "seed": seed, "parameter_space": space}),
+            );
             let (parsed, _) = SweepConfig::parse(&cfg.to_string()).unwrap();
             let all: Vec<(i64, i64)> = (0..12)
                 .map(|k| {
@@ -297,15 +362,24 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
             (good_start && stops >= 3).then_some((seed, all))
         })
         .unwrap();
-    let cfg = config(project.path(), json!({"sampling": "random", "seed": seed, "parameter_space": space}));
+    let cfg = config(
+        project.path(),
+        json!({"sampling": "random", "seed": seed, "parameter_space": space}),
+    );
     let response = post_sweep(&server, "sweep-restart", project.path(), &cfg).await;
     assert_eq!(response.status(), 201);
-    let parent = response.json::<Value>().await.unwrap()["run_id"].as_str().unwrap().to_owned();
+    let parent = response.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Kill the server once the second wave of children has started.
     let start = Instant::now();
     while children(&server, &parent).await.children.len() < 5 {
-        assert!(start.elapsed() < Duration::from_secs(120), "the sweep did not get to child 5");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the sweep did not get to child 5"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let before = children(&server, &parent).await;
@@ -315,14 +389,24 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
     let server = Server::start_on(&data_dir, port);
 
     let list = check_finished(&server, &parent).await;
-    let seen: Vec<(i64, i64)> = list.children.iter().map(|c| (param(c, "--a"), param(c, "--b"))).collect();
-    assert_eq!(seen, expected, "child k has the parameters of (seed, k), across the restart");
+    let seen: Vec<(i64, i64)> = list
+        .children
+        .iter()
+        .map(|c| (param(c, "--a"), param(c, "--b")))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "child k has the parameters of (seed, k), across the restart"
+    );
     // The children made before the kill are the same runs after it.
     for (old, new) in before.children.iter().zip(&list.children) {
         assert_eq!(old.run.run_id, new.run.run_id);
     }
     let log = server.text(&parent, "user_logs/std_log.txt").await;
-    assert!(log.contains("Sweep resumed after a server restart"), "{log}");
+    assert!(
+        log.contains("Sweep resumed after a server restart"),
+        "{log}"
+    );
     let started: BTreeSet<&str> = log
         .lines()
         .filter_map(|l| l.split("Started child ").nth(1)?.split(' ').next())
@@ -372,12 +456,78 @@ async fn a_bad_sweep_gets_a_400_naming_each_wrong_field_and_creates_nothing() {
     let response = post_sweep(&server, "sweep-bad", project.path(), &missing).await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["details"][0]["field"], "run_config.entry_script", "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["field"], "run_config.entry_script",
+        "{body}"
+    );
 
-    let runs: Value = server.get("/api/runs?experiment=sweep-bad").await.json().await.unwrap();
+    let runs: Value = server
+        .get("/api/runs?experiment=sweep-bad")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(runs["runs"], json!([]));
-    let run_dirs: Vec<_> = std::fs::read_dir(data.path().join("data/runs")).unwrap().collect();
+    let run_dirs: Vec<_> = std::fs::read_dir(data.path().join("data/runs"))
+        .unwrap()
+        .collect();
     assert!(run_dirs.is_empty(), "{run_dirs:?}");
     let experiments: Value = server.get("/api/experiments").await.json().await.unwrap();
     assert_eq!(experiments["experiments"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_a_sweep_cancels_its_running_children_and_starts_no_more() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let project = source(&[("train.py", TRAIN_PY)]);
+    let mut cfg = config(
+        project.path(),
+        json!({"sampling": "grid", "parameter_space": {"--a": ["choice", [[1, 3]]], "--b": ["choice", [[1, 2, 3]]]}}),
+    );
+    cfg["policy"] = Value::Null;
+    cfg["max_concurrent_runs"] = json!(2);
+    let response = post_sweep(&server, "sweep-cancel", project.path(), &cfg).await;
+    assert_eq!(response.status(), 201);
+    let parent = response.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = Instant::now();
+    while !children(&server, &parent)
+        .await
+        .children
+        .iter()
+        .any(|c| c.run.status == RunStatus::Running)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no child started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        server
+            .post(&format!("/api/runs/{parent}/cancel"))
+            .await
+            .status(),
+        202
+    );
+    let details = server
+        .wait_for(&parent, Duration::from_secs(60), |d| d.status.is_terminal())
+        .await;
+    assert_eq!(details.status, RunStatus::Canceled);
+    let list = children(&server, &parent).await;
+    assert_eq!(list.children.len(), 2, "no child started after the cancel");
+    for child in &list.children {
+        assert_eq!(
+            child.run.status,
+            RunStatus::Canceled,
+            "{}",
+            child.run.run_id
+        );
+        assert_eq!(child.stopped.as_deref(), Some("the sweep was cancelled"));
+    }
+    let log = server.text(&parent, "user_logs/std_log.txt").await;
+    assert!(log.contains("Sweep cancelled"), "{log}");
 }

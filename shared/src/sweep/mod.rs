@@ -222,7 +222,10 @@ fn whole(
 ) -> u32 {
     match top.get(field) {
         None | Some(Value::Null) if default.is_some() => default.unwrap_or(low),
-        Some(v) if v.as_u64().is_some_and(|n| (u64::from(low)..=u64::from(high)).contains(&n)) => {
+        Some(v)
+            if v.as_u64()
+                .is_some_and(|n| (u64::from(low)..=u64::from(high)).contains(&n)) =>
+        {
             u32::try_from(v.as_u64().unwrap_or(0)).unwrap_or(low)
         }
         got => {
@@ -236,7 +239,10 @@ fn whole(
     }
 }
 
-fn sampling(value: Option<&Value>, errors: &mut Vec<FieldError>) -> (Sampling, Vec<(String, Expr)>) {
+fn sampling(
+    value: Option<&Value>,
+    errors: &mut Vec<FieldError>,
+) -> (Sampling, Vec<(String, Expr)>) {
     const F: &str = "hyperparameter_sampling";
     let fallback = (Sampling::Grid, Vec::new());
     let Some(Value::Object(obj)) = value else {
@@ -267,12 +273,18 @@ fn sampling(value: Option<&Value>, errors: &mut Vec<FieldError>) -> (Sampling, V
             }
         },
     };
-    let kind = obj.get("sampling").and_then(Value::as_str).map(str::to_ascii_lowercase);
+    let kind = obj
+        .get("sampling")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
     let sampling = match kind.as_deref() {
         Some("random") => Sampling::Random { seed },
         Some("grid") => {
             if seed.is_some() {
-                errors.push(FieldError::new(&format!("{F}.seed"), "grid sampling takes no seed"));
+                errors.push(FieldError::new(
+                    &format!("{F}.seed"),
+                    "grid sampling takes no seed",
+                ));
             }
             Sampling::Grid
         }
@@ -355,7 +367,13 @@ fn policy(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Policy {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let known: &[&str] = match kind {
         "none" => &["kind"],
-        "bandit" => &["kind", "slack_factor", "slack_amount", "evaluation_interval", "delay_evaluation"],
+        "bandit" => &[
+            "kind",
+            "slack_factor",
+            "slack_amount",
+            "evaluation_interval",
+            "delay_evaluation",
+        ],
         "median_stopping" => &["kind", "evaluation_interval", "delay_evaluation"],
         "truncation_selection" => &[
             "kind",
@@ -376,23 +394,30 @@ fn policy(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Policy {
         if !known.contains(&key.as_str()) {
             errors.push(FieldError::new(
                 &format!("policy.{key}"),
-                format!("unknown field for a {kind} policy; expected {}", known.join(", ")),
+                format!(
+                    "unknown field for a {kind} policy; expected {}",
+                    known.join(", ")
+                ),
             ));
         }
     }
-    let int = |field: &str, default: u32, low: u32, errors: &mut Vec<FieldError>| match obj.get(field) {
-        None | Some(Value::Null) => default,
-        Some(v) => match v.as_u64().filter(|n| *n >= u64::from(low) && *n <= 1_000_000) {
-            Some(n) => u32::try_from(n).unwrap_or(default),
-            None => {
-                errors.push(FieldError::new(
-                    &format!("policy.{field}"),
-                    format!("must be a whole number from {low} to 1000000, got {v}"),
-                ));
-                default
-            }
-        },
-    };
+    let int =
+        |field: &str, default: u32, low: u32, errors: &mut Vec<FieldError>| match obj.get(field) {
+            None | Some(Value::Null) => default,
+            Some(v) => match v
+                .as_u64()
+                .filter(|n| *n >= u64::from(low) && *n <= 1_000_000)
+            {
+                Some(n) => u32::try_from(n).unwrap_or(default),
+                None => {
+                    errors.push(FieldError::new(
+                        &format!("policy.{field}"),
+                        format!("must be a whole number from {low} to 1000000, got {v}"),
+                    ));
+                    default
+                }
+            },
+        };
     let evaluation_interval = int("evaluation_interval", 1, 1, errors);
     match kind {
         "bandit" => {
@@ -429,16 +454,17 @@ fn policy(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Policy {
             delay_evaluation: int("delay_evaluation", 5, 0, errors),
         },
         "truncation_selection" => {
-            let truncation_percentage = match obj.get("truncation_percentage").and_then(Value::as_u64) {
-                Some(p @ 1..=99) => u32::try_from(p).unwrap_or(1),
-                _ => {
-                    errors.push(FieldError::new(
-                        "policy.truncation_percentage",
-                        "required: a whole number from 1 to 99",
-                    ));
-                    1
-                }
-            };
+            let truncation_percentage =
+                match obj.get("truncation_percentage").and_then(Value::as_u64) {
+                    Some(p @ 1..=99) => u32::try_from(p).unwrap_or(1),
+                    _ => {
+                        errors.push(FieldError::new(
+                            "policy.truncation_percentage",
+                            "required: a whole number from 1 to 99",
+                        ));
+                        1
+                    }
+                };
             let exclude_finished_jobs = match obj.get("exclude_finished_jobs") {
                 None | Some(Value::Null) => false,
                 Some(Value::Bool(b)) => *b,

@@ -113,12 +113,23 @@ impl Policy {
 
     /// Whether child `me` of `children` is stopped at interval `x`: the reason, in
     /// words, or `None` to let it run. Only children that have reached `x` take part.
-    pub fn decide(&self, goal: Goal, children: &[Child<'_>], me: usize, x: usize) -> Option<String> {
+    pub fn decide(
+        &self,
+        goal: Goal,
+        children: &[Child<'_>],
+        me: usize,
+        x: usize,
+    ) -> Option<String> {
         if !self.applies_at(x) || children.get(me)?.values.len() < x {
             return None;
         }
         let upto = |c: &Child<'_>| goal.best(&c.values[..x]);
-        let reached = || children.iter().enumerate().filter(|(_, c)| c.values.len() >= x);
+        let reached = || {
+            children
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.values.len() >= x)
+        };
         let mine = upto(&children[me])?;
         let worse = |a: f64, b: f64| goal.better(b, a);
         match self {
@@ -128,7 +139,8 @@ impl Policy {
                 slack_amount,
                 ..
             } => {
-                let best = goal.best(&reached().filter_map(|(_, c)| upto(c)).collect::<Vec<_>>())?;
+                let best =
+                    goal.best(&reached().filter_map(|(_, c)| upto(c)).collect::<Vec<_>>())?;
                 let (allowed, slack) = match (slack_factor, slack_amount, goal) {
                     (Some(f), _, Goal::Maximize) => (mine * (1.0 + f), format!("slack_factor {f}")),
                     (Some(f), _, Goal::Minimize) => (mine / (1.0 + f), format!("slack_factor {f}")),
@@ -241,7 +253,10 @@ mod tests {
         let (best, low, fair) = ([0.5, 0.8], [0.6, 0.5], [0.7, 0.6]);
         let kids = [live(&best), live(&low), live(&fair)];
         let reason = p.decide(Goal::Maximize, &kids, 1, 2).unwrap();
-        assert!(reason.contains("interval 2") && reason.contains("0.8"), "{reason}");
+        assert!(
+            reason.contains("interval 2") && reason.contains("0.8"),
+            "{reason}"
+        );
         assert_eq!(p.decide(Goal::Maximize, &kids, 2, 2), None);
         assert_eq!(p.decide(Goal::Maximize, &kids, 0, 2), None);
         // At interval 1 the best is 0.6 (the low child's): nobody is 20% short of it.
@@ -274,8 +289,16 @@ mod tests {
         };
         let (a, b, c) = ([0.8, 0.9], [0.4, 0.5], [0.1, 0.3]);
         let kids = [live(&a), live(&b), live(&c)];
-        assert!(p.decide(Goal::Maximize, &kids, 2, 2).unwrap().contains("median 0.45"));
-        assert_eq!(p.decide(Goal::Maximize, &kids, 1, 2), None, "0.5 is not worse than 0.45");
+        assert!(
+            p.decide(Goal::Maximize, &kids, 2, 2)
+                .unwrap()
+                .contains("median 0.45")
+        );
+        assert_eq!(
+            p.decide(Goal::Maximize, &kids, 1, 2),
+            None,
+            "0.5 is not worse than 0.45"
+        );
         assert_eq!(p.decide(Goal::Maximize, &kids, 0, 2), None);
     }
 

@@ -66,7 +66,10 @@ impl Expr {
             let got: Option<Vec<f64>> = args.iter().map(Value::as_f64).collect();
             match got {
                 Some(v) if v.len() == n && v.iter().all(|x| x.is_finite()) => Ok(v),
-                _ => Err(format!("{name} takes {n} numbers, got {}", Value::from(args.clone()))),
+                _ => Err(format!(
+                    "{name} takes {n} numbers, got {}",
+                    Value::from(args.clone())
+                )),
             }
         };
         let positive = |what: &str, x: f64| {
@@ -171,9 +174,7 @@ impl Expr {
             Self::Normal(mu, sigma) => number(normal(rng, *mu, *sigma)),
             Self::Qnormal(mu, sigma, step) => number(q(normal(rng, *mu, *sigma), *step)),
             Self::Lognormal(mu, sigma) => number(normal(rng, *mu, *sigma).exp()),
-            Self::Qlognormal(mu, sigma, step) => {
-                number(q(normal(rng, *mu, *sigma).exp(), *step))
-            }
+            Self::Qlognormal(mu, sigma, step) => number(q(normal(rng, *mu, *sigma).exp(), *step)),
         }
     }
 }
@@ -263,17 +264,45 @@ mod tests {
         let check = |v: Value, expect: Result<Expr, &str>| {
             assert_eq!(Expr::parse(&v), expect.map_err(str::to_owned), "{v}");
         };
-        check(json!(["choice", [[1, 2, 3]]]), Ok(Expr::Choice(vec![json!(1), json!(2), json!(3)])));
-        check(json!(["choice", ["a", "b"]]), Ok(Expr::Choice(vec![json!("a"), json!("b")])));
+        check(
+            json!(["choice", [[1, 2, 3]]]),
+            Ok(Expr::Choice(vec![json!(1), json!(2), json!(3)])),
+        );
+        check(
+            json!(["choice", ["a", "b"]]),
+            Ok(Expr::Choice(vec![json!("a"), json!("b")])),
+        );
         check(json!(["uniform", [0.1, 0.5]]), Ok(Expr::Uniform(0.1, 0.5)));
-        check(json!(["qnormal", [1, 2, 0.5]]), Ok(Expr::Qnormal(1.0, 2.0, 0.5)));
+        check(
+            json!(["qnormal", [1, 2, 0.5]]),
+            Ok(Expr::Qnormal(1.0, 2.0, 0.5)),
+        );
         check(json!(["randint", [5]]), Ok(Expr::Randint(5)));
-        check(json!(["uniform", [0.5, 0.1]]), Err("uniform: low (0.5) must be less than high (0.1)"));
-        check(json!(["normal", [0, 0]]), Err("normal: sigma must be greater than 0, got 0"));
-        check(json!(["quniform", [0, 1]]), Err("quniform takes 3 numbers, got [0,1]"));
-        check(json!(["randint", [0]]), Err("randint takes one whole number upper > 0, got [0]"));
-        check(json!(["choice", [[]]]), Err("choice needs at least one option"));
-        assert!(Expr::parse(&json!(["gamma", [1]])).unwrap_err().starts_with("expected [name, [arguments]]"));
+        check(
+            json!(["uniform", [0.5, 0.1]]),
+            Err("uniform: low (0.5) must be less than high (0.1)"),
+        );
+        check(
+            json!(["normal", [0, 0]]),
+            Err("normal: sigma must be greater than 0, got 0"),
+        );
+        check(
+            json!(["quniform", [0, 1]]),
+            Err("quniform takes 3 numbers, got [0,1]"),
+        );
+        check(
+            json!(["randint", [0]]),
+            Err("randint takes one whole number upper > 0, got [0]"),
+        );
+        check(
+            json!(["choice", [[]]]),
+            Err("choice needs at least one option"),
+        );
+        assert!(
+            Expr::parse(&json!(["gamma", [1]]))
+                .unwrap_err()
+                .starts_with("expected [name, [arguments]]")
+        );
     }
 
     #[test]
@@ -295,8 +324,16 @@ mod tests {
             let q = a[3].1.as_f64().unwrap();
             assert!(q % 2.0 == 0.0 && (0.0..=10.0).contains(&q), "{q}");
         }
-        assert_ne!(random_child(&s, 42, 0), random_child(&s, 42, 1), "children differ");
-        assert_ne!(random_child(&s, 42, 0), random_child(&s, 43, 0), "seeds differ");
+        assert_ne!(
+            random_child(&s, 42, 0),
+            random_child(&s, 42, 1),
+            "children differ"
+        );
+        assert_ne!(
+            random_child(&s, 42, 0),
+            random_child(&s, 43, 0),
+            "seeds differ"
+        );
     }
 
     #[test]

@@ -88,29 +88,62 @@ fn a_good_configuration_is_read_with_the_sdk_defaults_filled_in() {
 fn each_bad_field_is_named() {
     let cases: Vec<(Value, &[&str])> = vec![
         (with(&["run_config"], Value::Null), &["run_config"]),
-        (with(&["run_config", "entry_script"], Value::Null), &["run_config.entry_script"]),
+        (
+            with(&["run_config", "entry_script"], Value::Null),
+            &["run_config.entry_script"],
+        ),
         (
             with(&["hyperparameter_sampling", "sampling"], json!("bayesian")),
             &["hyperparameter_sampling.sampling"],
         ),
         (
-            with(&["hyperparameter_sampling", "parameter_space", "--lr"], json!(["uniform", [1, 0]])),
+            with(
+                &["hyperparameter_sampling", "parameter_space", "--lr"],
+                json!(["uniform", [1, 0]]),
+            ),
             &["hyperparameter_sampling.parameter_space['--lr']"],
         ),
         (
             with(&["hyperparameter_sampling", "parameter_space"], json!({})),
             &["hyperparameter_sampling.parameter_space"],
         ),
-        (with(&["policy", "slack_factor"], json!(-1)), &["policy.slack_factor"]),
-        (with(&["policy", "slack_amount"], json!(0.2)), &["policy.slack_factor"]),
-        (with(&["policy", "evaluation_interval"], json!(0)), &["policy.evaluation_interval"]),
-        (with(&["policy", "kind"], json!("hyperband")), &["policy.kind"]),
-        (with(&["policy", "slak_factor"], json!(1)), &["policy.slak_factor"]),
-        (with(&["primary_metric_name"], json!("")), &["primary_metric_name"]),
-        (with(&["primary_metric_goal"], json!("up")), &["primary_metric_goal"]),
+        (
+            with(&["policy", "slack_factor"], json!(-1)),
+            &["policy.slack_factor"],
+        ),
+        (
+            with(&["policy", "slack_amount"], json!(0.2)),
+            &["policy.slack_factor"],
+        ),
+        (
+            with(&["policy", "evaluation_interval"], json!(0)),
+            &["policy.evaluation_interval"],
+        ),
+        (
+            with(&["policy", "kind"], json!("hyperband")),
+            &["policy.kind"],
+        ),
+        (
+            with(&["policy", "slak_factor"], json!(1)),
+            &["policy.slak_factor"],
+        ),
+        (
+            with(&["primary_metric_name"], json!("")),
+            &["primary_metric_name"],
+        ),
+        (
+            with(&["primary_metric_goal"], json!("up")),
+            &["primary_metric_goal"],
+        ),
         (with(&["max_total_runs"], json!(0)), &["max_total_runs"]),
-        (with(&["max_concurrent_runs"], json!(1.5)), &["max_concurrent_runs"]),
-        (with(&["max_duration_minutes"], json!(20000)), &["max_duration_minutes"]),
+        (
+            with(&["max_concurrent_runs"], json!(1.5)),
+            &["max_concurrent_runs"],
+        ),
+        (
+            with(&["max_duration_minutes"], json!(20000)),
+            &["max_duration_minutes"],
+        ),
         (with(&["max_runs"], json!(3)), &["max_runs"]),
     ];
     for (config, expect) in cases {
@@ -122,7 +155,11 @@ fn each_bad_field_is_named() {
     many["policy"]["slack_factor"] = json!("x");
     assert_eq!(
         fields(&many),
-        ["policy.slack_factor", "primary_metric_goal", "max_total_runs"]
+        [
+            "policy.slack_factor",
+            "primary_metric_goal",
+            "max_total_runs"
+        ]
     );
 }
 
@@ -130,7 +167,12 @@ fn each_bad_field_is_named() {
 fn bayesian_is_refused_in_words_that_name_random() {
     let config = with(&["hyperparameter_sampling", "sampling"], json!("bayesian"));
     let errors = SweepConfig::parse(&config.to_string()).unwrap_err();
-    assert!(errors[0].message.contains("random sampling (RandomParameterSampling)"), "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("random sampling (RandomParameterSampling)"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -142,19 +184,37 @@ fn a_grid_takes_choices_only_and_has_as_many_children_as_combinations() {
     });
     config["max_total_runs"] = json!(100);
     let (parsed, _) = SweepConfig::parse(&config.to_string()).unwrap();
-    assert_eq!(parsed.total_children(), 6, "the grid's size, below max_total_runs");
+    assert_eq!(
+        parsed.total_children(),
+        6,
+        "the grid's size, below max_total_runs"
+    );
     let seen: std::collections::BTreeSet<String> = (0..6)
-        .map(|k| Value::from(parsed.child_parameters(k).unwrap().into_iter().map(|(_, v)| v).collect::<Vec<_>>()).to_string())
+        .map(|k| {
+            Value::from(
+                parsed
+                    .child_parameters(k)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>(),
+            )
+            .to_string()
+        })
         .collect();
     assert_eq!(seen.len(), 6, "{seen:?}");
     config["hyperparameter_sampling"]["parameter_space"]["--c"] = json!(["uniform", [0, 1]]);
-    assert_eq!(fields(&config), ["hyperparameter_sampling.parameter_space['--c']"]);
+    assert_eq!(
+        fields(&config),
+        ["hyperparameter_sampling.parameter_space['--c']"]
+    );
 }
 
 #[test]
 fn random_children_replay_from_the_stored_configuration() {
     let (config, _) = SweepConfig::parse(&good().to_string()).unwrap();
-    let stored: SweepConfig = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+    let stored: SweepConfig =
+        serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
     assert_eq!(stored, config);
     for k in 0..12 {
         assert_eq!(stored.child_parameters(k), config.child_parameters(k));
