@@ -190,17 +190,23 @@ fn param_value(value: &serde_json::Value) -> ParamValue {
     }
 }
 
+/// What every child of one sweep shares.
+struct Parent<'a> {
+    id: &'a RunId,
+    experiment: &'a ExperimentName,
+    config: &'a SweepConfig,
+    template: &'a serde_json::Value,
+    submitted_by: Option<String>,
+}
+
 /// Creates child `idx` with `parameters` added to the estimator's `script_params`.
 async fn create_child(
     state: &AppState,
-    parent: &RunId,
-    experiment: &ExperimentName,
-    config: &SweepConfig,
-    template: &serde_json::Value,
-    submitted_by: Option<String>,
+    sweep: &Parent<'_>,
     idx: u32,
     parameters: &[(String, serde_json::Value)],
 ) -> Result<RunId, SweepError> {
+    let (parent, config, template) = (sweep.id, sweep.config, sweep.template);
     let mut estimator = Estimator::from_value(&config.run_config)
         .map_err(|e| SweepError::Corrupt(parent.clone(), format!("{e:?}")))?;
     for (name, value) in parameters {
@@ -224,7 +230,7 @@ async fn create_child(
     });
     let now = chrono::Utc::now();
     let run_id = RunId::new(
-        experiment,
+        sweep.experiment,
         u64::try_from(now.timestamp()).unwrap_or(0),
         rand::random(),
     );
@@ -253,7 +259,7 @@ async fn create_child(
         run_token: crate::config::new_token(),
         properties: BTreeMap::from([(PARAMETERS_PROPERTY.to_owned(), values.to_string())]),
         tags: BTreeMap::new(),
-        submitted_by,
+        submitted_by: sweep.submitted_by.clone(),
     };
     match state
         .store
@@ -322,6 +328,13 @@ async fn schedule(
         note(state, parent, "Sweep resumed after a server restart").await?;
     }
 
+    let shared = Parent {
+        id: parent,
+        experiment: &experiment,
+        config: &config,
+        template: &sweep.template,
+        submitted_by,
+    };
     let mut stopping: Option<String> = None;
     let mut cancelled = false;
     loop {
@@ -443,17 +456,7 @@ async fn schedule(
                 let Some(parameters) = config.child_parameters(created) else {
                     break;
                 };
-                let id = create_child(
-                    state,
-                    parent,
-                    &experiment,
-                    &config,
-                    &sweep.template,
-                    submitted_by.clone(),
-                    created,
-                    &parameters,
-                )
-                .await?;
+                let id = create_child(state, &shared, created, &parameters).await?;
                 let shown: Vec<String> =
                     parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 note(
