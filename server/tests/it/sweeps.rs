@@ -358,8 +358,9 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
                 })
                 .collect();
             let good_start = all[..3].iter().all(|(a, _)| !must_stop(*a));
-            let stops = all.iter().filter(|(a, _)| must_stop(*a)).count();
-            (good_start && stops >= 3).then_some((seed, all))
+            let stops_early = all[3..8].iter().any(|(a, _)| must_stop(*a));
+            let stops_late = all[9..].iter().any(|(a, _)| must_stop(*a));
+            (good_start && stops_early && stops_late).then_some((seed, all))
         })
         .unwrap();
     let cfg = config(
@@ -373,14 +374,20 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
         .unwrap()
         .to_owned();
 
-    // Kill the server once the second wave of children has started.
+    // Kill the server once the policy has stopped a child, with children left to
+    // make and to decide on after the restart (the seed has bad ones late).
     let start = Instant::now();
-    while children(&server, &parent).await.children.len() < 5 {
+    while !children(&server, &parent)
+        .await
+        .children
+        .iter()
+        .any(|c| c.stopped.is_some())
+    {
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "the sweep did not get to child 5"
+            "the policy stopped no child"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let before = children(&server, &parent).await;
     let port = server.port;
@@ -399,8 +406,18 @@ async fn a_random_sweep_killed_with_kill_9_midway_finishes_after_a_restart_with_
         "child k has the parameters of (seed, k), across the restart"
     );
     // The children made before the kill are the same runs after it.
+    assert!(
+        before.children.len() < 12,
+        "the kill came before the last child"
+    );
     for (old, new) in before.children.iter().zip(&list.children) {
         assert_eq!(old.run.run_id, new.run.run_id);
+        if old.stopped.is_some() {
+            assert_eq!(
+                old.stopped, new.stopped,
+                "a decision made before the kill stands"
+            );
+        }
     }
     let log = server.text(&parent, "user_logs/std_log.txt").await;
     assert!(
