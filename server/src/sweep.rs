@@ -440,6 +440,13 @@ async fn schedule(
                     .store
                     .set_sweep_child_evaluated(parent, child.idx, child.evaluated, Some(why))
                     .await?;
+                state
+                    .store
+                    .add_properties(
+                        &child.run_id,
+                        &BTreeMap::from([(STOPPED_PROPERTY.to_owned(), why.clone())]),
+                    )
+                    .await?;
                 cancel_child(state, &child.run_id).await?;
             } else if child.stopped.is_some()
                 && status_of(child) != Some(RunStatus::CancelRequested)

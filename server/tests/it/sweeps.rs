@@ -544,6 +544,14 @@ async fn cancelling_a_sweep_cancels_its_running_children_and_starts_no_more() {
             child.run.run_id
         );
         assert_eq!(child.stopped.as_deref(), Some("the sweep was cancelled"));
+        assert_eq!(
+            child
+                .run
+                .properties
+                .get("hyperdrive_stopped")
+                .map(String::as_str),
+            Some("the sweep was cancelled")
+        );
     }
     let log = server.text(&parent, "user_logs/std_log.txt").await;
     assert!(log.contains("Sweep cancelled"), "{log}");
