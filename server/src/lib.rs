@@ -22,6 +22,7 @@ pub mod runner;
 pub mod sdk;
 pub mod series;
 pub mod store;
+pub mod sweep;
 pub mod tfevents;
 pub mod watch;
 

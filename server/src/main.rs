@@ -348,6 +348,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
             let state = AppState::open(config.clone()).await?;
             runner::resume_all(&state).await?;
+            runboard_server::sweep::resume_all(&state).await?;
             let reaper = state.clone();
             tokio::spawn(async move {
                 loop {

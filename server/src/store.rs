@@ -7,8 +7,10 @@
 //! Reads use a separate pool and never wait for a writer (WAL).
 
 mod models;
+mod sweeps;
 
 pub use models::{ModelRow, NewModel};
+pub use sweeps::{SweepChildRow, SweepRow};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -158,50 +160,7 @@ impl Store {
     /// its first event.
     pub async fn create_run(&self, run: &NewRun) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
-        let at = now();
-        sqlx::query("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)")
-            .bind(run.run_id.experiment())
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at,
-                               submitted_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(run.run_id.as_str())
-        .bind(run.run_id.experiment())
-        .bind(RunStatus::Queued.as_str())
-        .bind(&run.target)
-        .bind(run.definition.to_string())
-        .bind(&run.run_token)
-        .bind(&at)
-        .bind(&run.submitted_by)
-        .execute(&mut *tx)
-        .await?;
-        for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
-            for (k, v) in map {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"
-                ))
-                .bind(run.run_id.as_str())
-                .bind(k)
-                .bind(v)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
-            .bind(run.run_id.as_str())
-            .bind(RunStatus::Queued.as_str())
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        let body = EventBody::Status {
-            status: RunStatus::Queued,
-            error: None,
-        };
-        let event = append_event(&mut tx, &run.run_id, &at, body).await?;
+        let event = insert_run(&mut tx, run, None).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -1489,7 +1448,7 @@ pub const RUN_TABLES: &[&str] = &[
 pub const KEPT_RUN_TABLES: &[&str] = &["deleted_runs", "models"];
 
 const RUN_COLUMNS: &str = "SELECT run_id, experiment, status, target, definition, run_token, \
-     created_at, start_time, end_time, error, submitted_by FROM runs";
+     created_at, start_time, end_time, error, submitted_by, parent_run_id FROM runs";
 
 fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
     let run_id: String = row.try_get("run_id")?;
@@ -1508,6 +1467,10 @@ fn run_record(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord> {
             properties: BTreeMap::new(),
             queue_position: None,
             submitted_by: row.try_get("submitted_by")?,
+            parent_run_id: row
+                .try_get::<Option<String>, _>("parent_run_id")?
+                .map(|id| RunId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?,
         },
         definition: serde_json::from_str(&definition)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -1546,6 +1509,60 @@ async fn set_offset<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Inserts a new run in `Queued` (creating its experiment if needed), a child of
+/// `parent` when given, inside `tx`; returns its first event.
+async fn insert_run(
+    tx: &mut Transaction<'_, Sqlite>,
+    run: &NewRun,
+    parent: Option<&RunId>,
+) -> Result<RunEvent> {
+    let at = now();
+    sqlx::query("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)")
+        .bind(run.run_id.experiment())
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at,
+                           submitted_by, parent_run_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(run.run_id.as_str())
+    .bind(run.run_id.experiment())
+    .bind(RunStatus::Queued.as_str())
+    .bind(&run.target)
+    .bind(run.definition.to_string())
+    .bind(&run.run_token)
+    .bind(&at)
+    .bind(&run.submitted_by)
+    .bind(parent.map(RunId::as_str))
+    .execute(&mut **tx)
+    .await?;
+    for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
+        for (k, v) in map {
+            sqlx::query(&format!(
+                "INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"
+            ))
+            .bind(run.run_id.as_str())
+            .bind(k)
+            .bind(v)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
+        .bind(run.run_id.as_str())
+        .bind(RunStatus::Queued.as_str())
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    let body = EventBody::Status {
+        status: RunStatus::Queued,
+        error: None,
+    };
+    append_event(tx, &run.run_id, &at, body).await
 }
 
 /// Appends an event with the run's next sequence number, inside `tx`.

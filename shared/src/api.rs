@@ -67,6 +67,9 @@ pub struct RunSummary {
     /// runs from before people existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_by: Option<String>,
+    /// The run this one is a child of (a sweep's children); absent for a top-level run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_run_id: Option<RunId>,
 }
 
 /// `DELETE /api/runs/{id}`: what was deleted.
@@ -633,4 +636,36 @@ pub struct ShareLinkInfo {
 pub struct ShareLinkList {
     /// Newest first.
     pub links: Vec<ShareLinkInfo>,
+}
+
+/// One child in `GET /api/runs/{id}/children`: the run, and for a sweep's child its
+/// parameters, the best value of the sweep's primary metric, and why the sweep
+/// stopped it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildRun {
+    /// The child run.
+    #[serde(flatten)]
+    pub run: RunSummary,
+    /// A sweep's child: its parameter values (name → value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<serde_json::Value>,
+    /// A sweep's child: the best value it logged of the primary metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_metric: Option<f64>,
+    /// A sweep's child that the sweep stopped: why (the policy's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// `GET /api/runs/{id}/children`: oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildList {
+    /// The children.
+    pub children: Vec<ChildRun>,
+    /// When the run is a sweep: its primary metric's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_metric_name: Option<String>,
+    /// When the run is a sweep: `maximize` or `minimize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_metric_goal: Option<String>,
 }

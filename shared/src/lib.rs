@@ -17,3 +17,4 @@ pub mod kernel;
 pub mod logview;
 pub mod notebook;
 pub mod run;
+pub mod sweep;

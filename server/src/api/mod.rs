@@ -18,6 +18,7 @@ mod people;
 mod runs;
 mod sdk_index;
 mod snapshot;
+mod sweeps;
 mod tensorboard;
 mod web;
 
@@ -268,6 +269,18 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/runs/{id}/models",
             A::VIEWER,
             get(models::of_run),
+        ),
+        route(
+            Method::POST,
+            "/api/experiments/{name}/sweeps",
+            A::EDITOR,
+            post(sweeps::submit).layer(DefaultBodyLimit::max(upload_limit)),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/children",
+            A::VIEWER,
+            get(sweeps::children),
         ),
         route(
             Method::POST,

@@ -241,7 +241,7 @@ pub async fn submit(
 
 /// A submission without a `snapshot` part (the browser's notebook): packs the
 /// files-area folder `source_directory` names, as the CLI packs a local one.
-async fn pack_from_files_area(
+pub(super) async fn pack_from_files_area(
     state: &AppState,
     source_directory: &str,
 ) -> Result<bytes::Bytes, ApiError> {
@@ -281,7 +281,7 @@ async fn pack_from_files_area(
 
 /// The run's environment, checked at submit time so that a bad request changes
 /// nothing: `{"spec", "hash"}`, or `null` for a `user_managed` run.
-fn environment_for(
+pub(super) fn environment_for(
     state: &AppState,
     estimator: &Estimator,
     snapshot_dir: &std::path::Path,

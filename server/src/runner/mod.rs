@@ -106,7 +106,8 @@ const SCAN_EVERY: u32 = 10;
 /// target's limit allows (the re-attached runs hold their slots).
 pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
     for run in state.store.live_runs().await? {
-        if run.summary.status == RunStatus::Queued {
+        // A sweep's parent is the sweep scheduler's (crate::sweep::resume_all).
+        if run.summary.status == RunStatus::Queued || run.summary.target == crate::sweep::TARGET {
             continue;
         }
         tracing::info!(run_id = %run.summary.run_id, status = %run.summary.status, "re-attaching to run");

@@ -69,6 +69,10 @@ pub async fn admit(state: &AppState) -> Result<(), RunnerError> {
     let mut published = state.queue.published.lock().await;
     let mut by_target: BTreeMap<String, Vec<(RunId, RunStatus)>> = BTreeMap::new();
     for run in state.store.live_run_states().await? {
+        // A sweep's parent runs nothing itself: the sweep scheduler moves it.
+        if run.target == crate::sweep::TARGET {
+            continue;
+        }
         by_target
             .entry(run.target)
             .or_default()

@@ -27,5 +27,6 @@ mod runs;
 mod security;
 mod slurm;
 mod support;
+mod sweeps;
 mod tfevents;
 mod websocket;

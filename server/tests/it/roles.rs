@@ -180,6 +180,8 @@ const EXPECTED: &[(&str, &str, Min)] = &[
         Min::Viewer,
     ),
     ("GET", "/api/runs/{id}/models", Min::Viewer),
+    ("POST", "/api/experiments/{name}/sweeps", Min::Editor),
+    ("GET", "/api/runs/{id}/children", Min::Viewer),
     ("POST", "/api/datastores/{name}/upload", Min::Editor),
     ("PUT", "/api/datastores/{name}/files/{*path}", Min::Editor),
     ("GET", "/api/session", Min::Anyone),

@@ -20,6 +20,9 @@ class Experiment:
         """Submits a `ScriptRunConfig` or `Estimator`: its source folder is packed
         here and sent with its definition; the server checks the definition and
         answers with every field error at once. Returns the new `Run`."""
+        if hasattr(config, "_submit_to"):
+            # A HyperDriveConfig: the server runs the sweep (HyperDriveRun).
+            return config._submit_to(self, tags)
         if not hasattr(config, "_definition"):
             raise UserErrorException(
                 "Experiment.submit takes a ScriptRunConfig or an Estimator, not a {}".format(

@@ -83,6 +83,28 @@ class Run:
         """The run's properties."""
         return dict(self.get_details().get("properties") or {})
 
+    def get_children(self, recursive=False, tags=None, properties=None, type=None, status=None,
+                     _rehydrate_runs=True):
+        """The runs whose parent is this one (a sweep's children), oldest first;
+        `tags`, `properties` (a name, a list of names, or a dict of name -> value) and
+        `status` filter them; `recursive` descends into children's children."""
+        def wanted(have, want):
+            if want is None:
+                return True
+            if isinstance(want, str):
+                want = [want]
+            if isinstance(want, dict):
+                return all(have.get(k) == str(v) for k, v in want.items())
+            return all(k in have for k in want)
+
+        for child in self._endpoint.json("GET", self._path("/children"))["children"]:
+            if (wanted(child.get("tags") or {}, tags) and wanted(child.get("properties") or {}, properties)
+                    and (status is None or child["status"] == status)):
+                yield Run(self.experiment, child["run_id"])
+            if recursive:
+                yield from Run(self.experiment, child["run_id"]).get_children(
+                    recursive=True, tags=tags, properties=properties, status=status)
+
     def get_metrics(self, name=None, recursive=False, run_type=None, populate=False):
         """What the run logged: name -> value, or list of values."""
         metrics = self._endpoint.json("GET", self._path("/metrics"))
