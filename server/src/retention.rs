@@ -1,7 +1,9 @@
 //! Deleting runs and experiments: the rows in one transaction, then the run folder.
 //! A run that has not ended is cancelled first and deleted once it has ended and its
-//! driver is done with it. Models registered from a run stay: their files are copies
-//! under `<data>/models/` (`store::KEPT_RUN_TABLES`).
+//! driver is done with it. A sweep goes with its children; a child of a sweep that has
+//! not ended cannot be deleted alone (the scheduler would miss it). Models registered
+//! from a run stay: their files are copies under `<data>/models/`
+//! (`store::KEPT_RUN_TABLES`).
 //!
 //! The folder is renamed to `runs/.deleted-<id>` before it is removed, so a crash
 //! halfway leaves a name [`remove_leftovers`] clears at the next start, never half a
@@ -25,6 +27,16 @@ pub enum DeleteError {
     /// No such experiment.
     #[error("no experiment called {0:?}")]
     NoSuchExperiment(String),
+    /// The run is a child of a sweep that has not ended.
+    #[error(
+        "run {run} is a child of sweep {sweep}, which has not ended: cancel or delete the sweep first"
+    )]
+    ChildOfLiveSweep {
+        /// The child.
+        run: RunId,
+        /// Its sweep.
+        sweep: RunId,
+    },
     /// The run was cancelled but has not ended in time.
     #[error("run {0} was asked to stop but has not ended yet; try again in a moment")]
     StillStopping(RunId),
@@ -44,8 +56,22 @@ pub async fn delete_run(state: &AppState, run_id: &RunId) -> Result<RunDeleted, 
     let Some(record) = state.store.run(run_id).await? else {
         return Err(DeleteError::NoSuchRun(run_id.clone()));
     };
+    if let Some(sweep) = &record.summary.parent_run_id
+        && let Some(parent) = state.store.run(sweep).await?
+        && !parent.summary.status.is_terminal()
+    {
+        return Err(DeleteError::ChildOfLiveSweep {
+            run: run_id.clone(),
+            sweep: sweep.clone(),
+        });
+    }
     if !record.summary.status.is_terminal() {
         stop(state, run_id).await?;
+    }
+    // Children first: their rows name the parent.
+    let mut children = Vec::new();
+    for child in state.store.children(run_id).await? {
+        children.push(Box::pin(delete_run(state, &child.run_id)).await?);
     }
     state.tensorboards.stop(run_id);
     if !state.store.delete_run(run_id).await? {
@@ -72,6 +98,7 @@ pub async fn delete_run(state: &AppState, run_id: &RunId) -> Result<RunDeleted, 
     Ok(RunDeleted {
         run_id: run_id.to_string(),
         freed_bytes,
+        children,
     })
 }
 

@@ -1367,10 +1367,11 @@ impl Store {
         )
     }
 
-    /// The ids of an experiment's runs, oldest first.
+    /// The ids of an experiment's runs that have no parent (a sweep's children go with
+    /// it), oldest first.
     pub async fn experiment_run_ids(&self, name: &str) -> Result<Vec<RunId>> {
         let ids: Vec<String> =
-            sqlx::query_scalar("SELECT run_id FROM runs WHERE experiment = ? ORDER BY created_at")
+            sqlx::query_scalar("SELECT run_id FROM runs WHERE experiment = ? AND parent_run_id IS NULL ORDER BY created_at")
                 .bind(name)
                 .fetch_all(&self.read)
                 .await?;
@@ -1441,6 +1442,8 @@ pub const RUN_TABLES: &[&str] = &[
     "metric_values",
     "tb_other",
     "share_links",
+    "sweep_children",
+    "sweeps",
 ];
 
 /// The tables that keep naming a deleted run: a model outlives the run it came from,

@@ -79,6 +79,9 @@ pub struct RunDeleted {
     pub run_id: String,
     /// Bytes of its folder freed on disk.
     pub freed_bytes: u64,
+    /// A sweep's children, deleted with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<RunDeleted>,
 }
 
 /// `DELETE /api/experiments/{name}`: what was deleted.

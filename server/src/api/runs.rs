@@ -535,7 +535,7 @@ impl From<crate::retention::DeleteError> for ApiError {
         use crate::retention::DeleteError as E;
         match e {
             E::NoSuchRun(_) | E::NoSuchExperiment(_) => ApiError::not_found(e.to_string()),
-            E::StillStopping(_) => ApiError::conflict(e.to_string()),
+            E::StillStopping(_) | E::ChildOfLiveSweep { .. } => ApiError::conflict(e.to_string()),
             E::Store(e) => e.into(),
             E::Folder(_) => ApiError::internal(e),
         }

@@ -556,3 +556,79 @@ async fn cancelling_a_sweep_cancels_its_running_children_and_starts_no_more() {
     let log = server.text(&parent, "user_logs/std_log.txt").await;
     assert!(log.contains("Sweep cancelled"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_sweep_is_deleted_with_its_children_but_a_child_alone_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let project = source(&[("train.py", TRAIN_PY)]);
+    let mut cfg = config(
+        project.path(),
+        json!({"sampling": "grid", "parameter_space": {"--a": ["choice", [[1, 3]]], "--b": ["choice", [[1, 2, 3]]]}}),
+    );
+    cfg["policy"] = Value::Null;
+    cfg["max_concurrent_runs"] = json!(2);
+    let response = post_sweep(&server, "sweep-delete", project.path(), &cfg).await;
+    assert_eq!(response.status(), 201);
+    let parent = response.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = Instant::now();
+    let running = loop {
+        let list = children(&server, &parent).await;
+        if let Some(child) = list
+            .children
+            .iter()
+            .find(|c| c.run.status == RunStatus::Running)
+        {
+            break child.run.run_id.to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no child started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let http = reqwest::Client::new();
+    let delete = |id: String| {
+        http.delete(format!("{}/api/runs/{id}", server.url))
+            .bearer_auth(&server.token)
+            .send()
+    };
+
+    // A child alone would leave a hole in the sweep: refused, and it goes on.
+    let refused = delete(running.clone()).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let said = refused.text().await.unwrap();
+    assert!(said.contains(&parent) && said.contains(&running), "{said}");
+    assert_eq!(
+        server.get(&format!("/api/runs/{running}")).await.status(),
+        200
+    );
+
+    // The sweep goes with every child it had.
+    let response = delete(parent.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let deleted: runboard_shared::api::RunDeleted = response.json().await.unwrap();
+    assert_eq!(deleted.run_id, parent);
+    assert!(
+        deleted.children.iter().any(|c| c.run_id == running),
+        "{deleted:?}"
+    );
+    for id in std::iter::once(&parent).chain(deleted.children.iter().map(|c| &c.run_id)) {
+        assert_eq!(
+            server.get(&format!("/api/runs/{id}")).await.status(),
+            404,
+            "{id}"
+        );
+        assert!(!server.data_dir.join("runs").join(id).exists(), "{id}");
+    }
+    let left: Value = server
+        .get("/api/runs?experiment=sweep-delete")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(left["runs"], json!([]), "no child outlives its sweep");
+}
