@@ -56,9 +56,9 @@ pub struct Inner {
     pub envs: runner::env::Builder,
     /// Whether a Docker engine answers on this machine.
     pub docker: bool,
-    /// Serialises metric writes, so a series file and its count in the store move
-    /// together.
-    pub metrics_lock: tokio::sync::Mutex<()>,
+    /// Serialises each run's metric writes, so a series file and its count in the
+    /// store move together; runs do not wait for each other.
+    pub metric_locks: metrics::RunLocks,
     /// Real TensorBoards started on demand.
     pub tensorboards: runner::tensorboard::TensorBoards,
     /// Admission control: which queued runs start when (see [`runner::queue`]).
@@ -115,7 +115,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             envs,
             docker,
-            metrics_lock: tokio::sync::Mutex::new(()),
+            metric_locks: metrics::RunLocks::default(),
             tensorboards: runner::tensorboard::TensorBoards::default(),
             queue: runner::queue::Queue::default(),
             targets,

@@ -115,7 +115,7 @@ pub async fn ingest(
         }
     }
 
-    let _guard = state.metrics_lock.lock().await;
+    let _guard = state.metric_locks.lock(run_id).await;
     let mut stored = 0;
     let now = now_secs();
     for m in batch.metrics {
@@ -172,8 +172,8 @@ pub async fn ingest(
     Ok(stored)
 }
 
-/// Appends points to a series and publishes them. The caller holds
-/// `state.metrics_lock`.
+/// Appends points to a series and publishes them. The caller holds the run's
+/// [`RunLocks`] lock.
 async fn record_scalars_locked(
     state: &AppState,
     run_id: &RunId,
@@ -212,6 +212,33 @@ async fn record_scalars_locked(
         .await?;
     state.publish_all(run_id, events.clone());
     Ok(events)
+}
+
+/// One lock per run for metric writes. A run's lock exists while someone holds or
+/// waits for it, so the map holds only runs being written.
+#[derive(Debug, Default)]
+pub struct RunLocks {
+    locks:
+        std::sync::Mutex<std::collections::HashMap<RunId, std::sync::Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl RunLocks {
+    /// Waits for `run_id`'s lock.
+    pub async fn lock(&self, run_id: &RunId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.retain(|_, lock| lock.strong_count() > 0);
+            match locks.get(run_id).and_then(std::sync::Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+                    locks.insert(run_id.clone(), std::sync::Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// The SDK's `get_metrics()`: name → the value, or the list of values when the
@@ -426,7 +453,7 @@ pub async fn tail_event_files(
         .map_err(std::io::Error::other)?;
         let batch = batch?;
         {
-            let _guard = state.metrics_lock.lock().await;
+            let _guard = state.metric_locks.lock(run_id).await;
             for series in &batch.scalars {
                 let points: Vec<ScalarPoint> = series
                     .points
@@ -514,5 +541,33 @@ pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
             }
         }
         let _ = std::fs::rename(&spool, spool.with_extension("jsonl.ingested"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn runs_hold_their_own_metric_locks_and_a_run_waits_for_its_own() {
+        let locks = RunLocks::default();
+        let a = RunId::parse("exp_1700000000_0000000a").unwrap();
+        let b = RunId::parse("exp_1700000000_0000000b").unwrap();
+        let held_a = locks.lock(&a).await;
+        // Another run is not kept waiting by a's writer.
+        let held_b = tokio::time::timeout(std::time::Duration::from_secs(5), locks.lock(&b))
+            .await
+            .expect("run b waited for run a's lock");
+        // The same run is.
+        let second_a = locks.lock(&a);
+        tokio::pin!(second_a);
+        assert!(futures_util::poll!(second_a.as_mut()).is_pending());
+        drop(held_a);
+        let again = second_a.await;
+        drop((again, held_b));
+        // Locks nobody holds are forgotten.
+        let c = RunId::parse("exp_1700000000_0000000c").unwrap();
+        let _c = locks.lock(&c).await;
+        assert_eq!(locks.locks.lock().unwrap().len(), 1);
     }
 }

@@ -99,12 +99,19 @@ pub async fn tail_logs(
     eof: bool,
 ) -> Result<Vec<RunEvent>, StoreError> {
     let mut events = Vec::new();
-    for log in log_files(run_dir) {
+    let dir = run_dir.to_owned();
+    let logs = tokio::task::spawn_blocking(move || log_files(&dir))
+        .await
+        .unwrap_or_default();
+    for log in logs {
         loop {
             let offset = store.log_offset(run_id, &log.path).await?;
-            let Ok(bytes) =
-                crate::confined::read_at(run_dir, Path::new(&log.path), offset, MAX_CHUNK as u64)
-            else {
+            let (dir, path) = (run_dir.to_owned(), log.path.clone());
+            let read = tokio::task::spawn_blocking(move || {
+                crate::confined::read_at(&dir, Path::new(&path), offset, MAX_CHUNK as u64)
+            })
+            .await;
+            let Ok(Ok(bytes)) = read else {
                 break;
             };
             if bytes.is_empty() {

@@ -18,6 +18,7 @@ pub mod slurm;
 pub mod snapshot;
 pub mod supervisor;
 pub mod tensorboard;
+pub mod wake;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -98,8 +99,8 @@ pub trait ComputeTarget: Send + Sync + std::fmt::Debug {
 
 /// How long a launched job may take to show its supervisor before it counts as lost.
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often files under `outputs/` and `logs/` are indexed, in poll ticks.
-const SCAN_EVERY: u32 = 10;
+/// How often, at most, files under `outputs/` and `logs/` are indexed.
+const SCAN_EVERY: Duration = Duration::from_millis(200);
 
 /// At server start: starts a driver for every run that has started and is not
 /// finished, then admits the queued ones, oldest first, as far as each compute
@@ -209,17 +210,36 @@ async fn drive(
     }
 
     let waiting_since = Instant::now();
-    let mut tick = tokio::time::interval(state.config.poll_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks = 0u32;
+    let mut wake = {
+        let dir = run_dir.clone();
+        tokio::task::spawn_blocking(move || wake::Wake::new(&dir))
+            .await
+            .map_err(|e| RunnerError::io("watching the run folder")(std::io::Error::other(e)))?
+    };
+    // Watched, the folder is looked at when it changes, at most once per poll
+    // interval, and otherwise once per safety poll; unwatched, every poll interval.
+    let safety = if wake.is_watching() {
+        wake::SAFETY_POLL
+    } else {
+        state.config.poll_interval
+    };
+    let mut last_scan = Instant::now();
     let mut event_files = crate::metrics::EventFiles::default();
     let exit = loop {
-        tick.tick().await;
-        ticks += 1;
-        if cancel.has_changed().unwrap_or(false) && *cancel.borrow_and_update() {
-            target.cancel(&run_dir)?;
+        tokio::select! {
+            () = wake.wait(safety) => {}
+            changed = cancel.changed() => {
+                if changed.is_ok() && *cancel.borrow_and_update() {
+                    target.cancel(&run_dir)?;
+                }
+            }
         }
-        let job = target.poll(&run_dir)?;
+        let job = {
+            let (target, dir) = (target.clone(), run_dir.clone());
+            tokio::task::spawn_blocking(move || target.poll(&dir))
+                .await
+                .map_err(|e| RunnerError::io("polling the job")(std::io::Error::other(e)))??
+        };
         state.publish_all(
             run_id,
             tail_logs(&state.store, run_id, &run_dir, false).await?,
@@ -229,8 +249,9 @@ async fn drive(
         {
             tracing::warn!(%run_id, error = %e, "reading TensorBoard event files failed");
         }
-        if ticks.is_multiple_of(SCAN_EVERY) {
+        if last_scan.elapsed() >= SCAN_EVERY {
             state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
+            last_scan = Instant::now();
         }
         match job {
             JobState::Exited(exit) => break Ok(exit),
@@ -249,6 +270,9 @@ async fn drive(
             }
             _ => {}
         }
+        wake.refresh();
+        // However busy the folder, look at most once per poll interval.
+        tokio::time::sleep(state.config.poll_interval).await;
     };
 
     let current = state.current_status(run_id).await?;
