@@ -27,8 +27,11 @@ pub struct Config {
     pub supervisor_exe: PathBuf,
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     pub grace_seconds: u64,
-    /// How often running jobs are polled and their logs read.
+    /// At most how often a running job's folder is looked at (and how often when it
+    /// is not watched).
     pub poll_interval: Duration,
+    /// Whether run folders are watched for changes ([`crate::runner::wake`]).
+    pub watch_run_folders: bool,
     /// Folder of the built web app (index.html and its assets), if any.
     pub static_dir: Option<PathBuf>,
     /// Compute targets besides `local`, from the config file.
@@ -60,6 +63,7 @@ impl Config {
             supervisor_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runboard")),
             grace_seconds: 3,
             poll_interval: Duration::from_millis(20),
+            watch_run_folders: true,
             static_dir: None,
             compute: std::collections::BTreeMap::new(),
             local_max_concurrent_runs: default_local_limit(),
@@ -329,6 +333,9 @@ impl Endpoint {
 /// [local]
 /// max_concurrent_runs = 2  # more runs wait in Queued
 ///
+/// [runs]
+/// watch = false  # poll run folders every 20 ms instead of inotify (network filesystems)
+///
 /// [compute.cpu-cluster]
 /// kind = "slurm"
 /// partition = "debug"
@@ -341,6 +348,9 @@ pub struct FileConfig {
     /// The `local` compute target.
     #[serde(default)]
     pub local: LocalConfig,
+    /// How running jobs are followed.
+    #[serde(default)]
+    pub runs: RunsConfig,
     /// Compute targets by name.
     #[serde(default)]
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
@@ -353,6 +363,16 @@ pub struct LocalConfig {
     /// How many runs run at once; more wait in `Queued` (default:
     /// [`default_local_limit`]).
     pub max_concurrent_runs: Option<u32>,
+}
+
+/// How running jobs are followed (`[runs]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunsConfig {
+    /// Wake a run's driver on filesystem notification (default `true`); `false` polls
+    /// every 20 ms, for data folders on network filesystems whose changes made on
+    /// other machines inotify does not see.
+    pub watch: Option<bool>,
 }
 
 /// One compute target of the config file.

@@ -306,6 +306,9 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 if let Some(limit) = file.local.max_concurrent_runs {
                     config.local_max_concurrent_runs = limit;
                 }
+                if let Some(watch) = file.runs.watch {
+                    config.watch_run_folders = watch;
+                }
             }
             if let Some(limit) = max_concurrent_runs {
                 config.local_max_concurrent_runs = limit;

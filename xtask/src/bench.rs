@@ -11,6 +11,7 @@ pub(crate) const NAMES: &[&str] = &[
     "metrics",
     "portal",
     "kernel",
+    "scale",
 ];
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
@@ -21,7 +22,7 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     };
     for name in names {
         match name {
-            "submit" | "env" | "distributed" => {
+            "submit" | "env" | "distributed" | "scale" => {
                 crate::setup::uv()?;
                 if name == "distributed" {
                     crate::setup::slurm()?;

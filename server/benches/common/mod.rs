@@ -45,10 +45,26 @@ impl Server {
     pub fn start_with_config(config: &str) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(data.path().join("data")).expect("mkdir");
-        std::fs::write(data.path().join("data/runboard.toml"), config).expect("config");
+        let dir = data.path().join("data");
+        Self::start_in(data, &dir, config)
+    }
+
+    /// Starts the server on an existing data folder (which outlives it).
+    pub fn start_on(data_dir: &Path, config: &str) -> Self {
+        let holder = tempfile::tempdir().expect("tempdir");
+        Self::start_in(holder, data_dir, config)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn start_in(data: tempfile::TempDir, data_dir: &Path, config: &str) -> Self {
+        std::fs::write(data_dir.join("runboard.toml"), config).expect("config");
         let mut child = Command::new(env!("CARGO_BIN_EXE_runboard"))
             .args(["serve", "--port", "0", "--data-dir"])
-            .arg(data.path().join("data"))
+            .arg(data_dir)
             .env("RUNBOARD_CONFIG", data.path().join("client.json"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

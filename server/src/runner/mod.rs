@@ -211,8 +211,8 @@ async fn drive(
 
     let waiting_since = Instant::now();
     let mut wake = {
-        let dir = run_dir.clone();
-        tokio::task::spawn_blocking(move || wake::Wake::new(&dir))
+        let (dir, enabled) = (run_dir.clone(), state.config.watch_run_folders);
+        tokio::task::spawn_blocking(move || wake::Wake::new(&dir, enabled))
             .await
             .map_err(|e| RunnerError::io("watching the run folder")(std::io::Error::other(e)))?
     };

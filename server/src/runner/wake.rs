@@ -43,10 +43,18 @@ impl std::fmt::Debug for Wake {
 }
 
 impl Wake {
-    /// Watches `run_dir`. Without a watcher, [`Wake::wait`] waits `fallback`.
-    pub fn new(run_dir: &Path) -> Self {
+    /// Watches `run_dir`, unless `enabled` is false (`[runs] watch = false`).
+    pub fn new(run_dir: &Path, enabled: bool) -> Self {
         let changed = Arc::new(Notify::new());
         let signal = changed.clone();
+        if !enabled {
+            return Self {
+                run_dir: run_dir.to_owned(),
+                changed,
+                watcher: None,
+                watching: Vec::new(),
+            };
+        }
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             // Reading is all the driver does: any change, or an error (which may mean
             // lost events), is a reason to look.
@@ -122,7 +130,7 @@ mod tests {
     async fn a_write_in_a_watched_folder_wakes_at_once_and_quiet_waits_the_safety_poll() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("user_logs")).unwrap();
-        let mut wake = Wake::new(dir.path());
+        let mut wake = Wake::new(dir.path(), true);
         assert!(wake.is_watching(), "inotify is available on Linux");
         // The first wait returns at once: what was there before the watch.
         wake.wait(Duration::from_secs(60)).await;
