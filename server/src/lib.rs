@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod people;
+pub mod replay;
 pub mod retention;
 pub mod runner;
 pub mod sdk;

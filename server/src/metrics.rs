@@ -193,11 +193,23 @@ async fn record_scalars_locked(
         .map_err(std::io::Error::other)??;
     let events = points
         .chunks(POINTS_PER_EVENT)
-        .map(|chunk| EventBody::Scalars {
-            source: source.to_owned(),
-            run: tb_run.to_owned(),
-            name: name.to_owned(),
-            points: chunk.to_vec(),
+        .enumerate()
+        .map(|(i, chunk)| {
+            let body = EventBody::Scalars {
+                source: source.to_owned(),
+                run: tb_run.to_owned(),
+                name: name.to_owned(),
+                points: chunk.to_vec(),
+            };
+            let at = crate::store::ScalarsRef {
+                source: source.to_owned(),
+                run: tb_run.to_owned(),
+                name: name.to_owned(),
+                series: id,
+                from: count + (i * POINTS_PER_EVENT) as u64,
+                count: chunk.len() as u64,
+            };
+            (body, at)
         })
         .collect();
     let events = state

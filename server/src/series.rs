@@ -62,6 +62,18 @@ pub fn read(file: &Path, count: u64) -> std::io::Result<Vec<ScalarPoint>> {
         .collect())
 }
 
+/// Points `from..from + count` of a series file (fewer where the file ends first).
+pub fn read_range(file: &Path, from: u64, count: u64) -> std::io::Result<Vec<ScalarPoint>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut bytes = Vec::new();
+    if let Some(mut f) = open(file)? {
+        f.seek(SeekFrom::Start(from.saturating_mul(POINT_BYTES as u64)))?;
+        f.take(count.saturating_mul(POINT_BYTES as u64))
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(decode(&bytes).collect())
+}
+
 /// Opens a series file for reading; `None` when there is none. The run folder is the
 /// job's to write, so the file is opened as [`crate::confined::open`] does: a
 /// regular file, never a link out, a FIFO or a device.

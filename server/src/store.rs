@@ -19,6 +19,7 @@ use std::str::FromStr;
 use runboard_shared::api::{ExperimentSummary, RunFile, RunSummary, StatusChange, TagsPatch};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
+use serde::{Deserialize, Serialize};
 
 use crate::people::{Role, ShareScope};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -60,6 +61,73 @@ pub struct NewRun {
     pub tags: BTreeMap<String, String>,
     /// Who submitted it.
     pub submitted_by: Option<String>,
+}
+
+/// How an event's body is kept in `events.body`. A log's text and a series' points
+/// are on disk already (the log file, the series file), so their events keep only
+/// where: each byte is stored once. Other events, and events written before this
+/// form, are inline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredBody {
+    /// A log event: its text is these bytes of the log file.
+    LogRef {
+        /// Where.
+        log_ref: LogRef,
+    },
+    /// A scalars event: its points are these points of the series file.
+    ScalarsRef {
+        /// Where.
+        scalars_ref: ScalarsRef,
+    },
+    /// The body itself.
+    Inline(EventBody),
+}
+
+/// Bytes of a log file of a run that one log event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRef {
+    /// The log, relative to the run folder (`user_logs/std_log.txt`).
+    pub path: String,
+    /// The process rank of a per-process log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u32>,
+    /// The first byte.
+    pub offset: u64,
+    /// How many bytes.
+    pub len: u64,
+    /// Read as the end of the log: an incomplete character at its end is U+FFFD
+    /// (`watch::decode_chunk`).
+    #[serde(default)]
+    pub eof: bool,
+}
+
+/// Points of a series file that one scalars event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalarsRef {
+    /// The series' source (`metric`, `tensorboard`).
+    pub source: String,
+    /// Its TensorBoard run ("" for metrics).
+    pub run: String,
+    /// Its name or tag.
+    pub name: String,
+    /// Its id (`<run>/metrics/<id>.bin`).
+    pub series: i64,
+    /// The index of the first point.
+    pub from: u64,
+    /// How many points.
+    pub count: u64,
+}
+
+/// An event as [`Store::events_after`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Its sequence number.
+    pub seq: u64,
+    /// When it was recorded (RFC 3339).
+    pub time: String,
+    /// Its body, or where it is.
+    pub body: StoredBody,
 }
 
 /// A run that has not ended, as admission control sees it.
@@ -256,24 +324,20 @@ impl Store {
         Ok(())
     }
 
-    /// Records text read from a log file, and the offset reached, in one transaction.
-    pub async fn append_log(
-        &self,
-        run_id: &RunId,
-        path: &str,
-        rank: Option<u32>,
-        new_offset: u64,
-        text: String,
-    ) -> Result<RunEvent> {
+    /// Records that bytes `read.offset..read.offset + read.len` of a log file were
+    /// read as `text`, and the offset reached, in one transaction. The event keeps
+    /// where the text is ([`LogRef`]), not the text: the file has it.
+    pub async fn append_log(&self, run_id: &RunId, read: LogRef, text: String) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
         let at = now();
-        set_offset(&mut *tx, run_id, path, new_offset).await?;
+        set_offset(&mut *tx, run_id, &read.path, read.offset + read.len).await?;
         let body = EventBody::Log {
-            path: path.to_owned(),
-            rank,
+            path: read.path.clone(),
+            rank: read.rank,
             text,
         };
-        let event = append_event(&mut tx, run_id, &at, body).await?;
+        let stored = StoredBody::LogRef { log_ref: read };
+        let event = append_event_as(&mut tx, run_id, &at, body, Some(&stored)).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -341,13 +405,15 @@ impl Store {
             .collect())
     }
 
-    /// Events of a run with `seq > after`, in order, at most `limit` of them.
+    /// Events of a run with `seq > after`, in order, at most `limit` of them, as
+    /// stored: a log's text and a series' points are where to read them
+    /// (`crate::replay` reads them).
     pub async fn events_after(
         &self,
         run_id: &RunId,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<RunEvent>> {
+    ) -> Result<Vec<StoredEvent>> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT seq, at, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
@@ -358,7 +424,7 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(seq, time, body)| {
-                Ok(RunEvent {
+                Ok(StoredEvent {
                     seq: seq.try_into().unwrap_or(0),
                     time,
                     body: serde_json::from_str(&body).map_err(|e| {
@@ -592,14 +658,15 @@ impl Store {
     }
 
     /// Records that series `id` now has `count` points ending with `last`, and
-    /// appends `events` (the points, announced), in one transaction.
+    /// appends `events` (the points, announced; each kept as where its points are in
+    /// the series file), in one transaction.
     pub async fn advance_series(
         &self,
         run_id: &RunId,
         id: i64,
         count: u64,
         last: Option<runboard_shared::api::ScalarPoint>,
-        events: Vec<EventBody>,
+        events: Vec<(EventBody, ScalarsRef)>,
     ) -> Result<Vec<RunEvent>> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -615,8 +682,9 @@ impl Store {
         .await?;
         let at = now();
         let mut out = Vec::with_capacity(events.len());
-        for body in events {
-            out.push(append_event(&mut tx, run_id, &at, body).await?);
+        for (body, scalars_ref) in events {
+            let stored = StoredBody::ScalarsRef { scalars_ref };
+            out.push(append_event_as(&mut tx, run_id, &at, body, Some(&stored)).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -1575,7 +1643,23 @@ async fn append_event(
     at: &str,
     body: EventBody,
 ) -> Result<RunEvent> {
-    let json = serde_json::to_string(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    append_event_as(tx, run_id, at, body, None).await
+}
+
+/// Appends `body` with the run's next sequence number, inside `tx`, kept as `stored`
+/// when given (where its payload is on disk), else inline.
+async fn append_event_as(
+    tx: &mut Transaction<'_, Sqlite>,
+    run_id: &RunId,
+    at: &str,
+    body: EventBody,
+    stored: Option<&StoredBody>,
+) -> Result<RunEvent> {
+    let json = match stored {
+        Some(stored) => serde_json::to_string(stored),
+        None => serde_json::to_string(&body),
+    }
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO events (run_id, seq, at, body)
          VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?), ?, ?)

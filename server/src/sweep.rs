@@ -111,10 +111,14 @@ async fn note(state: &AppState, parent: &RunId, line: &str) -> Result<(), SweepE
         .map_err(|e| SweepError::Io("writing the sweep log".into(), std::io::Error::other(e)))?
         .map_err(|e| SweepError::Io("writing the sweep log".into(), e))?
     };
-    let event = state
-        .store
-        .append_log(parent, LOG, None, written, text)
-        .await?;
+    let read = crate::store::LogRef {
+        path: LOG.to_owned(),
+        rank: None,
+        offset: written - text.len() as u64,
+        len: text.len() as u64,
+        eof: false,
+    };
+    let event = state.store.append_log(parent, read, text).await?;
     state.hub.publish(parent, event);
     if let Some(event) = state
         .store

@@ -122,9 +122,14 @@ pub async fn tail_logs(
             if used == 0 {
                 break;
             }
-            let event = store
-                .append_log(run_id, &log.path, log.rank, offset + used as u64, text)
-                .await?;
+            let read = crate::store::LogRef {
+                path: log.path.clone(),
+                rank: log.rank,
+                offset,
+                len: used as u64,
+                eof: eof && !full,
+            };
+            let event = store.append_log(run_id, read, text).await?;
             events.push(event);
             if !full {
                 break;

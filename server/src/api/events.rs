@@ -183,7 +183,14 @@ async fn long_poll(
     let mut live = state.hub.subscribe(run_id);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let events = state.store.events_after(run_id, after, REPLAY_PAGE).await?;
+        let events = crate::replay::events_after(
+            &state.store,
+            &state.run_dir(run_id),
+            run_id,
+            after,
+            REPLAY_PAGE,
+        )
+        .await?;
         if !events.is_empty() || tokio::time::Instant::now() >= deadline {
             let next_after = events.last().map_or(after, |e| e.seq);
             return Ok(EventsPage { events, next_after });
@@ -202,7 +209,14 @@ async fn replay<S: Sink<Frame> + Unpin>(
     sink: &mut S,
 ) -> Result<bool, crate::store::StoreError> {
     loop {
-        let events = state.store.events_after(run_id, *last, REPLAY_PAGE).await?;
+        let events = crate::replay::events_after(
+            &state.store,
+            &state.run_dir(run_id),
+            run_id,
+            *last,
+            REPLAY_PAGE,
+        )
+        .await?;
         if events.is_empty() {
             return Ok(true);
         }

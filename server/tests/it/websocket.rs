@@ -184,9 +184,13 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
             .store
             .append_log(
                 &run_id,
-                "user_logs/std_log.txt",
-                None,
-                i + 1,
+                runboard_server::store::LogRef {
+                    path: "user_logs/std_log.txt".into(),
+                    rank: None,
+                    offset: i,
+                    len: 1,
+                    eof: false,
+                },
                 format!("{i}\n"),
             )
             .await
@@ -260,4 +264,73 @@ fn tokio_stream_from<T: Send + 'static>(
     Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|v| (v, rx))
     }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_and_metric_points_are_stored_once_and_replay_from_their_files() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let src = source(&[(
+        "train.py",
+        "from azureml.core import Run\n\
+         run = Run.get_context()\n\
+         for i in range(2000):\n\
+         \x20   print(f'stored-once-marker {i:05d} ' + 'x' * 40)\n\
+         run.log_list('curve', [i * 0.125 for i in range(3000)])\n",
+    )]);
+    let run = server
+        .submit("once", src.path(), json!({"entry_script": "train.py"}))
+        .await;
+    let id = run.run_id.as_str();
+    assert_eq!(
+        server.wait_until_ended(id).await.status,
+        RunStatus::Completed
+    );
+
+    // Replayed from the start: the log exactly as the file has it, every point.
+    let mut ws = connect(&server, id, 0).await;
+    let mut frames = Vec::new();
+    loop {
+        match next_frame(&mut ws).await.unwrap() {
+            Frame::CaughtUp { .. } => break,
+            frame => frames.push(frame),
+        }
+    }
+    let file = server.text(id, "user_logs/std_log.txt").await;
+    assert_eq!(log_text(&frames), file);
+    assert_eq!(file.lines().count(), 2000);
+    let points: Vec<f64> = frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Event { event } => match &event.body {
+                EventBody::Scalars { name, points, .. } if name == "curve" => Some(points),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .map(|p| p.value)
+        .collect();
+    assert_eq!(
+        points,
+        (0..3000).map(|i| i as f64 * 0.125).collect::<Vec<_>>()
+    );
+
+    // The database holds neither the text nor the points: only where they are.
+    let mut database = Vec::new();
+    for name in ["runboard.sqlite", "runboard.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(server.data_dir.join(name)) {
+            database.extend(bytes);
+        }
+    }
+    let marker = b"stored-once-marker";
+    assert!(
+        !database.windows(marker.len()).any(|w| w == marker),
+        "log text was copied into the database"
+    );
+    let point = (1234.0f64 * 0.125).to_string();
+    assert!(
+        !database.windows(point.len()).any(|w| w == point.as_bytes()),
+        "metric points were copied into the database"
+    );
 }
