@@ -329,7 +329,11 @@ mod outputs {
         Output::Error {
             ename: e.ename.clone(),
             evalue: e.evalue(),
-            traceback: e.to_string().lines().map(str::to_owned).collect(),
+            traceback: if e.traceback.is_empty() {
+                e.to_string().lines().map(str::to_owned).collect()
+            } else {
+                e.traceback.clone()
+            },
         }
     }
 }
