@@ -327,7 +327,8 @@ test("an Environment read from a conda file in the files area installs its packa
           "ws = Workspace.from_config()\n" +
           "env = Environment.from_conda_specification(name='six-env', file_path='conda.yml')\n" +
           "env.environment_variables['GREETING'] = 'hello'\n" +
-          "print(env.python.conda_dependencies.pip_packages)",
+          // `pip_packages` is an iterator in the SDK (the Rust kernel gave a list).
+          "print(list(env.python.conda_dependencies.pip_packages))",
       ],
       [
         "run",
