@@ -486,6 +486,38 @@ mod tests {
     }
 
     #[test]
+    fn a_pythons_traceback_is_the_error_outputs_traceback() {
+        use crate::cell::PyError;
+        // As the browser's CPython kernel sends it.
+        let sent = r#"{"ename":"KeyError","message":"'x'","line":null,
+            "traceback":["Traceback (most recent call last):","  File \"<cell-1>\", line 1, in <module>","KeyError: 'x'"]}"#;
+        let e: PyError = serde_json::from_str(sent).unwrap();
+        let Output::Error {
+            ename,
+            evalue,
+            traceback,
+        } = error_output(&e)
+        else {
+            panic!("not an error output");
+        };
+        assert_eq!((ename.as_str(), evalue.as_str()), ("KeyError", "'x'"));
+        assert_eq!(traceback.len(), 3);
+        assert_eq!(traceback[2], "KeyError: 'x'");
+        // Without one (the Rust kernel's errors), the error is its one line.
+        let plain = PyError::new("NameError", "name 'y' is not defined").at(2);
+        assert!(
+            serde_json::to_string(&plain)
+                .unwrap()
+                .find("traceback")
+                .is_none()
+        );
+        let Output::Error { traceback, .. } = error_output(&plain) else {
+            panic!("not an error output");
+        };
+        assert_eq!(traceback, ["NameError: name 'y' is not defined (line 2)"]);
+    }
+
+    #[test]
     fn kernel_outputs_become_nbformat_outputs() {
         use crate::cell::{self as kernel, Display, PyError};
         let produced = vec![

@@ -672,7 +672,10 @@ fn print_sizes(pkg: &Path, manifest: &BTreeMap<String, String>) -> Result<()> {
     let kernel_files = crate::pykernel::PYODIDE_FILES
         .iter()
         .map(|f| format!("pyodide/{f}"))
-        .chain(["runboard_kernel.py".to_owned(), crate::pykernel::WORKER.to_owned()]);
+        .chain([
+            "runboard_kernel.py".to_owned(),
+            crate::pykernel::WORKER.to_owned(),
+        ]);
     for source in kernel_files {
         let name = manifest
             .get(&source)

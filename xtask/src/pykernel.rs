@@ -63,8 +63,8 @@ pub(crate) fn bundle(
 
     let worker = fs::read_to_string(root.join("notebook/js").join(WORKER))
         .context("reading notebook/js/pykernel.js")?;
-    let worker = super::frontend::fill_template(&worker, manifest)
-        .context("in notebook/js/pykernel.js")?;
+    let worker =
+        super::frontend::fill_template(&worker, manifest).context("in notebook/js/pykernel.js")?;
     add_hashed(out, manifest, WORKER, worker.as_bytes())
 }
 

@@ -26,7 +26,8 @@ fn the_kernels_python_tests_pass_in_cpython() {
 fn the_kernels_python_tests_pass_in_pyodide() {
     let root = checkout();
     assert!(
-        root.join("frontend/node_modules/pyodide/pyodide.mjs").is_file(),
+        root.join("frontend/node_modules/pyodide/pyodide.mjs")
+            .is_file(),
         "Pyodide is missing: run `cargo xtask frontend` (or `npm ci` in frontend/) first"
     );
     let out = Command::new("node")
@@ -40,6 +41,9 @@ fn the_kernels_python_tests_pass_in_pyodide() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("Pyodide 3.14") && text.contains("emscripten"), "{text}");
+    assert!(
+        text.contains("Pyodide 3.14") && text.contains("emscripten"),
+        "{text}"
+    );
     assert!(text.contains("\nOK"), "{text}");
 }
