@@ -98,17 +98,25 @@ async function installSdk(py) {
 }
 
 async function start() {
+  const started = performance.now();
   const indexURL = new URL(PYODIDE_MODULE.replace(/[^/]*$/, ""), self.location.href).href;
   const [py, source] = await Promise.all([
     loadPyodide({ indexURL, fullStdLib: false }),
     fetchOk(KERNEL_MODULE, "the kernel module").then((r) => r.text()),
   ]);
+  const loaded = performance.now();
   await installSdk(py);
+  const installed = performance.now();
   py.FS.writeFile(`${py.runPython("import sysconfig; sysconfig.get_paths()['purelib']")}/runboard_kernel.py`, source);
   if (interrupts) py.setInterruptBuffer(interrupts);
   pyodide = py;
   kernel = py.pyimport("runboard_kernel").browser_kernel((text) => self.postMessage(text));
   self.postMessage(JSON.stringify({ type: "ready" }));
+  const ready = performance.now();
+  console.info(
+    `runboard kernel: ready in ${Math.round(ready - started)} ms (CPython ${Math.round(loaded - started)} ms, ` +
+      `the SDK ${Math.round(installed - loaded)} ms, the kernel ${Math.round(ready - installed)} ms)`,
+  );
   pump();
 }
 
@@ -117,5 +125,10 @@ start().catch((e) => {
   // The page learns it at its first cell, which fails with the reason.
   startError = `the Python kernel could not start: ${e}`;
   self.postMessage(JSON.stringify({ type: "ready" }));
+  const ready = performance.now();
+  console.info(
+    `runboard kernel: ready in ${Math.round(ready - started)} ms (CPython ${Math.round(loaded - started)} ms, ` +
+      `the SDK ${Math.round(installed - loaded)} ms, the kernel ${Math.round(ready - installed)} ms)`,
+  );
   pump();
 });
