@@ -171,3 +171,34 @@ test("errors are Python's, with the cell's traceback; shell commands say why not
   await page.keyboard.press("Control+Enter");
   await expect(page.locator('[data-cell="shell"] .nb-error')).toContainText("UsageError: shell commands (`!ls`) cannot run");
 });
+
+test("files a cell writes, copies and deletes are so in the files area when it ends", async ({ loggedIn: page, server }) => {
+  await server.putFile("sync/data.csv", "a,b\n1,2\n");
+  await server.putFile(
+    "sync/files.ipynb",
+    notebook([
+      [
+        "write",
+        "import os, shutil\nos.makedirs('out/deep', exist_ok=True)\nshutil.copy('data.csv', 'out/deep/copy.csv')\n" +
+          "with open('out/note.txt', 'w') as f:\n    f.write('hello')\nsorted(os.listdir('out'))",
+      ],
+      ["delete", "os.remove('out/note.txt')\nshutil.rmtree('out/deep')\nos.getcwd()"],
+    ]),
+  );
+  await page.goto(`${server.url}/notebooks/sync/files.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.locator('[data-cell="write"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "write")).toContainText("['deep', 'note.txt']");
+  expect(await server.fileText("sync/out/deep/copy.csv")).toBe("a,b\n1,2\n");
+  expect(await server.fileText("sync/out/note.txt")).toBe("hello");
+
+  await page.locator('[data-cell="delete"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "delete")).toContainText("'/drive/sync'");
+  const listing = await server.api("/api/files/sync");
+  expect(listing.files.map((f: { path: string }) => f.path).sort()).toEqual(["sync/data.csv", "sync/files.ipynb"]);
+  expect(listing.folders).toEqual(["sync/out"]);
+});
