@@ -79,3 +79,28 @@ fn add_hashed(
     manifest.insert(name.to_owned(), hashed);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_names_only_pyodide_and_the_kernel_module() {
+        let root = crate::project_root();
+        let worker = fs::read_to_string(root.join("notebook/js").join(WORKER)).unwrap();
+        let manifest = BTreeMap::from([
+            (
+                "pyodide/pyodide.mjs".to_owned(),
+                "pyodide-ab12/pyodide.mjs".to_owned(),
+            ),
+            (
+                KERNEL_MODULE.to_owned(),
+                "runboard_kernel-ab12.py".to_owned(),
+            ),
+        ]);
+        let filled = super::super::frontend::fill_template(&worker, &manifest).unwrap();
+        assert!(filled.contains("from \"/pyodide-ab12/pyodide.mjs\""));
+        assert!(filled.contains("\"/runboard_kernel-ab12.py\""));
+        assert!(!filled.contains("{{"));
+    }
+}
