@@ -655,10 +655,23 @@ fn open(path: String, text: &str) -> Result<Page, String> {
     Ok(page)
 }
 
-/// The worker's URL, from the page's `<meta name="runboard-kernel" content="…">`.
+/// The worker's URL, from the page's `<meta name="runboard-kernel" content="…">`: the
+/// Python kernel (Pyodide). With `?kernel=rust` in the page's address, the older Rust
+/// kernel (`<meta name="runboard-kernel-rust">`), which `cargo xtask bench kernel`
+/// measures beside it.
 fn kernel_url() -> Option<String> {
+    let rust = window().location().search().is_ok_and(|q| {
+        q.trim_start_matches('?')
+            .split('&')
+            .any(|p| p == "kernel=rust")
+    });
+    let selector = if rust {
+        "meta[name=runboard-kernel-rust]"
+    } else {
+        "meta[name=runboard-kernel]"
+    };
     document()
-        .query_selector("meta[name=runboard-kernel]")
+        .query_selector(selector)
         .ok()??
         .get_attribute("content")
 }

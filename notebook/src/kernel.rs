@@ -1,14 +1,15 @@
-//! The page's side of the kernel: the Web Worker that runs cells
-//! (`runboard-kernel-worker`), started from the URL in the page's
+//! The page's side of the kernel: the Web Worker that runs cells (CPython in
+//! Pyodide, `notebook/js/pykernel.js`), started from the URL in the page's
 //! `<meta name="runboard-kernel">`, and the JSON messages to and from it
 //! ([`runboard_shared::cell::worker`]).
 //!
 //! Interrupt goes two ways. The `Interrupt` message reaches a cell that awaits the
 //! server (a wait, a request), but a cell looping in the worker reads no message until
 //! it ends. So when the page is cross-origin isolated (the server sends COOP/COEP), it
-//! also shares an interrupt counter with the worker, an `Int32Array` over a
-//! `SharedArrayBuffer` posted as the page's first message once the worker is ready, which the kernel reads at
-//! every loop step. Without isolation (plain HTTP on another host than localhost, a
+//! also shares an interrupt buffer with the worker, an `Int32Array` over a
+//! `SharedArrayBuffer` posted as the page's first message once the worker is ready:
+//! Interrupt stores SIGINT (2) in it, and Pyodide raises `KeyboardInterrupt` at the
+//! cell's next bytecode. Without isolation (plain HTTP on another host than localhost, a
 //! browser without `credentialless`) the page falls back to restarting the kernel.
 
 use std::cell::RefCell;
@@ -19,6 +20,10 @@ use runboard_shared::cell::worker::{FromWorker, ToWorker};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// What the page stores in the shared interrupt buffer: the signal number Pyodide
+/// raises (`setInterruptBuffer`).
+const SIGINT: i32 = 2;
 
 /// A handle on the kernel's worker. Cloning shares the worker.
 #[derive(Clone)]
@@ -134,8 +139,10 @@ impl KernelWorker {
     /// sees at its next step, and the `Interrupt` message, which a cell awaiting the
     /// server sees at once.
     pub fn interrupt(&self) {
+        // 2 is SIGINT: Pyodide's interrupt buffer raises that signal's
+        // KeyboardInterrupt at the cell's next bytecode, then sets the buffer to 0.
         if let Some(counter) = self.0.interrupts.borrow().as_ref()
-            && let Err(e) = js_sys::Atomics::add(counter, 0, 1)
+            && let Err(e) = js_sys::Atomics::store(counter, 0, SIGINT)
         {
             leptos::logging::warn!("kernel: could not count an interrupt: {e:?}");
         }

@@ -329,7 +329,11 @@ mod outputs {
         Output::Error {
             ename: e.ename.clone(),
             evalue: e.evalue(),
-            traceback: e.to_string().lines().map(str::to_owned).collect(),
+            traceback: if e.traceback.is_empty() {
+                e.to_string().lines().map(str::to_owned).collect()
+            } else {
+                e.traceback.clone()
+            },
         }
     }
 }
@@ -479,6 +483,38 @@ mod tests {
         let nb = Notebook::new();
         assert_eq!((nb.nbformat, nb.nbformat_minor), (4, 5));
         assert_eq!(Notebook::from_json(&nb.to_json()).unwrap(), nb);
+    }
+
+    #[test]
+    fn a_pythons_traceback_is_the_error_outputs_traceback() {
+        use crate::cell::PyError;
+        // As the browser's CPython kernel sends it.
+        let sent = r#"{"ename":"KeyError","message":"'x'","line":null,
+            "traceback":["Traceback (most recent call last):","  File \"<cell-1>\", line 1, in <module>","KeyError: 'x'"]}"#;
+        let e: PyError = serde_json::from_str(sent).unwrap();
+        let Output::Error {
+            ename,
+            evalue,
+            traceback,
+        } = error_output(&e)
+        else {
+            panic!("not an error output");
+        };
+        assert_eq!((ename.as_str(), evalue.as_str()), ("KeyError", "'x'"));
+        assert_eq!(traceback.len(), 3);
+        assert_eq!(traceback[2], "KeyError: 'x'");
+        // Without one (the Rust kernel's errors), the error is its one line.
+        let plain = PyError::new("NameError", "name 'y' is not defined").at(2);
+        assert!(
+            serde_json::to_string(&plain)
+                .unwrap()
+                .find("traceback")
+                .is_none()
+        );
+        let Output::Error { traceback, .. } = error_output(&plain) else {
+            panic!("not an error output");
+        };
+        assert_eq!(traceback, ["NameError: name 'y' is not defined (line 2)"]);
     }
 
     #[test]

@@ -68,7 +68,9 @@ const KERNEL_BOOT: &str = "kernel-boot.js";
 /// The templates filled with hashed names: the portal's page and the notebook pages'.
 const TEMPLATES: [&str; 2] = ["index.html", "notebook.html"];
 /// Extensions of the files worth precompressing (images and fonts are compressed).
-const COMPRESSIBLE: &[&str] = &["js", "wasm", "css", "html", "svg", "json", "txt", "map"];
+const COMPRESSIBLE: &[&str] = &[
+    "js", "mjs", "wasm", "css", "html", "svg", "json", "txt", "map", "py",
+];
 
 /// The chart module's name in the bundle (see [`charts_module`]).
 const CHARTS: &str = "charts.js";
@@ -374,6 +376,8 @@ fn bundle(
         let stem = entry?.file_name().to_string_lossy().into_owned();
         bundle_wasm_app(&generated.join(&stem), &stem, out, &mut manifest)?;
     }
+    // The Python kernel: Pyodide, the cell runner and the worker (notebook pages only).
+    crate::pykernel::bundle(&crate::project_root(), out, &mut manifest)?;
 
     let mut made = made.to_vec();
     if let Some(kernel_js) = manifest.get("kernel.js") {
@@ -464,7 +468,7 @@ fn bundle_wasm_app(
 }
 
 /// First 16 hex digits of the SHA-256 of the concatenated `parts`.
-fn content_hash(parts: &[&[u8]]) -> String {
+pub(crate) fn content_hash(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part);
@@ -478,7 +482,7 @@ fn content_hash(parts: &[&[u8]]) -> String {
 }
 
 /// `dir/name.ext` → `dir/name-<hash>.ext` (a name without extension gets `-<hash>`).
-fn hashed_name(rel: &str, hash: &str) -> String {
+pub(crate) fn hashed_name(rel: &str, hash: &str) -> String {
     let (dir, file) = rel.rsplit_once('/').map_or(("", rel), |(d, f)| (d, f));
     let file = match file.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{hash}.{ext}"),
@@ -503,7 +507,7 @@ fn rewrite_wasm_path(js: &str, wasm_name: &str, hashed_wasm: &str) -> Result<Str
 
 /// Replaces each `{{name}}` in `template` by `/` and the hashed name of `name`; an
 /// unknown name is an error, so a typo in the template fails the build.
-fn fill_template(template: &str, manifest: &BTreeMap<String, String>) -> Result<String> {
+pub(crate) fn fill_template(template: &str, manifest: &BTreeMap<String, String>) -> Result<String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -589,7 +593,7 @@ fn write_compressed(
 }
 
 /// Writes a hashed file unless it is already there: same name, same content.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     if fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64) {
         return Ok(());
     }
@@ -663,6 +667,25 @@ fn print_sizes(pkg: &Path, manifest: &BTreeMap<String, String>) -> Result<()> {
             wasm_app_size_gzipped(app.stem)?
         );
     }
+    eprintln!("  the notebook page's Python kernel (Pyodide, loaded when a notebook opens):");
+    let mut kernel_gz = 0;
+    let kernel_files = crate::pykernel::PYODIDE_FILES
+        .iter()
+        .map(|f| format!("pyodide/{f}"))
+        .chain([
+            "runboard_kernel.py".to_owned(),
+            crate::pykernel::WORKER.to_owned(),
+        ]);
+    for source in kernel_files {
+        let name = manifest
+            .get(&source)
+            .with_context(|| format!("manifest.json names no {source}"))?;
+        let raw = file_size(&pkg.join(name))?;
+        let gz = file_size(&pkg.join(format!("{name}.gz"))).unwrap_or(raw);
+        kernel_gz += gz;
+        eprintln!("  {name:<44} {raw:>9} B   gzip {gz:>8} B");
+    }
+    eprintln!("  Python kernel: gzipped {kernel_gz} B (the SDK's wheel comes from /simple/)");
     eprintln!("  in {}", pkg.display());
     Ok(())
 }

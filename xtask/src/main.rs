@@ -9,6 +9,7 @@ mod e2e;
 mod frontend;
 mod kernel_bench;
 mod portal;
+mod pykernel;
 mod serve_command;
 mod setup;
 mod skips;

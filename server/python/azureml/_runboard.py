@@ -12,6 +12,7 @@ else the client config that the last `runboard serve` on this machine wrote
 import json
 import os
 import socket
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,6 +26,14 @@ from azureml.exceptions import (
 
 # Seconds a request may take; a long poll asks the server to answer well before.
 TIMEOUT = 60
+
+# In the notebook's browser kernel (Pyodide) requests go through `_browser`.
+IN_BROWSER = sys.platform == "emscripten"
+
+# Seconds a long poll (`/events?wait=`) may wait for news.
+LONG_POLL = 25
+if IN_BROWSER:
+    from azureml._browser import LONG_POLL  # noqa: F811
 
 
 def config_path():
@@ -50,6 +59,10 @@ class Endpoint:
         token = os.environ.get("RUNBOARD_TOKEN") or os.environ.get("RUNBOARD_RUN_TOKEN")
         if url and token:
             return cls(url, token, "the RUNBOARD_URL environment variable")
+        if IN_BROWSER and not url:
+            from azureml import _browser
+
+            return cls(_browser.origin(), "", "the notebook page")
         path = config_path()
         try:
             with open(path, encoding="utf-8") as f:
@@ -84,6 +97,8 @@ class Endpoint:
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
+        if IN_BROWSER:
+            return self._browser_request(method, url, body, content_type, timeout)
         request = urllib.request.Request(url, data=body, method=method)
         request.add_header("Authorization", "Bearer " + self.token)
         if content_type:
@@ -99,6 +114,21 @@ class Endpoint:
             raise self.unreachable("no answer in {} s".format(timeout)) from None
         except ConnectionError as e:
             raise self.unreachable(e) from None
+
+    def _browser_request(self, method, url, body, content_type, timeout):
+        """`request` in the browser kernel: same origin, the page's session cookie."""
+        from azureml import _browser
+
+        if method not in ("GET", "HEAD") and _browser.before_write is not None:
+            _browser.before_write()
+        headers = {"Authorization": "Bearer " + self.token} if self.token else None
+        try:
+            status, data = _browser.send(method, url, body, content_type, timeout, headers)
+        except ConnectionError as e:
+            raise self.unreachable(e) from None
+        if status >= 400:
+            raise error_from(status, data)
+        return data
 
     def json(self, method, path, value=None, query=None, timeout=TIMEOUT):
         """A JSON request and its JSON answer."""

@@ -170,16 +170,23 @@ fn looks_like_file(path: &str) -> bool {
 }
 
 /// True when the last part of `path` carries a 16-hex-digit content hash, as the
-/// bundle step names files: `<stem>-<hash>.<ext>` or `<stem>-<hash>_bg.wasm`.
+/// bundle step names files: `<stem>-<hash>.<ext>` or `<stem>-<hash>_bg.wasm`; or
+/// when its top folder does (`/pyodide-<hash>/pyodide.asm.wasm`: Pyodide's files keep
+/// their names, and the folder's hash covers them all). App paths never start with
+/// such a folder (`/notebooks/…`, `/tree/…`).
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
+    let mut parts = path.trim_start_matches('/').split('/');
+    let top = parts.next().filter(|_| parts.next().is_some());
     let stem = match name.strip_suffix("_bg.wasm") {
-        Some(stem) => stem,
-        None => match name.split_once('.') {
-            Some((stem, _)) => stem,
-            None => return false,
-        },
+        Some(stem) => Some(stem),
+        None => name.split_once('.').map(|(stem, _)| stem),
     };
+    stem.is_some_and(ends_with_hash) || top.is_some_and(ends_with_hash)
+}
+
+/// `<name>-<16 lower-case hex digits>`.
+fn ends_with_hash(stem: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, hash)| {
         hash.len() == 16 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
@@ -284,7 +291,8 @@ fn content_type(path: &str) -> &'static str {
         "json" => "application/json",
         "png" => "image/png",
         "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
+        "txt" | "py" => "text/plain; charset=utf-8",
+        "zip" => "application/zip",
         "woff2" => "font/woff2",
         _ => "application/octet-stream",
     }
@@ -409,6 +417,11 @@ mod tests {
         check("/runs/exp_1700000000_0000abcd", false);
         check("/runboard-55AE9B002BEFC812.js", false);
         check("/runboard-55ae9b002befc81.js", false);
+        check("/pyodide-55ae9b002befc812/pyodide.asm.wasm", true);
+        check("/pyodide-55ae9b002befc812/python_stdlib.zip", true);
+        check("/pyodide/pyodide.asm.wasm", false);
+        check("/notebooks/x-55ae9b002befc812/a.ipynb", false);
+        check("/tree/x-55ae9b002befc812/a", false);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod backup;
 mod bad_input;
+mod browser_kernel;
 mod cli;
 mod datastores;
 mod distributed;

@@ -17,6 +17,10 @@ pub struct PyError {
     pub message: String,
     /// The 1-based line of the cell the failing statement starts on.
     pub line: Option<u32>,
+    /// The traceback's lines as Python prints them (the browser's CPython kernel sends
+    /// them); when empty, the error shows as `ename: evalue`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traceback: Vec<String>,
 }
 
 impl PyError {
@@ -26,6 +30,7 @@ impl PyError {
             ename: ename.to_owned(),
             message: message.into(),
             line: None,
+            traceback: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 `Experiment`, `ScriptRunConfig`, `Environment` and `Run` from any Python."""
 
 from azureml.core.conda_dependencies import CondaDependencies
+from azureml.core.datastore import Datastore
 from azureml.core.environment import Environment
 from azureml.core.experiment import Experiment
 from azureml.core.model import Model
@@ -12,6 +13,7 @@ from azureml.core.workspace import Workspace
 
 __all__ = [
     "CondaDependencies",
+    "Datastore",
     "Environment",
     "Experiment",
     "Model",

@@ -31,6 +31,10 @@ _MAX_POINTS = 100000
 _EXIT_WAIT = float(os.environ.get("RUNBOARD_FLUSH_TIMEOUT", "3"))
 
 
+# How long `wait_for_completion` keeps asking a server that does not answer.
+RECONNECT_SECONDS = 60
+
+
 def _is_number(value):
     return isinstance(value, numbers.Number) and not isinstance(value, complex)
 
@@ -62,6 +66,12 @@ class Run:
         return "Run(Experiment: {},\nId: {},\nType: azureml.scriptrun,\nStatus: {})".format(
             experiment.name, self.id, self.get_status()
         )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The run's live card in a notebook (see `azureml._display`)."""
+        from azureml import _display
+
+        return _display.run_bundle(self, self.get_status())
 
     def get_portal_url(self):
         """The run's page in the Runboard portal."""
@@ -181,16 +191,32 @@ class Run:
         `raise_on_error`)."""
         import sys
 
-        from azureml.exceptions import ActivityFailedException
+        from azureml.exceptions import ActivityFailedException, RunboardConnectionError
 
+        from azureml import _display
+        from azureml._runboard import LONG_POLL
+
+        _display.waiting(self, show_output)
         log = "user_logs/std_log.txt"
         if show_output:
             banner = "Streaming " + log
             print("RunId: {}\nWeb View: {}\n\n{}\n{}\n".format(
                 self.id, self.get_portal_url(), banner, "=" * len(banner)))
         after, ends_with_newline, status, error = 0, True, None, None
+        unreachable_since = None
         while status is None:
-            page = self._endpoint.json("GET", self._path("/events"), query={"after": after, "wait": 25}, timeout=60)
+            try:
+                page = self._endpoint.json("GET", self._path("/events"), query={"after": after, "wait": LONG_POLL}, timeout=60)
+            except RunboardConnectionError:
+                # The network or the server gone for a moment (a restart): ask again,
+                # from the same place, for up to RECONNECT_SECONDS.
+                now = time.monotonic()
+                unreachable_since = unreachable_since or now
+                if now - unreachable_since > RECONNECT_SECONDS:
+                    raise
+                time.sleep(0.5)
+                continue
+            unreachable_since = None
             for event in page["events"]:
                 if event.get("type") == "log" and show_output and event.get("path") == log and event.get("text"):
                     sys.stdout.write(event["text"])

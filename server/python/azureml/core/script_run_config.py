@@ -18,7 +18,7 @@ def arguments_to_params(arguments):
         key = items[i] if isinstance(items[i], str) else str(items[i])
         nxt = items[i + 1] if i + 1 < len(items) else None
         if key.startswith("-") and nxt is not None and not (isinstance(nxt, str) and nxt.startswith("-")):
-            params[key] = nxt if isinstance(nxt, (str, int, float, bool)) else str(nxt)
+            params[key] = nxt if isinstance(nxt, (str, int, float, bool, dict)) else str(nxt)
             i += 2
         else:
             params[key] = ""

@@ -47,6 +47,18 @@ class Workspace:
         items = answer.get("experiments", []) if isinstance(answer, dict) else answer
         return {e["name"]: Experiment(self, e["name"]) for e in items}
 
+    def get_default_datastore(self):
+        """The datastore `workspaceblobstore` of the server."""
+        from azureml.core.datastore import Datastore
+
+        return Datastore.get_default(self)
+
+    @property
+    def datastores(self):
+        """The default datastore by name (others are reached with `Datastore.get`)."""
+        store = self.get_default_datastore()
+        return {store.name: store}
+
     def get_details(self):
         """What the SDK's workspace details hold that means something here."""
         return {"name": self.name, "location": self.location, "url": self._endpoint.url}

@@ -23,6 +23,12 @@ class Estimator:
         given.pop("self")
         self._given = {k: v for k, v in given.items() if not k.startswith("_")}
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The parameters that are set, as a table in a notebook."""
+        from azureml import _display
+
+        return _display.parameters_bundle(type(self).__name__, type(self).__init__, self._given)
+
     def _definition(self):
         g = self._given
         out = {"source_directory": g["source_directory"]}

@@ -1,0 +1,204 @@
+// The notebook's kernel is CPython (Pyodide) in the page's Web Worker: real Python
+// in cells, and the same `azureml` package as scripts, against a real server and
+// real jobs.
+import { test, expect } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+/** A notebook (nbformat 4.5) of code cells, each `[id, source]`. */
+function notebook(cells: [string, string][]): string {
+  return JSON.stringify({
+    cells: cells.map(([id, source]) => ({
+      cell_type: "code",
+      execution_count: null,
+      id,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}
+
+function outputOf(page: Page, cell: string) {
+  return page.locator(`[data-cell="${cell}"] .nb-outputs`);
+}
+
+const PYTHON = `import json, re, datetime, collections
+
+class Shape:
+    def __init__(self, name, sides):
+        self.name, self.sides = name, sides
+    def __repr__(self):
+        return f"Shape({self.name!r}, {self.sides})"
+
+def parse(line):
+    m = re.match(r"(\\w+):(\\d+)", line)
+    if not m:
+        raise ValueError(f"bad line {line!r}")
+    return Shape(m.group(1), int(m.group(2)))
+
+shapes, errors = [], []
+for line in ["square:4", "oops", "triangle:3", "hexagon:6"]:
+    try:
+        shapes.append(parse(line))
+    except ValueError as e:
+        errors.append(str(e))
+
+by_sides = {s.name: s.sides for s in shapes}
+even = [s.name for s in shapes if s.sides % 2 == 0]
+counts = collections.Counter(len(s.name) for s in shapes)
+total = sum(s.sides for s in shapes)
+with open("shapes.json", "w") as f:
+    json.dump(by_sides, f)
+with open("shapes.json") as f:
+    back = json.load(f)
+largest = max(shapes, key=lambda s: s.sides)
+day = datetime.date(2024, 2, 28) + datetime.timedelta(days=1)
+print(f"parsed {len(shapes)}, errors {errors}, even {even}, total {total}")
+print(f"largest {largest}, round trip {back == by_sides}, counts {sorted(counts.items())}, day {day.isoformat()}")
+`;
+
+const COMPUTE = `from azureml.core import Workspace
+from azureml.core.compute import ComputeTarget, AmlCompute
+from azureml.core.compute_target import ComputeTargetException
+
+ws = Workspace.from_config()
+cluster_name = "cpu-cluster"
+try:
+    compute_target = ComputeTarget(workspace=ws, name=cluster_name)
+except ComputeTargetException:
+    compute_config = AmlCompute.provisioning_configuration(vm_size='STANDARD_D2_V2', max_nodes=4)
+    compute_target = ComputeTarget.create(ws, cluster_name, compute_config)
+print("compute target:", compute_target.name)
+`;
+
+const SCRIPT = `%%writefile scoring/train.py
+import argparse
+from azureml.core import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+args = parser.parse_args()
+run = Run.get_context()
+run.log("lr", args.lr)
+run.log("score", 1 - abs(args.lr - 0.1))
+print(f"trained with lr {args.lr}", flush=True)
+`;
+
+const SUBMIT = `import os
+from azureml.core import Experiment, ScriptRunConfig
+from azureml.core.runconfig import RunConfiguration
+
+rc = RunConfiguration()
+rc.environment.python.user_managed_dependencies = True
+src = ScriptRunConfig(source_directory="scoring", script="train.py", arguments=["--lr", 0.1],
+                      run_config=rc, compute_target=compute_target)
+exp = Experiment(workspace=ws, name="e2e-pykernel")
+run = exp.submit(src)
+run.wait_for_completion(show_output=True)["status"]
+`;
+
+const SWEEP = `runs = []
+for lr in [0.01, 0.1, 0.5]:
+    config = ScriptRunConfig(source_directory="scoring", script="train.py", arguments=["--lr", lr], run_config=rc)
+    runs.append(exp.submit(config))
+for r in runs:
+    r.wait_for_completion()
+best = max(runs, key=lambda r: r.get_metrics()['score'])
+print("best lr:", best.get_metrics()["lr"], "of", len(runs))
+`;
+
+test("real Python in the browser kernel: the language, the compute-target cell, ScriptRunConfig, a sweep", async ({
+  loggedIn: page,
+  server,
+}, testInfo) => {
+  test.setTimeout(240_000);
+  await server.putFile(
+    "py/real.ipynb",
+    notebook([
+      ["python", PYTHON],
+      ["compute", COMPUTE],
+      ["folder", "import os\nos.makedirs('scoring', exist_ok=True)"],
+      ["script", SCRIPT],
+      ["submit", SUBMIT],
+      ["sweep", SWEEP],
+    ]),
+  );
+  await page.goto(`${server.url}/notebooks/py/real.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.getByRole("button", { name: "Run all" }).click();
+
+  await expect(outputOf(page, "python")).toContainText(
+    "parsed 3, errors [\"bad line 'oops'\"], even ['square', 'hexagon'], total 13",
+  );
+  await expect(outputOf(page, "python")).toContainText(
+    "largest Shape('hexagon', 6), round trip True, counts [(6, 1), (7, 1), (8, 1)], day 2024-02-29",
+  );
+  await expect(outputOf(page, "compute")).toContainText("compute target: local");
+  await expect(outputOf(page, "script")).toContainText("Writing scoring/train.py");
+  await expect(outputOf(page, "submit")).toContainText("trained with lr 0.1", { timeout: 90_000 });
+  await expect(outputOf(page, "submit")).toContainText("'Completed'", { timeout: 30_000 });
+  await expect(outputOf(page, "sweep")).toContainText("best lr: 0.1 of 3", { timeout: 150_000 });
+  await expect(page.locator(".nb-error")).toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath("pykernel.png"), fullPage: true });
+
+  // What the cells wrote is in the files area, beside the notebook.
+  expect(JSON.parse(await server.fileText("py/shapes.json"))).toEqual({ square: 4, triangle: 3, hexagon: 6 });
+  expect(await server.fileText("py/scoring/train.py")).toContain("run.log(\"score\"");
+});
+
+test("errors are Python's, with the cell's traceback; shell commands say why not", async ({ loggedIn: page, server }) => {
+  await server.putFile(
+    "py/errors.ipynb",
+    notebook([
+      ["fails", "def inner():\n    return {}['missing']\n\ninner()"],
+      ["shell", "!ls"],
+    ]),
+  );
+  await page.goto(`${server.url}/notebooks/py/errors.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.locator('[data-cell="fails"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  const error = page.locator('[data-cell="fails"] .nb-error');
+  await expect(error).toHaveAttribute("data-ename", "KeyError");
+  await expect(error).toContainText("return {}['missing']");
+  await expect(error).toContainText("KeyError: 'missing'");
+  await page.locator('[data-cell="shell"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(page.locator('[data-cell="shell"] .nb-error')).toContainText("UsageError: shell commands (`!ls`) cannot run");
+});
+
+test("files a cell writes, copies and deletes are so in the files area when it ends", async ({ loggedIn: page, server }) => {
+  await server.putFile("sync/data.csv", "a,b\n1,2\n");
+  await server.putFile(
+    "sync/files.ipynb",
+    notebook([
+      [
+        "write",
+        "import os, shutil\nos.makedirs('out/deep', exist_ok=True)\nshutil.copy('data.csv', 'out/deep/copy.csv')\n" +
+          "with open('out/note.txt', 'w') as f:\n    f.write('hello')\nsorted(os.listdir('out'))",
+      ],
+      ["delete", "os.remove('out/note.txt')\nshutil.rmtree('out/deep')\nos.getcwd()"],
+    ]),
+  );
+  await page.goto(`${server.url}/notebooks/sync/files.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.locator('[data-cell="write"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "write")).toContainText("['deep', 'note.txt']");
+  expect(await server.fileText("sync/out/deep/copy.csv")).toBe("a,b\n1,2\n");
+  expect(await server.fileText("sync/out/note.txt")).toBe("hello");
+
+  await page.locator('[data-cell="delete"]').click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect(outputOf(page, "delete")).toContainText("'/drive/sync'");
+  const listing = await server.api("/api/files/sync");
+  expect(listing.files.map((f: { path: string }) => f.path).sort()).toEqual(["sync/data.csv", "sync/files.ipynb"]);
+  expect(listing.folders).toEqual(["sync/out"]);
+});

@@ -1,0 +1,106 @@
+//! The notebook's Python kernel in the bundle (`cargo xtask frontend`):
+//! - Pyodide (CPython in WebAssembly), from npm's `pyodide` package as
+//!   `frontend/package-lock.json` pins it, copied under `pyodide-<hash>/` with its
+//!   own file names (Pyodide finds its files by name beside `pyodide.mjs`; the hash of
+//!   the folder covers them all, so the folder is as immutable as a hashed file);
+//! - `notebook/py/runboard_kernel.py`, the cell runner, as `runboard_kernel-<hash>.py`;
+//! - `notebook/js/pykernel.js`, the module worker, with each `{{name}}` replaced by
+//!   the URL of that bundle file, as `pykernel-<hash>.js`. The notebook page's
+//!   template names it (`{{pykernel.js}}`); the portal's page names none of these.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// The files of npm's `pyodide` package that the worker loads (the rest are its
+/// TypeScript types, source maps, a CommonJS build and demo pages).
+pub(crate) const PYODIDE_FILES: [&str; 5] = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+];
+
+/// The worker's source name in the bundle (`{{pykernel.js}}` in templates).
+pub(crate) const WORKER: &str = "pykernel.js";
+/// The cell runner's source name in the bundle.
+const KERNEL_MODULE: &str = "runboard_kernel.py";
+
+/// Writes Pyodide's folder, the kernel module and the worker into `out`, and notes
+/// them in `manifest` (Pyodide's files as `pyodide/<file>`).
+pub(crate) fn bundle(
+    root: &Path,
+    out: &Path,
+    manifest: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    let package = root.join("frontend/node_modules/pyodide");
+    let mut files = Vec::new();
+    for name in PYODIDE_FILES {
+        let path = package.join(name);
+        let bytes = fs::read(&path).with_context(|| {
+            format!(
+                "reading {} (npm's pyodide, from frontend/package-lock.json)",
+                path.display()
+            )
+        })?;
+        files.push((name, bytes));
+    }
+    let parts: Vec<&[u8]> = files.iter().map(|(_, b)| b.as_slice()).collect();
+    let folder = format!("pyodide-{}", super::frontend::content_hash(&parts));
+    fs::create_dir_all(out.join(&folder))?;
+    for (name, bytes) in &files {
+        let rel = format!("{folder}/{name}");
+        super::frontend::write_new(&out.join(&rel), bytes)?;
+        manifest.insert(format!("pyodide/{name}"), rel);
+    }
+
+    let module = fs::read(root.join("notebook/py").join(KERNEL_MODULE))
+        .context("reading notebook/py/runboard_kernel.py")?;
+    add_hashed(out, manifest, KERNEL_MODULE, &module)?;
+
+    let worker = fs::read_to_string(root.join("notebook/js").join(WORKER))
+        .context("reading notebook/js/pykernel.js")?;
+    let worker =
+        super::frontend::fill_template(&worker, manifest).context("in notebook/js/pykernel.js")?;
+    add_hashed(out, manifest, WORKER, worker.as_bytes())
+}
+
+fn add_hashed(
+    out: &Path,
+    manifest: &mut BTreeMap<String, String>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<()> {
+    let hashed = super::frontend::hashed_name(name, &super::frontend::content_hash(&[bytes]));
+    super::frontend::write_new(&out.join(&hashed), bytes)?;
+    manifest.insert(name.to_owned(), hashed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_names_only_pyodide_and_the_kernel_module() {
+        let root = crate::project_root();
+        let worker = fs::read_to_string(root.join("notebook/js").join(WORKER)).unwrap();
+        let manifest = BTreeMap::from([
+            (
+                "pyodide/pyodide.mjs".to_owned(),
+                "pyodide-ab12/pyodide.mjs".to_owned(),
+            ),
+            (
+                KERNEL_MODULE.to_owned(),
+                "runboard_kernel-ab12.py".to_owned(),
+            ),
+        ]);
+        let filled = super::super::frontend::fill_template(&worker, &manifest).unwrap();
+        assert!(filled.contains("from \"/pyodide-ab12/pyodide.mjs\""));
+        assert!(filled.contains("\"/runboard_kernel-ab12.py\""));
+        assert!(!filled.contains("{{"));
+    }
+}
