@@ -18,6 +18,11 @@ pub mod metrics;
 pub mod models;
 pub mod people;
 pub mod replay;
+
+/// The words for a run id that names no run: said in one place, wherever it is said.
+pub fn no_such_run(id: &dyn std::fmt::Display) -> String {
+    format!("no run with id {id}")
+}
 pub mod retention;
 pub mod runner;
 pub mod sdk;

@@ -387,7 +387,7 @@ impl Api {
         match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => Ok(socket),
             Err(tungstenite::Error::Http(response)) if response.status().as_u16() == 404 => {
-                Err(HostError::NotFound(format!("no run with id {run}")))
+                Err(HostError::NotFound(runboard_server::no_such_run(&run)))
             }
             Err(e) => Err(HostError::Other(format!("following run {run}: {e}"))),
         }

@@ -22,7 +22,7 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
     /// No such run.
-    #[error("no run with id {0}")]
+    #[error("{}", crate::no_such_run(.0))]
     NoSuchRun(RunId),
     /// No such experiment.
     #[error("no experiment called {0:?}")]

@@ -126,7 +126,7 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NoSuchRun(id) => Self::not_found(format!("no run with id {id}")),
+            StoreError::NoSuchRun(id) => Self::not_found(crate::no_such_run(&id)),
             other => Self::internal(other),
         }
     }

@@ -65,10 +65,12 @@ pub async fn ingest(
         }
     }
     let Ok(id) = run_id(&id) else {
-        return Err(ApiError::not_found(format!("no run with id {id:?}")));
+        return Err(ApiError::not_found(crate::no_such_run(&format_args!(
+            "{id:?}"
+        ))));
     };
     if record.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let Json(batch) = body.map_err(ApiError::json)?;
     let stored = metrics::ingest(&state, &id, batch).await?;
@@ -120,7 +122,8 @@ pub async fn compare(
             Some(run) if run.summary.experiment == experiment => {}
             _ => {
                 return Err(ApiError::not_found(format!(
-                    "no run with id {id} in experiment {experiment:?}"
+                    "{} in experiment {experiment:?}",
+                    crate::no_such_run(&id)
                 )));
             }
         }

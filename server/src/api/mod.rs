@@ -431,11 +431,12 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 async fn no_run(state: &AppState, id: &RunId) -> ApiError {
     match state.store.deleted_at(id).await {
         Ok(Some(when)) => ApiError::not_found(format!("run {id} was deleted ({when})")),
-        _ => ApiError::not_found(format!("no run with id {id}")),
+        _ => ApiError::not_found(crate::no_such_run(id)),
     }
 }
 
 /// Parses a run id from a path, answering 404 for one that cannot exist.
 fn run_id(text: &str) -> Result<RunId, ApiError> {
-    RunId::parse(text).map_err(|_| ApiError::not_found(format!("no run with id {text:?}")))
+    RunId::parse(text)
+        .map_err(|_| ApiError::not_found(crate::no_such_run(&format_args!("{text:?}"))))
 }

@@ -142,12 +142,13 @@ pub async fn register(
                 "give run_id and path (a run file such as outputs/model.pkl), or upload files as multipart",
             ));
         };
-        let id = run_id(&id)
-            .map_err(|_| ApiError::bad_request("no_such_run", format!("no run with id {id:?}")))?;
+        let id = run_id(&id).map_err(|_| {
+            ApiError::bad_request("no_such_run", crate::no_such_run(&format_args!("{id:?}")))
+        })?;
         if state.store.run(&id).await?.is_none() {
             return Err(ApiError::bad_request(
                 "no_such_run",
-                format!("no run with id {id}"),
+                crate::no_such_run(&id),
             ));
         }
         let run_dir = state.run_dir(&id);

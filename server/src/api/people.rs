@@ -222,7 +222,7 @@ async fn scope_of(state: &AppState, run: bool, key: &str) -> Result<ShareScope, 
     if run {
         let id = run_id(key)?;
         if state.store.run(&id).await?.is_none() {
-            return Err(ApiError::not_found(format!("no run with id {id}")));
+            return Err(ApiError::not_found(crate::no_such_run(&id)));
         }
         Ok(ShareScope::Run(id.as_str().to_owned()))
     } else {

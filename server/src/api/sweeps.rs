@@ -230,7 +230,7 @@ pub async fn children(
 ) -> Result<Json<ChildList>, ApiError> {
     let id = run_id(&id)?;
     if state.store.run(&id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no run with id {id}")));
+        return Err(super::no_run(&state, &id).await);
     }
     let runs = state.store.children(&id).await?;
     let sweep = state.store.sweep(&id).await?;
