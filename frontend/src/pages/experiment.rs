@@ -19,7 +19,7 @@ use runboard_shared::api::{RunList, RunSummary};
 use runboard_shared::display::{
     format_duration, format_time, git_source, parse_time, run_duration,
 };
-use runboard_shared::run::RunStatus;
+use runboard_shared::run::{RunId, RunStatus};
 
 use crate::api::{self, ApiError, RunQuery};
 use crate::browser;
@@ -206,7 +206,7 @@ fn RunsTable(
                 if descending { order.reverse() } else { order }
             });
         }
-        rows
+        grouped(rows)
     };
     let header = move |column: Column, label: &'static str| {
         let state = move || match sort.get() {
@@ -257,8 +257,8 @@ fn RunsTable(
                 <tbody>
                     <For
                         each=sorted
-                        key=|r| (r.run_id.clone(), r.status, r.end_time_utc.clone())
-                        children=move |run| view! { <RunRow run=run now=now offset=offset /> }
+                        key=|(r, n)| (r.run_id.clone(), r.status, r.end_time_utc.clone(), *n)
+                        children=move |(run, children)| view! { <RunRow run=run children=children now=now offset=offset /> }
                     />
                 </tbody>
             </table>
@@ -267,7 +267,7 @@ fn RunsTable(
 }
 
 #[component]
-fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
+fn RunRow(run: RunSummary, children: usize, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     let status = run.status;
     let position = run.queue_position;
     let started = run
@@ -282,10 +282,14 @@ fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     };
     let source = git_source(&run.properties);
     let id = run.run_id.to_string();
+    let child = run.parent_run_id.is_some();
     view! {
-        <tr>
+        <tr class:child=child>
             <td><StatusBadge status=status position=position /></td>
-            <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a></td>
+            <td>
+                <a href=format!("/runs/{id}")><code>{id.clone()}</code></a>
+                {(children > 0).then(|| view! { <span class="children">" " {children} " children"</span> })}
+            </td>
             <td>
                 {started.as_deref().and_then(parse_time).map(|t| view! { <time>{format_time(t, offset)}</time> })}
             </td>
@@ -293,6 +297,34 @@ fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
             <td>{source.unwrap_or_default()}</td>
         </tr>
     }
+}
+
+/// The rows with each child moved right after its parent, when the parent is among
+/// them (a sweep's children, newer than their parent, would otherwise come before it
+/// as unrelated rows); each row with the number of its children among the rows. The
+/// order is otherwise kept: parents where they were, children in their order.
+fn grouped(rows: Vec<RunSummary>) -> Vec<(RunSummary, usize)> {
+    let at = |id: &Option<RunId>| {
+        id.as_ref()
+            .and_then(|id| rows.iter().position(|r| &r.run_id == id))
+    };
+    let mut keyed: Vec<((usize, bool), usize, &RunSummary)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = at(&r.parent_run_id).map_or((i, false), |p| (p, true));
+            let children = rows
+                .iter()
+                .filter(|c| c.parent_run_id.as_ref() == Some(&r.run_id))
+                .count();
+            (key, children, r)
+        })
+        .collect();
+    keyed.sort_by_key(|(key, ..)| *key);
+    keyed
+        .into_iter()
+        .map(|(_, children, r)| (r.clone(), children))
+        .collect()
 }
 
 fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering {
@@ -307,5 +339,67 @@ fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering
             d(a).cmp(&d(b))
         }
         Column::Source => git_source(&a.properties).cmp(&git_source(&b.properties)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn run(id: &str, parent: Option<&str>) -> RunSummary {
+        RunSummary {
+            run_id: RunId::parse(id).unwrap(),
+            experiment: "e".into(),
+            status: RunStatus::Completed,
+            target: "local".into(),
+            created_utc: String::new(),
+            start_time_utc: None,
+            end_time_utc: None,
+            tags: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            queue_position: None,
+            submitted_by: None,
+            parent_run_id: parent.map(|p| RunId::parse(p).unwrap()),
+        }
+    }
+
+    fn check(rows: &[(&str, Option<&str>)], expect: &[(&str, usize)]) {
+        let rows = rows.iter().map(|(id, p)| run(id, *p)).collect();
+        let got: Vec<(String, usize)> = grouped(rows)
+            .into_iter()
+            .map(|(r, n)| (r.run_id.to_string(), n))
+            .collect();
+        let expect: Vec<(String, usize)> = expect.iter().map(|(id, n)| (id.to_string(), *n)).collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn children_follow_their_parent_which_counts_them() {
+        const P: &str = "e_1_00000001";
+        // Newest first, as the server lists: the children come before their parent.
+        check(
+            &[
+                ("e_4_00000004", None),
+                ("e_3_00000003", Some(P)),
+                ("e_2_00000002", Some(P)),
+                (P, None),
+                ("e_0_00000000", None),
+            ],
+            &[
+                ("e_4_00000004", 0),
+                (P, 2),
+                ("e_3_00000003", 0),
+                ("e_2_00000002", 0),
+                ("e_0_00000000", 0),
+            ],
+        );
+        // A child whose parent is on another page stays where it is.
+        check(
+            &[("e_3_00000003", Some(P)), ("e_0_00000000", None)],
+            &[("e_3_00000003", 0), ("e_0_00000000", 0)],
+        );
+        check(&[], &[]);
     }
 }

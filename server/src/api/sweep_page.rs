@@ -33,7 +33,7 @@ const PAGE_POLICY: &str =
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}\
-td.num{text-align:right;font-variant-numeric:tabular-nums}.scroll{overflow-x:auto}\
+td.num{text-align:right;font-variant-numeric:tabular-nums}td code{white-space:nowrap}.scroll{overflow-x:auto}\
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.scatter{border:1px solid #ddd;background:#fff}\
 .empty,.note{color:#555}";
 
