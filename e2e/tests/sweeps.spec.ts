@@ -120,4 +120,10 @@ test("the sweep page fills live, sorts by the metric, shows why a child was stop
   await expect(table.first()).toContainText("6 children");
   await expect(page.locator("table.runs tbody tr.child")).toHaveCount(6);
   await expect(table.first()).not.toHaveClass(/child/);
+
+  // A child's run page has no Sweep link (it is not a sweep).
+  await page.locator("table.runs tbody tr.child a").first().click();
+  await expect(page.locator(".facts")).toContainText("local");
+  await expect(page.getByRole("link", { name: "Share", exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sweep", exact: true })).toBeHidden();
 });

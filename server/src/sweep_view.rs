@@ -298,17 +298,16 @@ pub fn body(parent: &str, status: RunStatus, list: &ChildList) -> String {
             let _ = write!(
                 html,
                 "<td class=\"num\">{}</td><td>{}</td></tr>",
-                child.primary_metric.map(short).unwrap_or_else(|| "—".into()),
+                child
+                    .primary_metric
+                    .map(short)
+                    .unwrap_or_else(|| "—".into()),
                 escape(child.stopped.as_deref().unwrap_or(""))
             );
         }
         html.push_str("</tbody></table></div>");
     }
-    let _ = write!(
-        html,
-        "<h2>{} against each parameter</h2>",
-        escape(metric)
-    );
+    let _ = write!(html, "<h2>{} against each parameter</h2>", escape(metric));
     let charts: Vec<String> = names
         .iter()
         .filter_map(|name| scatter(name, metric, &points(&list.children, name)))
@@ -453,7 +452,10 @@ mod tests {
         let (xs, labels) = x_positions(&opt);
         let quarter = (right - left) / 4.0;
         // Columns sorted by value: adam, sgd.
-        assert_eq!(xs, [left + 3.0 * quarter, left + quarter, left + 3.0 * quarter]);
+        assert_eq!(
+            xs,
+            [left + 3.0 * quarter, left + quarter, left + 3.0 * quarter]
+        );
         assert_eq!(
             labels,
             [
@@ -467,14 +469,29 @@ mod tests {
     fn scatter_draws_a_dot_per_point_higher_values_up_and_stopped_ones_hollow() {
         let children = [
             child(1, json!({"--a": 1}), Some(0.9), None),
-            child(2, json!({"--a": 2}), Some(0.3), Some("BanditPolicy at interval 3")),
+            child(
+                2,
+                json!({"--a": 2}),
+                Some(0.3),
+                Some("BanditPolicy at interval 3"),
+            ),
         ];
         let svg = scatter("--a", "score", &points(&children, "--a")).unwrap();
         assert_eq!(svg.matches("<circle").count(), 2);
         let top = format!("cx=\"{:.1}\" cy=\"{:.1}\"", MARGIN.0, MARGIN.2);
-        let bottom = format!("cx=\"{:.1}\" cy=\"{:.1}\"", WIDTH - MARGIN.1, HEIGHT - MARGIN.3);
-        assert!(svg.contains(&format!("{top} r=\"4\" fill=\"#1f6feb\"")), "{svg}");
-        assert!(svg.contains(&format!("{bottom} r=\"4\" fill=\"none\"")), "{svg}");
+        let bottom = format!(
+            "cx=\"{:.1}\" cy=\"{:.1}\"",
+            WIDTH - MARGIN.1,
+            HEIGHT - MARGIN.3
+        );
+        assert!(
+            svg.contains(&format!("{top} r=\"4\" fill=\"#1f6feb\"")),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!("{bottom} r=\"4\" fill=\"none\"")),
+            "{svg}"
+        );
         assert!(svg.contains("aria-label=\"score against --a\""));
         assert!(svg.contains("score = 0.3 (stopped)"));
         assert_eq!(scatter("--a", "score", &[]), None);
@@ -485,7 +502,12 @@ mod tests {
         let list = ChildList {
             children: vec![
                 child(1, json!({"--a": 1}), Some(0.5), None),
-                child(2, json!({"--a": 2}), Some(0.3), Some("best < 0.9 - 0.15 & \"so\"")),
+                child(
+                    2,
+                    json!({"--a": 2}),
+                    Some(0.3),
+                    Some("best < 0.9 - 0.15 & \"so\""),
+                ),
                 child(3, json!({"--a": 3}), Some(0.8), None),
             ],
             primary_metric_name: Some("score".into()),

@@ -19,7 +19,7 @@ use runboard_shared::api::{RunList, RunSummary};
 use runboard_shared::display::{
     format_duration, format_time, git_source, parse_time, run_duration,
 };
-use runboard_shared::run::{RunId, RunStatus};
+use runboard_shared::run::RunStatus;
 
 use crate::api::{self, ApiError, RunQuery};
 use crate::browser;
@@ -282,14 +282,21 @@ fn RunRow(run: RunSummary, children: usize, now: ReadSignal<i64>, offset: i64) -
     };
     let source = git_source(&run.properties);
     let id = run.run_id.to_string();
-    let child = run.parent_run_id.is_some();
+    // Plain text and a static class: cheaper in the download than an optional view.
+    let class = if run.parent_run_id.is_some() {
+        "child"
+    } else {
+        ""
+    };
+    let count = if children > 0 {
+        format!(" {children} children")
+    } else {
+        String::new()
+    };
     view! {
-        <tr class:child=child>
+        <tr class=class>
             <td><StatusBadge status=status position=position /></td>
-            <td>
-                <a href=format!("/runs/{id}")><code>{id.clone()}</code></a>
-                {(children > 0).then(|| view! { <span class="children">" " {children} " children"</span> })}
-            </td>
+            <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a>{count}</td>
             <td>
                 {started.as_deref().and_then(parse_time).map(|t| view! { <time>{format_time(t, offset)}</time> })}
             </td>
@@ -301,30 +308,31 @@ fn RunRow(run: RunSummary, children: usize, now: ReadSignal<i64>, offset: i64) -
 
 /// The rows with each child moved right after its parent, when the parent is among
 /// them (a sweep's children, newer than their parent, would otherwise come before it
-/// as unrelated rows); each row with the number of its children among the rows. The
-/// order is otherwise kept: parents where they were, children in their order.
+/// as unrelated rows); each row with the number of children listed under it. The
+/// order is otherwise kept: parents where they were, children in their order. One
+/// level: a run whose parent is itself a child stays where it is, as does a child
+/// whose parent is on another page.
 fn grouped(rows: Vec<RunSummary>) -> Vec<(RunSummary, usize)> {
-    let at = |id: &Option<RunId>| {
-        id.as_ref()
-            .and_then(|id| rows.iter().position(|r| &r.run_id == id))
-    };
-    let mut keyed: Vec<((usize, bool), usize, &RunSummary)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let key = at(&r.parent_run_id).map_or((i, false), |p| (p, true));
-            let children = rows
-                .iter()
-                .filter(|c| c.parent_run_id.as_ref() == Some(&r.run_id))
-                .count();
-            (key, children, r)
+    let under_parent = |r: &RunSummary| {
+        r.parent_run_id.as_ref().is_some_and(|p| {
+            rows.iter()
+                .any(|x| &x.run_id == p && x.parent_run_id.is_none())
         })
-        .collect();
-    keyed.sort_by_key(|(key, ..)| *key);
-    keyed
-        .into_iter()
-        .map(|(_, children, r)| (r.clone(), children))
-        .collect()
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().filter(|r| !under_parent(r)) {
+        let at = out.len();
+        out.push((r.clone(), 0));
+        if r.parent_run_id.is_none() {
+            for c in &rows {
+                if c.parent_run_id.as_ref() == Some(&r.run_id) {
+                    out.push((c.clone(), 0));
+                }
+            }
+        }
+        out[at].1 = out.len() - at - 1;
+    }
+    out
 }
 
 fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering {
@@ -345,6 +353,8 @@ fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use runboard_shared::run::RunId;
 
     use super::*;
 
@@ -371,7 +381,8 @@ mod tests {
             .into_iter()
             .map(|(r, n)| (r.run_id.to_string(), n))
             .collect();
-        let expect: Vec<(String, usize)> = expect.iter().map(|(id, n)| (id.to_string(), *n)).collect();
+        let expect: Vec<(String, usize)> =
+            expect.iter().map(|(id, n)| (id.to_string(), *n)).collect();
         assert_eq!(got, expect);
     }
 
@@ -395,7 +406,13 @@ mod tests {
                 ("e_0_00000000", 0),
             ],
         );
-        // A child whose parent is on another page stays where it is.
+        // A child whose parent is on another page stays where it is; so does a run
+        // whose parent is itself a child.
+        const C: &str = "e_3_00000003";
+        check(
+            &[("e_5_00000005", Some(C)), (C, Some(P)), (P, None)],
+            &[("e_5_00000005", 0), (P, 1), (C, 0)],
+        );
         check(
             &[("e_3_00000003", Some(P)), ("e_0_00000000", None)],
             &[("e_3_00000003", 0), ("e_0_00000000", 0)],

@@ -64,8 +64,7 @@ async fn page(server: &Server, path: &str) -> (u16, String, String) {
 const REFRESH: &str = "<meta http-equiv=\"refresh\" content=\"2\">";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_sweep_page_is_a_sweeps_own_reloads_while_it_runs_and_lists_children_best_first()
-{
+async fn the_sweep_page_is_a_sweeps_own_reloads_while_it_runs_and_lists_children_best_first() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(&data.path().join("data"));
     let src = source(&[("train.py", TRAIN_PY)]);
@@ -97,7 +96,9 @@ async fn the_sweep_page_is_a_sweeps_own_reloads_while_it_runs_and_lists_children
 
     // Ended: no reload, both children, best (lowest: minimize) first, a chart.
     server
-        .wait_for(&parent, Duration::from_secs(120), |d| d.status.is_terminal())
+        .wait_for(&parent, Duration::from_secs(120), |d| {
+            d.status.is_terminal()
+        })
         .await;
     let (status, _, html) = page(&server, &path).await;
     assert_eq!(status, 200);
