@@ -190,6 +190,32 @@ export class Server {
     return id[1];
   }
 
+  /**
+   * Posts a sweep (`POST /api/experiments/{experiment}/sweeps`): writes `script` as
+   * `train.py` of a new folder of the files area, which `config`'s `run_config`
+   * names as its source directory. `config`: the HyperDrive configuration without
+   * `run_config` (see server/tests/it/sweeps.rs). Returns the parent run's id.
+   * @param {string} experiment
+   * @param {string} script
+   * @param {object} config
+   */
+  async submitSweep(experiment, script, config) {
+    const folder = `sweep-source-${++this.sources}`;
+    await this.putFile(`${folder}/train.py`, script);
+    const form = new FormData();
+    form.append(
+      "config",
+      JSON.stringify({ run_config: { source_directory: folder, entry_script: "train.py" }, ...config }),
+    );
+    const response = await fetch(`${this.url}/api/experiments/${experiment}/sweeps`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}` },
+      body: form,
+    });
+    if (response.status !== 201) throw new Error(`POST sweep: ${response.status} ${await response.text()}`);
+    return (await response.json()).run_id;
+  }
+
   /** `GET /api/...` with the token; the parsed JSON. */
   async api(path) {
     const response = await fetch(`${this.url}${path}`, {

@@ -29,6 +29,7 @@ pub mod sdk;
 pub mod series;
 pub mod store;
 pub mod sweep;
+pub mod sweep_view;
 pub mod tfevents;
 pub mod watch;
 

@@ -206,7 +206,7 @@ fn RunsTable(
                 if descending { order.reverse() } else { order }
             });
         }
-        rows
+        grouped(rows)
     };
     let header = move |column: Column, label: &'static str| {
         let state = move || match sort.get() {
@@ -257,8 +257,8 @@ fn RunsTable(
                 <tbody>
                     <For
                         each=sorted
-                        key=|r| (r.run_id.clone(), r.status, r.end_time_utc.clone())
-                        children=move |run| view! { <RunRow run=run now=now offset=offset /> }
+                        key=|(r, n)| (r.run_id.clone(), r.status, r.end_time_utc.clone(), *n)
+                        children=move |(run, children)| view! { <RunRow run=run children=children now=now offset=offset /> }
                     />
                 </tbody>
             </table>
@@ -267,7 +267,7 @@ fn RunsTable(
 }
 
 #[component]
-fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
+fn RunRow(run: RunSummary, children: usize, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     let status = run.status;
     let position = run.queue_position;
     let started = run
@@ -282,10 +282,21 @@ fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
     };
     let source = git_source(&run.properties);
     let id = run.run_id.to_string();
+    // Plain text and a static class: cheaper in the download than an optional view.
+    let class = if run.parent_run_id.is_some() {
+        "child"
+    } else {
+        ""
+    };
+    let count = if children > 0 {
+        format!(" {children} children")
+    } else {
+        String::new()
+    };
     view! {
-        <tr>
+        <tr class=class>
             <td><StatusBadge status=status position=position /></td>
-            <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a></td>
+            <td><a href=format!("/runs/{id}")><code>{id.clone()}</code></a>{count}</td>
             <td>
                 {started.as_deref().and_then(parse_time).map(|t| view! { <time>{format_time(t, offset)}</time> })}
             </td>
@@ -293,6 +304,35 @@ fn RunRow(run: RunSummary, now: ReadSignal<i64>, offset: i64) -> impl IntoView {
             <td>{source.unwrap_or_default()}</td>
         </tr>
     }
+}
+
+/// The rows with each child moved right after its parent, when the parent is among
+/// them (a sweep's children, newer than their parent, would otherwise come before it
+/// as unrelated rows); each row with the number of children listed under it. The
+/// order is otherwise kept: parents where they were, children in their order. One
+/// level: a run whose parent is itself a child stays where it is, as does a child
+/// whose parent is on another page.
+fn grouped(rows: Vec<RunSummary>) -> Vec<(RunSummary, usize)> {
+    let under_parent = |r: &RunSummary| {
+        r.parent_run_id.as_ref().is_some_and(|p| {
+            rows.iter()
+                .any(|x| &x.run_id == p && x.parent_run_id.is_none())
+        })
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().filter(|r| !under_parent(r)) {
+        let at = out.len();
+        out.push((r.clone(), 0));
+        if r.parent_run_id.is_none() {
+            for c in &rows {
+                if c.parent_run_id.as_ref() == Some(&r.run_id) {
+                    out.push((c.clone(), 0));
+                }
+            }
+        }
+        out[at].1 = out.len() - at - 1;
+    }
+    out
 }
 
 fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering {
@@ -307,5 +347,76 @@ fn compare(column: Column, a: &RunSummary, b: &RunSummary, now: i64) -> Ordering
             d(a).cmp(&d(b))
         }
         Column::Source => git_source(&a.properties).cmp(&git_source(&b.properties)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use runboard_shared::run::RunId;
+
+    use super::*;
+
+    fn run(id: &str, parent: Option<&str>) -> RunSummary {
+        RunSummary {
+            run_id: RunId::parse(id).unwrap(),
+            experiment: "e".into(),
+            status: RunStatus::Completed,
+            target: "local".into(),
+            created_utc: String::new(),
+            start_time_utc: None,
+            end_time_utc: None,
+            tags: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            queue_position: None,
+            submitted_by: None,
+            parent_run_id: parent.map(|p| RunId::parse(p).unwrap()),
+        }
+    }
+
+    fn check(rows: &[(&str, Option<&str>)], expect: &[(&str, usize)]) {
+        let rows = rows.iter().map(|(id, p)| run(id, *p)).collect();
+        let got: Vec<(String, usize)> = grouped(rows)
+            .into_iter()
+            .map(|(r, n)| (r.run_id.to_string(), n))
+            .collect();
+        let expect: Vec<(String, usize)> =
+            expect.iter().map(|(id, n)| (id.to_string(), *n)).collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn children_follow_their_parent_which_counts_them() {
+        const P: &str = "e_1_00000001";
+        // Newest first, as the server lists: the children come before their parent.
+        check(
+            &[
+                ("e_4_00000004", None),
+                ("e_3_00000003", Some(P)),
+                ("e_2_00000002", Some(P)),
+                (P, None),
+                ("e_0_00000000", None),
+            ],
+            &[
+                ("e_4_00000004", 0),
+                (P, 2),
+                ("e_3_00000003", 0),
+                ("e_2_00000002", 0),
+                ("e_0_00000000", 0),
+            ],
+        );
+        // A child whose parent is on another page stays where it is; so does a run
+        // whose parent is itself a child.
+        const C: &str = "e_3_00000003";
+        check(
+            &[("e_5_00000005", Some(C)), (C, Some(P)), (P, None)],
+            &[("e_5_00000005", 0), (P, 1), (C, 0)],
+        );
+        check(
+            &[("e_3_00000003", Some(P)), ("e_0_00000000", None)],
+            &[("e_3_00000003", 0), ("e_0_00000000", 0)],
+        );
+        check(&[], &[]);
     }
 }

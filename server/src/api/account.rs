@@ -73,7 +73,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
 
 /// [`super::auth::authorize`] for a page: without credentials, the login page;
 /// without the role, a page saying which is needed.
-async fn require_page(
+pub(super) async fn require_page(
     State((state, access)): State<(AppState, Access)>,
     request: Request,
     next: Next,
@@ -123,7 +123,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         .into_response()
 }
 
-fn error_page(e: &ApiError) -> Response {
+pub(super) fn error_page(e: &ApiError) -> Response {
     page(
         e.status,
         "Not possible",

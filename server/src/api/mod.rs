@@ -18,6 +18,7 @@ mod people;
 mod runs;
 mod sdk_index;
 mod snapshot;
+mod sweep_page;
 mod sweeps;
 mod tensorboard;
 mod web;
@@ -399,6 +400,7 @@ pub fn app(state: AppState) -> Router {
     web::router(&state)
         .merge(login::router())
         .merge(account::router(&state))
+        .merge(sweep_page::router(&state))
         .route(
             "/runs/{id}/tensorboard",
             axum::routing::any(tensorboard::proxy),

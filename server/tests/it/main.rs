@@ -28,6 +28,7 @@ mod runs;
 mod security;
 mod slurm;
 mod support;
+mod sweep_page;
 mod sweeps;
 mod tfevents;
 mod websocket;

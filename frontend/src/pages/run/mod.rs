@@ -396,6 +396,9 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     // (`api::account` on the server), which keeps the portal's download small.
     let share_href = format!("/runs/{id}/share");
     let delete_href = format!("/runs/{id}/delete");
+    // A sweep's page (children by primary metric, charts) is server-rendered too; its
+    // link is hidden, not left out, on other runs (which costs the download less).
+    let sweep_href = format!("/runs/{id}/sweep");
 
     view! {
         <header class="run-head">
@@ -410,6 +413,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                 </button>
                 <button type="button" on:click=copy_link>"Copy link"</button>
                 <a class="button" href=share_href rel="external">"Share"</a>
+                <a class="button" class:hidden=move || details().is_none_or(|d| d.target != "hyperdrive") href=sweep_href rel="external">"Sweep"</a>
                 <a class="button danger" href=delete_href rel="external">"Delete"</a>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>
