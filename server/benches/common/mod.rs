@@ -76,11 +76,14 @@ impl Server {
             .and_then(Result::ok)
             .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
             .expect("url");
+        // Lines follow (the data folder, who jobs run as) before the login URL.
         let token = lines
-            .next()
-            .and_then(Result::ok)
-            .and_then(|l| l.rsplit("token=").next().map(str::to_owned))
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.split_once("?token=").map(|(_, t)| t.to_owned()))
             .expect("token");
+        // The rest is read, so the server never writes to a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         Self {
             child,
             url,
