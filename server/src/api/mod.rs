@@ -14,6 +14,7 @@ pub mod guard;
 mod login;
 mod metrics;
 mod models;
+mod models_page;
 mod people;
 mod runs;
 mod sdk_index;
@@ -401,6 +402,7 @@ pub fn app(state: AppState) -> Router {
         .merge(login::router())
         .merge(account::router(&state))
         .merge(sweep_page::router(&state))
+        .merge(models_page::router(&state))
         .route(
             "/runs/{id}/tensorboard",
             axum::routing::any(tensorboard::proxy),

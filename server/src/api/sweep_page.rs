@@ -47,7 +47,7 @@ async fn sweep_page(State(state): State<AppState>, Path(id): Path<String>) -> Re
 async fn render(state: AppState, id: String) -> Result<Response, ApiError> {
     let run = run_id(&id)?;
     let Some(record) = state.store.run(&run).await? else {
-        return Err(ApiError::not_found(format!("no run with id {run}")));
+        return Err(super::no_run(&state, &run).await);
     };
     if record.summary.target != crate::sweep::TARGET {
         return Err(ApiError::not_found(format!(
