@@ -14,6 +14,7 @@ mod files_area;
 mod hardening;
 mod job_user;
 mod metrics;
+mod mlflow;
 mod models;
 mod notebook;
 mod people;
