@@ -617,6 +617,34 @@ async fn mlflow_limits_errors_and_unknown_routes_answer_in_mlflow_s_shape_and_ch
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["run_info"]["status"], "FINISHED");
     assert_eq!(server.details(&id).await.status, RunStatus::Completed);
+
+    // A run with no process outlives a kill -9 and a restart, Running (no driver is
+    // re-attached to fail it), takes points, and a cancel from the portal ends it.
+    let (_, created) = mlflow_post(
+        &server,
+        "runs/create",
+        &json!({"experiment_id": "made"}),
+        &token,
+    )
+    .await;
+    let open = created["run"]["info"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data_dir = server.data_dir.clone();
+    let mut server = server;
+    server.kill9();
+    let server = Server::start(&data_dir);
+    let point = json!({"run_id": open, "key": "after", "value": 1.0, "timestamp": 1});
+    let (status, body) = mlflow_post(&server, "runs/log-metric", &point, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.details(&open).await.status, RunStatus::Running);
+    let cancel = server.post(&format!("/api/runs/{open}/cancel")).await;
+    assert_eq!(cancel.status(), 200);
+    let details = server.details(&open).await;
+    assert_eq!(details.status, RunStatus::Canceled, "{:?}", details.error);
+    let (_, body) = mlflow_post(&server, "runs/update", &json!({"run_id": open}), &token).await;
+    assert_eq!(body["run_info"]["status"], "KILLED");
 }
 
 /// A run's token, as its job was given it (`control/job.json` holds the job's
