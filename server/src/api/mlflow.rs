@@ -925,34 +925,6 @@ fn list_folder(outputs: &std::path::Path, rel: &str) -> Vec<Value> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn artifact_paths_name_a_run_s_outputs() {
-        let (run, rel) = artifact_path("exp_1700000000_0123abcd/outputs/model/a.pkl").unwrap();
-        assert_eq!(run.as_str(), "exp_1700000000_0123abcd");
-        assert_eq!(rel, "model/a.pkl");
-        assert_eq!(
-            artifact_path("exp_1700000000_0123abcd/outputs").unwrap().1,
-            ""
-        );
-        for bad in [
-            "",
-            "x",
-            "exp_1700000000_0123abcd/logs/a",
-            "exp_1700000000_0123abcd/outputsx",
-        ] {
-            assert_eq!(
-                artifact_path(bad).unwrap_err().code(),
-                "RESOURCE_DOES_NOT_EXIST",
-                "{bad}"
-            );
-        }
-    }
-}
-
 /// The MLflow routes, for [`super::routes`]. Each checks credentials itself (a run's
 /// token counts, for its own run); `access` is what a person needs.
 pub fn routes() -> Vec<super::ApiRoute> {
@@ -1117,4 +1089,32 @@ pub fn routes() -> Vec<super::ApiRoute> {
             put(artifact_put).layer(axum::extract::DefaultBodyLimit::disable()),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_paths_name_a_run_s_outputs() {
+        let (run, rel) = artifact_path("exp_1700000000_0123abcd/outputs/model/a.pkl").unwrap();
+        assert_eq!(run.as_str(), "exp_1700000000_0123abcd");
+        assert_eq!(rel, "model/a.pkl");
+        assert_eq!(
+            artifact_path("exp_1700000000_0123abcd/outputs").unwrap().1,
+            ""
+        );
+        for bad in [
+            "",
+            "x",
+            "exp_1700000000_0123abcd/logs/a",
+            "exp_1700000000_0123abcd/outputsx",
+        ] {
+            assert_eq!(
+                artifact_path(bad).unwrap_err().code(),
+                "RESOURCE_DOES_NOT_EXIST",
+                "{bad}"
+            );
+        }
+    }
 }

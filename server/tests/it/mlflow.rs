@@ -221,7 +221,7 @@ async fn a_job_s_mlflow_logging_streams_live_and_sklearn_autolog_records_params_
     let accuracy = metrics["training_accuracy_score"].as_f64().unwrap();
     assert!(accuracy > 0.9, "{metrics}");
     let summary = server
-        .get(&format!("/api/runs?experiment=mlflow-job"))
+        .get("/api/runs?experiment=mlflow-job")
         .await
         .json::<RunList>()
         .await
