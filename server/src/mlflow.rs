@@ -429,22 +429,30 @@ pub fn param_conflict(
     Ok(())
 }
 
-/// A batch as Runboard's metrics ingest takes it: each point its own value with its
-/// step and wall time, tags as tags, params as properties. `now_ms` stands in for a
-/// missing timestamp.
+/// A batch as Runboard's metrics ingest takes it: the points of each metric as one
+/// entry (in the order logged, with their steps and wall times; one entry per metric
+/// makes one append and one transaction of the store, not one per point), tags as
+/// tags, params as properties. `now_ms` stands in for a missing timestamp.
 pub fn to_metrics_batch(batch: &LogBatch, now_ms: i64) -> MetricsBatch {
-    MetricsBatch {
-        metrics: batch
-            .metrics
-            .iter()
-            .map(|m| MetricEntry {
+    let mut metrics: Vec<MetricEntry> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &batch.metrics {
+        let i = *index.entry(&m.key).or_insert_with(|| {
+            metrics.push(MetricEntry {
                 name: m.key.clone(),
-                values: vec![m.value],
-                steps: vec![m.step.unwrap_or(0)],
-                wall_times: vec![m.timestamp.unwrap_or(now_ms) as f64 / 1000.0],
                 ..MetricEntry::default()
-            })
-            .collect(),
+            });
+            metrics.len() - 1
+        });
+        let entry = &mut metrics[i];
+        entry.values.push(m.value);
+        entry.steps.push(m.step.unwrap_or(0));
+        entry
+            .wall_times
+            .push(m.timestamp.unwrap_or(now_ms) as f64 / 1000.0);
+    }
+    MetricsBatch {
+        metrics,
         tags: batch
             .tags
             .iter()
@@ -744,10 +752,26 @@ mod tests {
                 value: "x".into(),
             }],
         };
-        let m = to_metrics_batch(&b, 0);
-        assert_eq!(m.metrics[0].values, [0.9]);
-        assert_eq!(m.metrics[0].steps, [7]);
-        assert_eq!(m.metrics[0].wall_times, [1.5]);
+        let mut b = b;
+        let point = |key: &str, value, step| Metric {
+            key: key.into(),
+            value,
+            timestamp: None,
+            step: Some(step),
+        };
+        b.metrics.extend([
+            point("loss", 2.0, 0),
+            point("acc", 0.95, 8),
+            point("loss", 1.0, 1),
+        ]);
+        let m = to_metrics_batch(&b, 2000);
+        let names: Vec<&str> = m.metrics.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["acc", "loss"]);
+        assert_eq!(m.metrics[0].values, [0.9, 0.95]);
+        assert_eq!(m.metrics[0].steps, [7, 8]);
+        assert_eq!(m.metrics[0].wall_times, [1.5, 2.0]);
+        assert_eq!(m.metrics[1].values, [2.0, 1.0]);
+        assert_eq!(m.metrics[1].steps, [0, 1]);
         assert_eq!(m.properties["lr"], "0.1");
         assert_eq!(m.tags["t"], "x");
     }
