@@ -734,11 +734,12 @@ pub async fn logged_models_search(
 pub async fn not_found(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(path): Path<String>,
+    uri: axum::http::Uri,
 ) -> Result<Response, MlflowError> {
     caller(&state, &headers, Access::VIEWER).await?;
     Err(MlflowError::EndpointNotFound(format!(
-        "Runboard does not implement MLflow's endpoint /api/2.0/mlflow/{path}"
+        "Runboard does not implement MLflow's endpoint {}",
+        uri.path()
     )))
 }
 
@@ -1069,6 +1070,30 @@ pub fn routes() -> Vec<super::ApiRoute> {
             "/api/2.0/mlflow/{*path}",
             Access::VIEWER,
             delete(not_found),
+        ),
+        route(
+            Method::GET,
+            "/api/3.0/mlflow/{*path}",
+            Access::VIEWER,
+            get(not_found),
+        ),
+        route(
+            Method::POST,
+            "/api/3.0/mlflow/{*path}",
+            Access::VIEWER,
+            post(not_found),
+        ),
+        route(
+            Method::GET,
+            "/api/2.0/mlflow-artifacts/{*path}",
+            Access::VIEWER,
+            get(not_found),
+        ),
+        route(
+            Method::POST,
+            "/api/2.0/mlflow-artifacts/{*path}",
+            Access::VIEWER,
+            post(not_found),
         ),
         route(
             Method::GET,

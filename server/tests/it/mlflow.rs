@@ -492,16 +492,15 @@ async fn mlflow_limits_errors_and_unknown_routes_answer_in_mlflow_s_shape_and_ch
 
     // Routes MLflow has and Runboard does not.
     for (method, path) in [
-        ("POST", "registered-models/create"),
-        ("GET", "registered-models/get"),
-        ("POST", "runs/restore"),
-        ("DELETE", "experiments/x"),
+        ("POST", "/api/2.0/mlflow/registered-models/create"),
+        ("GET", "/api/2.0/mlflow/registered-models/get"),
+        ("POST", "/api/2.0/mlflow/runs/restore"),
+        ("DELETE", "/api/2.0/mlflow/experiments/x"),
+        ("POST", "/api/3.0/mlflow/traces"),
+        ("POST", "/api/2.0/mlflow-artifacts/mpu/create"),
     ] {
         let response = reqwest::Client::new()
-            .request(
-                method.parse().unwrap(),
-                format!("{}/api/2.0/mlflow/{path}", server.url),
-            )
+            .request(method.parse().unwrap(), format!("{}{path}", server.url))
             .bearer_auth(&token)
             .send()
             .await

@@ -223,6 +223,10 @@ const EXPECTED: &[(&str, &str, Min)] = &[
     ("POST", "/api/2.0/mlflow/{*path}", Min::Viewer),
     ("PATCH", "/api/2.0/mlflow/{*path}", Min::Viewer),
     ("DELETE", "/api/2.0/mlflow/{*path}", Min::Viewer),
+    ("GET", "/api/3.0/mlflow/{*path}", Min::Viewer),
+    ("POST", "/api/3.0/mlflow/{*path}", Min::Viewer),
+    ("GET", "/api/2.0/mlflow-artifacts/{*path}", Min::Viewer),
+    ("POST", "/api/2.0/mlflow-artifacts/{*path}", Min::Viewer),
     ("GET", "/api/2.0/mlflow-artifacts/artifacts", Min::Viewer),
     (
         "GET",
