@@ -60,11 +60,18 @@ impl Server {
             .and_then(Result::ok)
             .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
             .expect("url");
+        // The login line comes after the data folder and job user lines.
         let token = lines
-            .next()
-            .and_then(Result::ok)
-            .and_then(|l| l.rsplit("token=").next().map(str::to_owned))
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("Log in: ")
+                    .and_then(|l| l.rsplit("token=").next())
+                    .map(str::to_owned)
+            })
             .expect("token");
+        // Keep reading: a server whose stdout is closed fails at its next line.
+        std::thread::spawn(move || for _ in lines {});
         Self {
             child,
             url,
