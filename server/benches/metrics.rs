@@ -279,7 +279,11 @@ print(N / (time.time() - start))
 "#
     );
     let mut command = Command::new(python);
-    command.args(["-c", &script]).env_remove("MLFLOW_RUN_ID");
+    // No retries: a server that is down fails the measurement instead of stalling it.
+    command
+        .args(["-c", &script])
+        .env_remove("MLFLOW_RUN_ID")
+        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0");
     match token {
         Some(token) => command.env("MLFLOW_TRACKING_TOKEN", token),
         None => command.env_remove("MLFLOW_TRACKING_TOKEN"),
