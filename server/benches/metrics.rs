@@ -5,7 +5,12 @@
 //!     the same for a printed line (the log path);
 //! (c) ingest of 1,000,000 points through the REST batch API, beside MLflow's
 //!     tracking server (`log_batch`, SQLite) in a venv made here;
-//! (d) a 1,000,000-point series read as 1,000 buckets, beside reading it whole.
+//! (d) a 1,000,000-point series read as 1,000 buckets, beside reading it whole;
+//! (e) MLflow's client (`log_batch`, 1,000 points a call) logging into Runboard's
+//!     MLflow API, beside the same client and script logging into MLflow's own
+//!     tracking server with SQLite, in the same run (goal: 10x the points/s).
+//!
+//! `RUNBOARD_BENCH_PARTS=ce` runs only some parts (default: all).
 
 mod common;
 
@@ -141,7 +146,7 @@ async fn bench_latency(server: &Server) {
     println!("  targets: p50 <= 100 ms, p99 <= 250 ms");
 }
 
-async fn bench_ingest(server: &Server) -> String {
+async fn bench_ingest(server: &Server) -> (String, Result<f64, String>) {
     println!("bench metrics (c): ingest of 1,000,000 points through the REST batch API");
     let src = tempfile::tempdir().expect("tempdir");
     std::fs::write(src.path().join("train.py"), "print('first line')\n").expect("write");
@@ -192,40 +197,115 @@ async fn bench_ingest(server: &Server) -> String {
         1e6 / took.as_secs_f64(),
         took.as_secs_f64()
     );
-    match mlflow_points_per_second() {
+    let baseline = mlflow_points_per_second();
+    match &baseline {
         Ok(rate) => println!(
             "  MLflow tracking server, log_batch, SQLite:  {rate:8.0} points/s   (baseline)"
         ),
         Err(why) => println!("  MLflow baseline not measured: {why}"),
     }
     println!("  target: >= 1,000,000 points/s");
-    run_id
+    (run_id, baseline)
 }
 
-/// MLflow's tracking server (SQLite backend) in a venv made with uv under target/,
-/// fed with `log_batch` of 1,000 metrics per call.
-fn mlflow_points_per_second() -> Result<f64, String> {
+/// A venv with the full `mlflow` package (its tracking server too) under
+/// `target/bench-cache/mlflow/`, made once: with uv when it is on `PATH`, else
+/// `python3 -m venv` and pip.
+fn mlflow_venv() -> Result<std::path::PathBuf, String> {
     let root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache/mlflow");
     let python = root.join("venv/bin/python");
-    if !python.exists() {
-        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-        let ok = Command::new("uv")
+    if python.exists() {
+        return Ok(python);
+    }
+    std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+    let partial = root.join("venv.partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    let ok = if Command::new("uv").arg("--version").output().is_ok() {
+        Command::new("uv")
             .args(["venv", "--python", "python3"])
-            .arg(root.join("venv"))
+            .arg(&partial)
             .status()
             .is_ok_and(|s| s.success())
             && Command::new("uv")
                 .args(["pip", "install", "--python"])
-                .arg(&python)
+                .arg(partial.join("bin/python"))
                 .arg("mlflow")
                 .status()
-                .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = std::fs::remove_dir_all(root.join("venv"));
-            return Err("installing mlflow with uv failed".into());
-        }
+                .is_ok_and(|s| s.success())
+    } else {
+        Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&partial)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(partial.join("bin/python"))
+                .args(["-m", "pip", "install", "--quiet", "mlflow"])
+                .status()
+                .is_ok_and(|s| s.success())
+    };
+    if !ok || std::fs::rename(&partial, root.join("venv")).is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err("installing mlflow failed".into());
     }
+    Ok(python)
+}
+
+/// Points per second of MLflow's client logging 20,000 points with `log_batch`
+/// (1,000 a call) into a new run of the default experiment at `uri`.
+fn mlflow_client_rate(
+    python: &std::path::Path,
+    uri: &str,
+    token: Option<&str>,
+) -> Result<f64, String> {
+    let script = format!(
+        r#"
+import time, mlflow
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+mlflow.set_tracking_uri('{uri}')
+for _ in range(600):
+    try:
+        client = MlflowClient(); client.search_experiments(); break
+    except Exception:
+        time.sleep(0.1)
+run = client.create_run('0')
+N = 20000
+start = time.time()
+for b in range(N // 1000):
+    now = int(time.time() * 1000)
+    client.log_batch(run.info.run_id, metrics=[Metric('loss', float(i), now, b * 1000 + i) for i in range(1000)])
+print(N / (time.time() - start))
+"#
+    );
+    let mut command = Command::new(python);
+    // No retries: a server that is down fails the measurement instead of stalling it.
+    command
+        .args(["-c", &script])
+        .env_remove("MLFLOW_RUN_ID")
+        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0");
+    match token {
+        Some(token) => command.env("MLFLOW_TRACKING_TOKEN", token),
+        None => command.env_remove("MLFLOW_TRACKING_TOKEN"),
+    };
+    let out = command.output().map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| {
+            format!(
+                "the MLflow client failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            )
+        })
+}
+
+/// MLflow's tracking server (SQLite backend) fed by [`mlflow_client_rate`].
+fn mlflow_points_per_second() -> Result<f64, String> {
+    let python = mlflow_venv()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -255,46 +335,42 @@ fn mlflow_points_per_second() -> Result<f64, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let script = format!(
-        r#"
-import time, mlflow
-from mlflow.entities import Metric
-from mlflow.tracking import MlflowClient
-mlflow.set_tracking_uri('http://127.0.0.1:{port}')
-for _ in range(600):
-    try:
-        client = MlflowClient(); client.search_experiments(); break
-    except Exception:
-        time.sleep(0.1)
-run = client.create_run('0')
-N = 20000
-start = time.time()
-for b in range(N // 1000):
-    now = int(time.time() * 1000)
-    client.log_batch(run.info.run_id, metrics=[Metric('loss', float(i), now, b * 1000 + i) for i in range(1000)])
-print(N / (time.time() - start))
-"#
-    );
-    let out = Command::new(&python)
-        .args(["-c", &script])
-        .output()
-        .map_err(|e| e.to_string());
+    let rate = mlflow_client_rate(&python, &format!("http://127.0.0.1:{port}"), None);
     let group = nix::unistd::Pid::from_raw(i32::try_from(server.id()).unwrap_or(0));
     let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
     let _ = server.wait();
-    let out = out?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| {
-            format!(
-                "the MLflow client failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            )
-        })
+    rate
+}
+
+/// (e): the same client and script into Runboard, beside MLflow's own server.
+async fn bench_mlflow_client(server: &Server, baseline: Result<f64, String>) {
+    println!("bench metrics (e): MLflow's client, log_batch of 1,000 points, 20,000 points");
+    let python = match mlflow_venv() {
+        Ok(python) => python,
+        Err(why) => {
+            println!("  not measured: {why}");
+            return;
+        }
+    };
+    let url = server.url.clone();
+    let token = server.token.clone();
+    let runboard =
+        tokio::task::spawn_blocking(move || mlflow_client_rate(&python, &url, Some(&token)))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+    match &runboard {
+        Ok(rate) => println!("  into Runboard's MLflow API:                  {rate:8.0} points/s"),
+        Err(why) => println!("  into Runboard: not measured: {why}"),
+    }
+    match &baseline {
+        Ok(rate) => println!(
+            "  into MLflow's tracking server, SQLite:        {rate:8.0} points/s   (baseline)"
+        ),
+        Err(why) => println!("  MLflow baseline not measured: {why}"),
+    }
+    if let (Ok(r), Ok(b)) = (runboard, baseline) {
+        println!("  ratio: {:.1}x   (goal >= 10x)", r / b);
+    }
 }
 
 async fn bench_buckets(server: &Server, run_id: &str) {
@@ -339,8 +415,28 @@ async fn bench_buckets(server: &Server, run_id: &str) {
 
 #[tokio::main]
 async fn main() {
+    let parts = std::env::var("RUNBOARD_BENCH_PARTS").unwrap_or_else(|_| "bcde".into());
     let server = Server::start();
-    bench_latency(&server).await;
-    let run_id = bench_ingest(&server).await;
-    bench_buckets(&server, &run_id).await;
+    if parts.contains('b') {
+        bench_latency(&server).await;
+    }
+    let (run_id, baseline) = if parts.contains('c') || parts.contains('d') {
+        let (run_id, baseline) = bench_ingest(&server).await;
+        (Some(run_id), baseline)
+    } else {
+        (
+            None,
+            tokio::task::spawn_blocking(mlflow_points_per_second)
+                .await
+                .unwrap_or_else(|e| Err(e.to_string())),
+        )
+    };
+    if parts.contains('d')
+        && let Some(run_id) = run_id
+    {
+        bench_buckets(&server, &run_id).await;
+    }
+    if parts.contains('e') {
+        bench_mlflow_client(&server, baseline).await;
+    }
 }

@@ -15,6 +15,7 @@ pub mod hub;
 pub mod jobuser;
 pub mod limits;
 pub mod metrics;
+pub mod mlflow;
 pub mod models;
 pub mod people;
 pub mod replay;

@@ -6,6 +6,7 @@
 //! process: that is what makes per-run sequence numbers gap-free without retries.
 //! Reads use a separate pool and never wait for a writer (WAL).
 
+mod mlflow;
 mod models;
 mod sweeps;
 

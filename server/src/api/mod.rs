@@ -13,6 +13,7 @@ mod files_area;
 pub mod guard;
 mod login;
 mod metrics;
+mod mlflow;
 mod models;
 mod models_page;
 mod people;
@@ -370,6 +371,10 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             delete(people::delete_experiment_link),
         ),
     ]
+    .into_iter()
+    // MLflow's tracking API (issue 12): its own credential checks and error shape.
+    .chain(mlflow::routes())
+    .collect()
 }
 
 /// The whole application.

@@ -486,6 +486,19 @@ pub async fn cancel(
             )));
         }
     }
+    // A run MLflow's client created has no job to stop: it ends here.
+    if state
+        .store
+        .run(&id)
+        .await?
+        .is_some_and(|r| r.summary.target == crate::mlflow::TARGET)
+    {
+        state.set_status(&id, RunStatus::Canceled, None).await?;
+        return Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({"run_id": id, "status": RunStatus::Canceled})),
+        ));
+    }
     if !state.request_cancel(&id) {
         // No driver holds the run (it is being re-attached): start one, and it sees
         // CancelRequested and stops the job.

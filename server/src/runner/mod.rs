@@ -107,8 +107,13 @@ const SCAN_EVERY: Duration = Duration::from_millis(200);
 /// target's limit allows (the re-attached runs hold their slots).
 pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
     for run in state.store.live_runs().await? {
-        // A sweep's parent is the sweep scheduler's (crate::sweep::resume_all).
-        if run.summary.status == RunStatus::Queued || run.summary.target == crate::sweep::TARGET {
+        // Queued runs wait for admission; a sweep's parent is the sweep scheduler's
+        // (crate::sweep::resume_all); a run MLflow's client created has no process to
+        // re-attach to (it stays Running until `runs/update` ends it).
+        if run.summary.status == RunStatus::Queued
+            || run.summary.target == crate::sweep::TARGET
+            || run.summary.target == crate::mlflow::TARGET
+        {
             continue;
         }
         tracing::info!(run_id = %run.summary.run_id, status = %run.summary.status, "re-attaching to run");
@@ -517,6 +522,18 @@ fn job_for(
                 .to_string(),
         ),
     ]);
+    // MLflow's client logs into this same run (`api/mlflow.rs`), unless the job names
+    // a tracking server of its own (then it gets none of these, and not the token).
+    if !env.contains_key("MLFLOW_TRACKING_URI") {
+        env.extend([
+            (
+                "MLFLOW_TRACKING_URI".to_owned(),
+                state.config.public_url.clone(),
+            ),
+            ("MLFLOW_TRACKING_TOKEN".to_owned(), record.run_token.clone()),
+            ("MLFLOW_RUN_ID".to_owned(), run_id.to_string()),
+        ]);
+    }
     // The azureml.core shim comes first, so `from azureml.core import Run` finds it.
     let shim = state.config.data_dir.join("python").display().to_string();
     let pythonpath = match std::env::var("PYTHONPATH") {

@@ -15,6 +15,7 @@ mod files_area;
 mod hardening;
 mod job_user;
 mod metrics;
+mod mlflow;
 mod models;
 mod notebook;
 mod people;
