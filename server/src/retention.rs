@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use runboard_shared::api::{ExperimentDeleted, RunDeleted};
-use runboard_shared::run::{RunId, RunStatus};
+use runboard_shared::run::RunId;
 
 use crate::AppState;
 use crate::store::StoreError;
@@ -37,6 +37,9 @@ pub enum DeleteError {
         /// Its sweep.
         sweep: RunId,
     },
+    /// Asking the run to stop failed.
+    #[error("run {0} could not be stopped: {1}")]
+    Stopping(RunId, String),
     /// The run was cancelled but has not ended in time.
     #[error("run {0} was asked to stop but has not ended yet; try again in a moment")]
     StillStopping(RunId),
@@ -124,22 +127,9 @@ pub async fn delete_experiment(
 
 /// Cancels the run and waits until it has ended and no driver follows it.
 async fn stop(state: &AppState, run_id: &RunId) -> Result<(), DeleteError> {
-    if state.current_status(run_id).await? == RunStatus::Queued
-        && let Some(event) = state
-            .store
-            .set_status_from(run_id, RunStatus::Queued, RunStatus::Canceled, None)
-            .await?
-    {
-        state.hub.publish(run_id, event);
-        crate::runner::queue::admit_or_log(state).await;
-    } else if !state.current_status(run_id).await?.is_terminal() {
-        state
-            .set_status(run_id, RunStatus::CancelRequested, None)
-            .await?;
-        if !state.request_cancel(run_id) {
-            crate::runner::spawn_driver(state, run_id.clone());
-        }
-    }
+    crate::runner::stop(state, run_id)
+        .await
+        .map_err(|e| DeleteError::Stopping(run_id.clone(), e.to_string()))?;
     let deadline = Instant::now() + Duration::from_secs(state.config.grace_seconds) + STOP_WAIT;
     loop {
         let ended = state.current_status(run_id).await?.is_terminal();

@@ -451,63 +451,19 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let id = run_id(&id)?;
-    let status = state.current_status(&id).await?;
-    if status == RunStatus::Queued
-        && let Some(event) = state
-            .store
-            .set_status_from(&id, RunStatus::Queued, RunStatus::Canceled, None)
-            .await?
-    {
-        state.hub.publish(&id, event);
-        // The runs behind it move up.
-        runner::queue::admit_or_log(&state).await;
-        return Ok((
+    match runner::stop(&state, &id).await? {
+        runner::Stop::Ended => Ok((
             StatusCode::OK,
             Json(serde_json::json!({"run_id": id, "status": RunStatus::Canceled})),
-        ));
-    }
-    // Not queued (or admitted just now): the job, if any, has to be stopped.
-    let status = state.current_status(&id).await?;
-    if status.is_terminal() {
-        return Err(ApiError::conflict(format!(
+        )),
+        runner::Stop::Requested => Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({"run_id": id, "status": RunStatus::CancelRequested})),
+        )),
+        runner::Stop::AlreadyEnded(status) => Err(ApiError::conflict(format!(
             "run {id} has already ended ({status}); there is nothing to cancel"
-        )));
+        ))),
     }
-    match state
-        .set_status(&id, RunStatus::CancelRequested, None)
-        .await?
-    {
-        Some(_) => {}
-        None if state.current_status(&id).await? == RunStatus::CancelRequested => {}
-        None => {
-            let status = state.current_status(&id).await?;
-            return Err(ApiError::conflict(format!(
-                "run {id} has already ended ({status}); there is nothing to cancel"
-            )));
-        }
-    }
-    // A run MLflow's client created has no job to stop: it ends here.
-    if state
-        .store
-        .run(&id)
-        .await?
-        .is_some_and(|r| r.summary.target == crate::mlflow::TARGET)
-    {
-        state.set_status(&id, RunStatus::Canceled, None).await?;
-        return Ok((
-            StatusCode::OK,
-            Json(serde_json::json!({"run_id": id, "status": RunStatus::Canceled})),
-        ));
-    }
-    if !state.request_cancel(&id) {
-        // No driver holds the run (it is being re-attached): start one, and it sees
-        // CancelRequested and stops the job.
-        runner::spawn_driver(&state, id.clone());
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({"run_id": id, "status": RunStatus::CancelRequested})),
-    ))
 }
 
 /// `PATCH /api/runs/{id}/tags`.
@@ -550,7 +506,7 @@ impl From<crate::retention::DeleteError> for ApiError {
             E::NoSuchRun(_) | E::NoSuchExperiment(_) => ApiError::not_found(e.to_string()),
             E::StillStopping(_) | E::ChildOfLiveSweep { .. } => ApiError::conflict(e.to_string()),
             E::Store(e) => e.into(),
-            E::Folder(_) => ApiError::internal(e),
+            E::Folder(_) | E::Stopping(..) => ApiError::internal(e),
         }
     }
 }

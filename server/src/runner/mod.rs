@@ -122,6 +122,64 @@ pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
     queue::admit(state).await
 }
 
+/// What asking a run to stop did ([`stop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// It was still queued, or had no process (a run MLflow's client created): it is
+    /// `Canceled` now.
+    Ended,
+    /// Its job is being stopped (`CancelRequested`); the driver ends it `Canceled`.
+    Requested,
+    /// It had already ended, with this status.
+    AlreadyEnded(RunStatus),
+}
+
+/// Asks a run to stop: the one way cancels are made (the cancel route, deleting a
+/// run). A queued run ends at once, having started nothing, and the runs behind it
+/// move up; a run with no process ends at once; a job's driver is told (one is
+/// started when none follows the run, and it sees `CancelRequested`).
+pub async fn stop(state: &AppState, id: &RunId) -> Result<Stop, RunnerError> {
+    if state.current_status(id).await? == RunStatus::Queued
+        && let Some(event) = state
+            .store
+            .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None)
+            .await?
+    {
+        state.hub.publish(id, event);
+        queue::admit_or_log(state).await;
+        return Ok(Stop::Ended);
+    }
+    // Not queued (or admitted just now): the job, if any, has to be stopped.
+    let status = state.current_status(id).await?;
+    if status.is_terminal() {
+        return Ok(Stop::AlreadyEnded(status));
+    }
+    if state
+        .set_status(id, RunStatus::CancelRequested, None)
+        .await?
+        .is_none()
+    {
+        let status = state.current_status(id).await?;
+        if status != RunStatus::CancelRequested {
+            return Ok(Stop::AlreadyEnded(status));
+        }
+    }
+    // A run MLflow's client created has no job to stop: it ends here.
+    if state
+        .store
+        .run(id)
+        .await?
+        .is_some_and(|r| r.summary.target == crate::mlflow::TARGET)
+    {
+        state.set_status(id, RunStatus::Canceled, None).await?;
+        return Ok(Stop::Ended);
+    }
+    if !state.request_cancel(id) {
+        spawn_driver(state, id.clone());
+    }
+    Ok(Stop::Requested)
+}
+
 /// Starts the driver task of a run that has left `Queued` ([`queue::admit`] moves it
 /// to `Preparing`). When the driver ends, the run's slot is free: admission runs
 /// again. Does nothing when the run already has a driver (a cancel that found none

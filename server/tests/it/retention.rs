@@ -193,6 +193,22 @@ async fn a_deleted_run_is_cancelled_then_gone_with_its_folder_while_its_models_s
     );
     assert_eq!(run_ids(&server).await, before);
 
+    // A run MLflow's client started (no process) is ended and deleted too.
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/2.0/mlflow/runs/create", server.url))
+        .bearer_auth(&server.token)
+        .json(&json!({"experiment_id": "keep"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outside = created["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(server.details(&outside).await.status, RunStatus::Running);
+    assert_eq!(delete(&server, &format!("/api/runs/{outside}")).await.status(), 200);
+    assert_eq!(server.get(&format!("/api/runs/{outside}")).await.status(), 404);
+
     // An experiment goes with all its runs.
     let first = server
         .submit("scratch", src.path(), estimator("train.py"))
