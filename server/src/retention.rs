@@ -127,9 +127,11 @@ pub async fn delete_experiment(
 
 /// Cancels the run and waits until it has ended and no driver follows it.
 async fn stop(state: &AppState, run_id: &RunId) -> Result<(), DeleteError> {
-    crate::runner::stop(state, run_id)
-        .await
-        .map_err(|e| DeleteError::Stopping(run_id.clone(), e.to_string()))?;
+    match crate::runner::stop(state, run_id).await {
+        Ok(_) => {}
+        Err(crate::runner::RunnerError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(DeleteError::Stopping(run_id.clone(), e.to_string())),
+    }
     let deadline = Instant::now() + Duration::from_secs(state.config.grace_seconds) + STOP_WAIT;
     loop {
         let ended = state.current_status(run_id).await?.is_terminal();

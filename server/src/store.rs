@@ -571,13 +571,30 @@ impl Store {
 
     /// Every experiment with its run count, last run and status counts.
     pub async fn experiments(&self) -> Result<Vec<ExperimentSummary>> {
-        let rows: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT e.name, r.status, MAX(r.created_at), COUNT(r.run_id)
-             FROM experiments e LEFT JOIN runs r ON r.experiment = e.name
-             GROUP BY e.name, r.status ORDER BY e.name",
+        // Two queries, each an ordered scan of one index (runs_by_experiment_status
+        // covers the second), merged by name: no join, no temporary sort.
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM experiments ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        let stats: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT experiment, status, MAX(created_at), COUNT(*) FROM runs
+             GROUP BY experiment, status ORDER BY experiment, status",
         )
         .fetch_all(&self.read)
         .await?;
+        let mut by_name: BTreeMap<String, Vec<(Option<String>, Option<String>, i64)>> = names
+            .into_iter()
+            .map(|name| (name, vec![(None, None, 0)]))
+            .collect();
+        for (name, status, last, count) in stats {
+            if let Some(rows) = by_name.get_mut(&name) {
+                rows.push((Some(status), Some(last), count));
+            }
+        }
+        let rows = by_name.into_iter().flat_map(|(name, rows)| {
+            rows.into_iter()
+                .map(move |(s, l, c)| (name.clone(), s, l, c))
+        });
         let mut out: Vec<ExperimentSummary> = Vec::new();
         for (name, status, last, count) in rows {
             if out.last().is_none_or(|e| e.name != name) {

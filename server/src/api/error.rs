@@ -134,7 +134,11 @@ impl From<StoreError> for ApiError {
 
 impl From<RunnerError> for ApiError {
     fn from(e: RunnerError) -> Self {
-        Self::internal(e)
+        match e {
+            RunnerError::Store(e) => e.into(),
+            RunnerError::NoSuchRun(id) => Self::not_found(crate::no_such_run(&id)),
+            e => Self::internal(e),
+        }
     }
 }
 

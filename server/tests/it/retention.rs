@@ -204,10 +204,21 @@ async fn a_deleted_run_is_cancelled_then_gone_with_its_folder_while_its_models_s
         .json()
         .await
         .unwrap();
-    let outside = created["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+    let outside = created["run"]["info"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(server.details(&outside).await.status, RunStatus::Running);
-    assert_eq!(delete(&server, &format!("/api/runs/{outside}")).await.status(), 200);
-    assert_eq!(server.get(&format!("/api/runs/{outside}")).await.status(), 404);
+    assert_eq!(
+        delete(&server, &format!("/api/runs/{outside}"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        server.get(&format!("/api/runs/{outside}")).await.status(),
+        404
+    );
 
     // An experiment goes with all its runs.
     let first = server
