@@ -582,7 +582,9 @@ impl Store {
         )
         .fetch_all(&self.read)
         .await?;
-        let mut by_name: BTreeMap<String, Vec<(Option<String>, Option<String>, i64)>> = names
+        // Per name: (status, newest run, count) rows, a zero row first.
+        type Stats = Vec<(Option<String>, Option<String>, i64)>;
+        let mut by_name: BTreeMap<String, Stats> = names
             .into_iter()
             .map(|name| (name, vec![(None, None, 0)]))
             .collect();
