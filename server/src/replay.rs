@@ -52,7 +52,8 @@ fn resolve(run_dir: &Path, event: StoredEvent) -> RunEvent {
 /// The text of a log event, decoded as it was when it was read live. A log the job
 /// has since cut short gives what is left and says how much is missing.
 fn log_text(run_dir: &Path, at: LogRef) -> EventBody {
-    let bytes = crate::confined::read_at(run_dir, Path::new(&at.path), at.offset, at.len)
+    let source = crate::watch::read_path(run_dir, &at.path);
+    let bytes = crate::confined::read_at(run_dir, Path::new(&source), at.offset, at.len)
         .unwrap_or_default();
     let (mut text, _) = crate::watch::decode_chunk(&bytes, at.eof || (bytes.len() as u64) < at.len);
     let missing = at.len.saturating_sub(bytes.len() as u64);

@@ -100,15 +100,22 @@ pub async fn tail_logs(
 ) -> Result<Vec<RunEvent>, StoreError> {
     let mut events = Vec::new();
     let dir = run_dir.to_owned();
-    let logs = tokio::task::spawn_blocking(move || log_files(&dir))
-        .await
-        .unwrap_or_default();
+    let logs = tokio::task::spawn_blocking(move || {
+        let logs = log_files(&dir);
+        for log in &logs {
+            keep(&dir, &log.path);
+        }
+        logs
+    })
+    .await
+    .unwrap_or_default();
     for log in logs {
         loop {
             let offset = store.log_offset(run_id, &log.path).await?;
             let (dir, path) = (run_dir.to_owned(), log.path.clone());
             let read = tokio::task::spawn_blocking(move || {
-                crate::confined::read_at(&dir, Path::new(&path), offset, MAX_CHUNK as u64)
+                let source = read_path(&dir, &path);
+                crate::confined::read_at(&dir, Path::new(&source), offset, MAX_CHUNK as u64)
             })
             .await;
             let Ok(Ok(bytes)) = read else {
@@ -137,6 +144,51 @@ pub async fn tail_logs(
         }
     }
     Ok(events)
+}
+
+/// The folder of a run where the server keeps a hard link to each of the job's logs
+/// (`kept/std_log.txt` for `user_logs/std_log.txt`), made the first time the log is
+/// seen. `user_logs/` is the job's to write (a distributed job's ranks write their own
+/// logs there), so a job could replace a log after it was read; the link keeps the
+/// bytes it wrote, which log events point to (they are stored once, see
+/// `replay`), and costs no space: it is the same file. `kept/` is root's, `0700`.
+pub const KEPT: &str = "kept";
+
+/// Links a log of `user_logs/` into [`KEPT`] unless it is there already. A log that
+/// is not a regular file is not kept (a link made in a race with the job links the
+/// job's link or FIFO itself, which [`crate::confined`] then refuses to read).
+pub fn keep(run_dir: &Path, log: &str) {
+    let Some(name) = log.strip_prefix("user_logs/") else {
+        return;
+    };
+    let kept = run_dir.join(KEPT).join(name);
+    if std::fs::symlink_metadata(&kept).is_ok() {
+        return;
+    }
+    let original = run_dir.join(log);
+    if !std::fs::symlink_metadata(&original).is_ok_and(|m| m.file_type().is_file()) {
+        return;
+    }
+    let made = std::fs::create_dir_all(run_dir.join(KEPT)).and_then(|()| {
+        std::fs::set_permissions(
+            run_dir.join(KEPT),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+    });
+    if let Err(e) = made.and_then(|()| std::fs::hard_link(&original, &kept)) {
+        tracing::warn!(log, error = %e, "could not keep a link to the log; it is read where it is");
+    }
+}
+
+/// The file to read for the log `log` (`user_logs/std_log.txt`), relative to the run
+/// folder: its [`KEPT`] link when there is one.
+pub fn read_path(run_dir: &Path, log: &str) -> String {
+    match log.strip_prefix("user_logs/") {
+        Some(name) if std::fs::symlink_metadata(run_dir.join(KEPT).join(name)).is_ok() => {
+            format!("{KEPT}/{name}")
+        }
+        _ => log.to_owned(),
+    }
 }
 
 /// The areas of a run whose files are indexed: (name in the run's file paths,
