@@ -196,6 +196,33 @@ async fn models_register_from_runs_and_uploads_count_versions_and_download_the_s
     let after: ModelList = get_json(&server, "/api/models").await;
     assert_eq!(after, listed);
 
+    // The registry's pages show the same: every model, one model's versions, a run's.
+    let server_ref = &server;
+    let page = |path: String| async move {
+        let response = server_ref.get(&path).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    let (status, all) = page("/models".into()).await;
+    assert_eq!(status, 200);
+    assert!(
+        all.contains("<a href=\"/models/mnist\">mnist</a>") && all.contains("uploaded"),
+        "{all}"
+    );
+    let (status, versions) = page("/models/mnist".into()).await;
+    assert_eq!(status, 200);
+    assert!(
+        versions.contains("/api/models/mnist/versions/2/download"),
+        "{versions}"
+    );
+    let (status, of_run) = page(format!("/runs/{id}/models")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        of_run.matches("/api/models/mnist/versions/").count(),
+        2,
+        "{of_run}"
+    );
+    assert_eq!(page("/models/nope".into()).await.0, 404);
+
     // Inside a job, Model.get_model_path resolves to the registry's files.
     let job = source(&[(
         "use.py",
