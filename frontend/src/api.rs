@@ -320,7 +320,17 @@ fn authorized(request: RequestBuilder) -> RequestBuilder {
 
 /// GETs `path` and decodes its JSON answer. The request starts when the future is
 /// first polled; it is aborted when the current reactive owner is cleaned up.
+///
+/// Only the last step, [`parse`], is generic: the request and the reading of the
+/// answer are compiled once ([`get_json_text`]), not once per answer type (which
+/// cost the portal's wasm about a kilobyte per type).
 fn get_json<T: DeserializeOwned>(path: String) -> impl Future<Output = Result<T, ApiError>> {
+    let text = get_json_text(path);
+    async move { parse(&text.await?) }
+}
+
+/// [`get_json`]'s answer, read as text once its content type says JSON.
+fn get_json_text(path: String) -> impl Future<Output = Result<String, ApiError>> {
     let abort = abort_on_cleanup();
     let request =
         authorized(Request::get(&path)).abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
@@ -328,7 +338,7 @@ fn get_json<T: DeserializeOwned>(path: String) -> impl Future<Output = Result<T,
     async move {
         // Keeps the controller alive (and so the request abortable) until the answer.
         let _abort = abort;
-        decode(send(request, session).await?).await
+        json_text(send(request, session).await?).await
     }
 }
 
@@ -339,7 +349,7 @@ fn send_json<B: Serialize, T: DeserializeOwned>(
 ) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
     let request = request.json(body);
     let session = use_context::<Session>();
-    async move { decode(send_checked(request, session).await?).await }
+    async move { parse(&json_text(send_checked(request, session).await?).await?) }
 }
 
 /// Sends a request whose answer has no body the page needs.
@@ -373,7 +383,8 @@ async fn check(response: Response, session: Option<Session>) -> Result<Response,
     Err(error)
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+/// The answer's body as text, if its content type says JSON.
+async fn json_text(response: Response) -> Result<String, ApiError> {
     let content_type = response.headers().get("content-type").unwrap_or_default();
     if !content_type.starts_with("application/json") {
         // E.g. a static file server's `index.html` where the API should be.
@@ -382,9 +393,14 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
         )));
     }
     response
-        .json::<T>()
+        .text()
         .await
-        .map_err(|e| ApiError::Decode(e.to_string()))
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+/// Decodes a JSON answer.
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// An abort controller that is aborted when the current reactive owner is cleaned up.
@@ -401,10 +417,11 @@ fn abort_on_cleanup() -> Option<AbortController> {
 async fn error_of(response: Response) -> ApiError {
     let status = response.status();
     let status_text = response.status_text();
-    let message = match response.json::<ErrorBody>().await {
-        Ok(body) => body.error.message,
-        Err(_) if status_text.is_empty() => "the server refused the request".to_owned(),
-        Err(_) => status_text,
+    let body = response.text().await.map(|text| parse::<ErrorBody>(&text));
+    let message = match body {
+        Ok(Ok(body)) => body.error.message,
+        _ if status_text.is_empty() => "the server refused the request".to_owned(),
+        _ => status_text,
     };
     ApiError::Server { status, message }
 }
