@@ -149,6 +149,7 @@ impl Policy {
                     (None, None, _) => return None,
                 };
                 worse(allowed, best).then(|| {
+                    let allowed = shown(allowed);
                     format!(
                         "BanditPolicy at interval {x}: its best value {mine} with {slack} gives {allowed}, worse than the best child's {best}"
                     )
@@ -166,6 +167,7 @@ impl Policy {
                     (averages[n / 2 - 1] + averages[n / 2]) / 2.0
                 };
                 worse(mine, median).then(|| {
+                    let median = shown(median);
                     format!(
                         "MedianStoppingPolicy at interval {x}: its best value {mine} is worse than the median {median} of the running averages of {n} children"
                     )
@@ -200,6 +202,19 @@ impl Policy {
             }
         }
     }
+}
+
+/// A number the scheduler computed, as a person would write it: rounded to 12
+/// significant digits, so `0.31 + 0.15` reads `0.46`, not `0.45999999999999996`.
+///
+/// ```
+/// use runboard_shared::sweep::policy::shown;
+/// assert_eq!(shown(0.31 + 0.15), "0.46");
+/// assert_eq!(shown(1e-15), "0.000000000000001");
+/// assert_eq!(shown(12345.5), "12345.5");
+/// ```
+pub fn shown(x: f64) -> String {
+    format!("{x:.11e}").parse::<f64>().unwrap_or(x).to_string()
 }
 
 /// The index of the best child by its best value (ties: the earlier child), `None`
