@@ -233,3 +233,10 @@ test("tags are edited on the Overview, and Copy link copies the run's address", 
   await page.goto(`${server.url}/runs/nothing_1700000000_0000abcd`);
   await expect(page.getByRole("heading", { name: "No such run" })).toBeVisible();
 });
+
+test("the Models link opens the model registry's page", async ({ loggedIn: page, server }) => {
+  await page.goto(server.url);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Models" }).click();
+  await expect(page).toHaveURL(`${server.url}/models`);
+  await expect(page.getByRole("heading", { name: "Models" })).toBeVisible();
+});

@@ -36,7 +36,8 @@ pub fn App() -> impl IntoView {
                     // Another app (the notebook pages): a full page load.
                     <a href="/tree" rel="external">"Notebooks"</a>
                     <A href="/environments">"Environments"</A>
-                    // Server-rendered: sessions, tokens, log out.
+                    // Server-rendered: the model registry; sessions, tokens, log out.
+                    <a href="/models" rel="external">"Models"</a>
                     <a href="/account" rel="external">"Account"</a>
                 </nav>
             </header>
