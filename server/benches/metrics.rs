@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use common::{Server, median, ms};
 use futures_util::StreamExt;
 use runboard_shared::event::{EventBody, Frame};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::Message;
 
 const POINTS: usize = 1000;
 
@@ -35,36 +35,8 @@ async fn latencies(
     src: &std::path::Path,
     estimator: serde_json::Value,
 ) -> (Vec<f64>, Vec<f64>) {
-    let http = reqwest::Client::new();
-    let mut archive = Vec::new();
-    runboard_server::runner::snapshot::pack(src, u64::MAX, &mut archive).expect("pack");
-    let mut estimator = estimator;
-    estimator["source_directory"] = src.display().to_string().into();
-    let form = reqwest::multipart::Form::new()
-        .text("estimator", estimator.to_string())
-        .part("snapshot", reqwest::multipart::Part::bytes(archive));
-    let response: serde_json::Value = http
-        .post(format!("{}/api/experiments/bench/runs", server.url))
-        .bearer_auth(&server.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("submit")
-        .json()
-        .await
-        .expect("json");
-    let run_id = response["run_id"].as_str().expect("run id").to_owned();
-    let mut request = format!(
-        "{}/api/runs/{run_id}/events?after=0",
-        server.url.replacen("http", "ws", 1)
-    )
-    .into_client_request()
-    .expect("request");
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {}", server.token).parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    let run_id = server.submit("bench", src, estimator).await;
+    let mut ws = server.events(&run_id).await;
     let (mut points, mut lines) = (Vec::new(), Vec::new());
     let mut pending_line = String::new();
     while let Some(Ok(Message::Text(text))) = ws.next().await {

@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 
 use common::Server;
 use futures_util::StreamExt;
-use runboard_server::runner::snapshot;
 use runboard_shared::event::{EventBody, Frame};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::Message;
 
 const RUNS: usize = 50;
 const STREAM_SECONDS: f64 = 10.0;
@@ -73,27 +72,8 @@ async fn cpu_share(pid: u32, seconds: u64) -> f64 {
 }
 
 async fn submit(server: &Server, experiment: &str, src: &Path) -> String {
-    let estimator = serde_json::json!({
-        "entry_script": "job.py",
-        "user_managed": true,
-        "source_directory": src.display().to_string(),
-    });
-    let mut archive = Vec::new();
-    snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).expect("pack");
-    let form = reqwest::multipart::Form::new()
-        .text("estimator", estimator.to_string())
-        .part("snapshot", reqwest::multipart::Part::bytes(archive));
-    let response: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/experiments/{experiment}/runs", server.url))
-        .bearer_auth(&server.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("submit")
-        .json()
-        .await
-        .expect("json");
-    response["run_id"].as_str().expect("run_id").to_owned()
+    let estimator = serde_json::json!({"entry_script": "job.py", "user_managed": true});
+    server.submit(experiment, src, estimator).await
 }
 
 async fn status(server: &Server, run_id: &str) -> String {
@@ -133,17 +113,7 @@ struct Seen {
 
 /// Follows `run_id` from the start until its `done` line, measuring each line's lag.
 async fn follow(url: String, token: String, run_id: String) -> Seen {
-    let mut request = format!(
-        "{}/api/runs/{run_id}/events?after=0",
-        url.replacen("http", "ws", 1)
-    )
-    .into_client_request()
-    .expect("request");
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    let mut ws = common::events(&url, &token, &run_id).await;
     let mut seen = Seen::default();
     let mut last = 0;
     let mut live = false;

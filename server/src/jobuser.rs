@@ -316,6 +316,13 @@ pub fn lock_down(data_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Makes a new run's folder (and `sub`, a folder within it, when not empty), closed to
+/// jobs (`0700`) until [`hand_over`] opens it to its own.
+pub fn create_run_dir(run_dir: &Path, sub: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(run_dir.join(sub))?;
+    set_mode(run_dir, 0o700)
+}
+
 /// Opens a run folder to its job, just before launch (see the module's table).
 pub fn hand_over(run_dir: &Path, user: &JobUser) -> std::io::Result<()> {
     std::fs::create_dir_all(run_dir.join("home"))?;

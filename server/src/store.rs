@@ -229,7 +229,7 @@ impl Store {
     /// its first event.
     pub async fn create_run(&self, run: &NewRun) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
-        let event = insert_run(&mut tx, run, None).await?;
+        let event = insert_run(&mut tx, run, None, RunStatus::Queued).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -1602,14 +1602,17 @@ async fn set_offset<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     Ok(())
 }
 
-/// Inserts a new run in `Queued` (creating its experiment if needed), a child of
-/// `parent` when given, inside `tx`; returns its first event.
+/// Inserts a new run in `status` — `Queued`, or `Running` for a run no process runs
+/// (its start time is now) — creating its experiment if needed, a child of `parent`
+/// when given, inside `tx`; returns its first event.
 async fn insert_run(
     tx: &mut Transaction<'_, Sqlite>,
     run: &NewRun,
     parent: Option<&RunId>,
+    status: RunStatus,
 ) -> Result<RunEvent> {
     let at = now();
+    let start_time = (status == RunStatus::Running).then_some(&at);
     sqlx::query("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)")
         .bind(run.run_id.experiment())
         .bind(&at)
@@ -1617,16 +1620,17 @@ async fn insert_run(
         .await?;
     sqlx::query(
         "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at,
-                           submitted_by, parent_run_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           start_time, submitted_by, parent_run_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(run.run_id.as_str())
     .bind(run.run_id.experiment())
-    .bind(RunStatus::Queued.as_str())
+    .bind(status.as_str())
     .bind(&run.target)
     .bind(run.definition.to_string())
     .bind(&run.run_token)
     .bind(&at)
+    .bind(start_time)
     .bind(&run.submitted_by)
     .bind(parent.map(RunId::as_str))
     .execute(&mut **tx)
@@ -1645,12 +1649,12 @@ async fn insert_run(
     }
     sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
         .bind(run.run_id.as_str())
-        .bind(RunStatus::Queued.as_str())
+        .bind(status.as_str())
         .bind(&at)
         .execute(&mut **tx)
         .await?;
     let body = EventBody::Status {
-        status: RunStatus::Queued,
+        status,
         error: None,
     };
     append_event(tx, &run.run_id, &at, body).await

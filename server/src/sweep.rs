@@ -243,11 +243,7 @@ async fn create_child(
     {
         let run_dir = run_dir.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&run_dir)?;
-            std::fs::set_permissions(
-                &run_dir,
-                std::os::unix::fs::PermissionsExt::from_mode(0o700),
-            )?;
+            crate::jobuser::create_run_dir(&run_dir, "")?;
             runner::snapshot::copy_tree(&snapshot, &run_dir.join("snapshot"))
         })
         .await

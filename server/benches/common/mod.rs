@@ -102,15 +102,14 @@ impl Server {
         .await
     }
 
-    /// Submits `src` with `estimator` and returns the time until `done` has said yes
-    /// to log text arriving on the websocket (it sees each log event's path and text).
-    pub async fn submit_until(
+    /// Submits `src` to `experiment` with `estimator` (source_directory filled in);
+    /// returns the run id.
+    pub async fn submit(
         &self,
+        experiment: &str,
         src: &Path,
         mut estimator: serde_json::Value,
-        mut done: impl FnMut(&str, &str) -> bool,
-    ) -> Duration {
-        let start = Instant::now();
+    ) -> String {
         estimator["source_directory"] = src.display().to_string().into();
         let mut archive = Vec::new();
         snapshot::pack(src, snapshot::DEFAULT_LIMIT, &mut archive).expect("pack");
@@ -119,7 +118,7 @@ impl Server {
             .part("snapshot", reqwest::multipart::Part::bytes(archive));
         let response: serde_json::Value = self
             .http
-            .post(format!("{}/api/experiments/bench/runs", self.url))
+            .post(format!("{}/api/experiments/{experiment}/runs", self.url))
             .bearer_auth(&self.token)
             .multipart(form)
             .send()
@@ -128,18 +127,25 @@ impl Server {
             .json()
             .await
             .expect("json");
-        let run_id = response["run_id"].as_str().expect("run_id");
-        let mut request = format!(
-            "{}/api/runs/{run_id}/events?after=0",
-            self.url.replacen("http", "ws", 1)
-        )
-        .into_client_request()
-        .expect("request");
-        request.headers_mut().insert(
-            "Authorization",
-            format!("Bearer {}", self.token).parse().expect("header"),
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+        response["run_id"].as_str().expect("run_id").to_owned()
+    }
+
+    /// The run's events websocket, from the start.
+    pub async fn events(&self, run_id: &str) -> Ws {
+        events(&self.url, &self.token, run_id).await
+    }
+
+    /// Submits `src` with `estimator` and returns the time until `done` has said yes
+    /// to log text arriving on the websocket (it sees each log event's path and text).
+    pub async fn submit_until(
+        &self,
+        src: &Path,
+        estimator: serde_json::Value,
+        mut done: impl FnMut(&str, &str) -> bool,
+    ) -> Duration {
+        let start = Instant::now();
+        let run_id = self.submit("bench", src, estimator).await;
+        let mut ws = self.events(&run_id).await;
         while let Some(Ok(Message::Text(text))) = ws.next().await {
             if let Ok(Frame::Event { event }) = serde_json::from_str::<Frame>(&text)
                 && let EventBody::Log { path, text, .. } = event.body
@@ -150,6 +156,28 @@ impl Server {
         }
         panic!("run {run_id} ended without output");
     }
+}
+
+/// A websocket of run events.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The events websocket of `run_id` on the server at `url`, from the start.
+pub async fn events(url: &str, token: &str, run_id: &str) -> Ws {
+    let mut request = format!(
+        "{}/api/runs/{run_id}/events?after=0",
+        url.replacen("http", "ws", 1)
+    )
+    .into_client_request()
+    .expect("request");
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("ws")
+        .0
 }
 
 impl Drop for Server {

@@ -396,12 +396,7 @@ pub async fn run_create(State(state): State<AppState>, headers: HeaderMap, raw: 
     let secs = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     let run_id = RunId::new(&experiment, secs, rand::random());
     let run_dir = state.run_dir(&run_id);
-    let made = std::fs::create_dir_all(run_dir.join("wd/outputs")).and_then(|()| {
-        std::fs::set_permissions(
-            &run_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-    });
+    let made = crate::jobuser::create_run_dir(&run_dir, "wd/outputs");
     if let Err(e) = made {
         let _ = std::fs::remove_dir_all(&run_dir);
         return Err(MlflowError::Internal(format!(

@@ -194,20 +194,7 @@ pub async fn submit(
         "command": command,
         "environment": environment,
     });
-    let run_dir = state.run_dir(&run_id);
-    std::fs::create_dir_all(&run_dir).map_err(ApiError::internal)?;
-    // Closed to jobs until its own is handed it (crate::jobuser).
-    std::fs::set_permissions(
-        &run_dir,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .map_err(ApiError::internal)?;
-    let keep = incoming.keep();
-    if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
-        let _ = std::fs::remove_dir_all(&keep);
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(ApiError::internal(e));
-    }
+    let run_dir = place_snapshot(&state, &run_id, incoming)?;
     let new = NewRun {
         run_id: run_id.clone(),
         target,
@@ -399,6 +386,25 @@ pub async fn list(
     }
     let (runs, next_cursor) = state.store.list_runs(&query).await?;
     Ok(Json(RunList { runs, next_cursor }))
+}
+
+/// Makes the new run's folder, closed to jobs ([`crate::jobuser::create_run_dir`]),
+/// and moves the unpacked snapshot in as its `snapshot/`; on failure, neither is
+/// left behind. Returns the folder.
+pub(super) fn place_snapshot(
+    state: &AppState,
+    run_id: &RunId,
+    incoming: tempfile::TempDir,
+) -> Result<std::path::PathBuf, ApiError> {
+    let run_dir = state.run_dir(run_id);
+    crate::jobuser::create_run_dir(&run_dir, "").map_err(ApiError::internal)?;
+    let keep = incoming.keep();
+    if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
+        let _ = std::fs::remove_dir_all(&keep);
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(ApiError::internal(e));
+    }
+    Ok(run_dir)
 }
 
 /// `GET /api/runs/{id}`: the SDK's `get_details()`.

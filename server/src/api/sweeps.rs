@@ -166,20 +166,8 @@ pub async fn submit(
         u64::try_from(now.timestamp()).unwrap_or(0),
         rand::random(),
     );
-    let run_dir = state.run_dir(&run_id);
-    std::fs::create_dir_all(&run_dir).map_err(ApiError::internal)?;
-    // Closed to jobs, as every run folder (crate::jobuser); the children get copies.
-    std::fs::set_permissions(
-        &run_dir,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .map_err(ApiError::internal)?;
-    let keep = incoming.keep();
-    if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
-        let _ = std::fs::remove_dir_all(&keep);
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(ApiError::internal(e));
-    }
+    // The children get copies of this snapshot.
+    let run_dir = super::runs::place_snapshot(&state, &run_id, incoming)?;
     let new = NewRun {
         run_id: run_id.clone(),
         target: crate::sweep::TARGET.to_owned(),

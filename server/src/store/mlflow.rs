@@ -2,10 +2,10 @@
 //! runs that MLflow's client creates (no process: stored `Running` at once), and
 //! recognising a run's token.
 
-use runboard_shared::event::{EventBody, RunEvent};
+use runboard_shared::event::RunEvent;
 use runboard_shared::run::{RunId, RunStatus};
 
-use super::{NewRun, Result, Store, StoreError, append_event, now};
+use super::{NewRun, Result, Store, StoreError, insert_run, now};
 
 impl Store {
     /// Creates an experiment; false (nothing changed) when it exists.
@@ -34,51 +34,7 @@ impl Store {
     /// no driver is started for it.
     pub async fn create_external_run(&self, run: &NewRun) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
-        let at = now();
-        sqlx::query("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)")
-            .bind(run.run_id.experiment())
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO runs (run_id, experiment, status, target, definition, run_token, created_at,
-                               start_time, submitted_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(run.run_id.as_str())
-        .bind(run.run_id.experiment())
-        .bind(RunStatus::Running.as_str())
-        .bind(&run.target)
-        .bind(run.definition.to_string())
-        .bind(&run.run_token)
-        .bind(&at)
-        .bind(&at)
-        .bind(&run.submitted_by)
-        .execute(&mut *tx)
-        .await?;
-        for (table, map) in [("properties", &run.properties), ("tags", &run.tags)] {
-            for (k, v) in map {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} (run_id, key, value) VALUES (?, ?, ?)"
-                ))
-                .bind(run.run_id.as_str())
-                .bind(k)
-                .bind(v)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        sqlx::query("INSERT INTO status_history (run_id, status, at) VALUES (?, ?, ?)")
-            .bind(run.run_id.as_str())
-            .bind(RunStatus::Running.as_str())
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        let body = EventBody::Status {
-            status: RunStatus::Running,
-            error: None,
-        };
-        let event = append_event(&mut tx, &run.run_id, &at, body).await?;
+        let event = insert_run(&mut tx, run, None, RunStatus::Running).await?;
         tx.commit().await?;
         Ok(event)
     }

@@ -4,7 +4,7 @@
 
 use runboard_shared::api::RunSummary;
 use runboard_shared::event::RunEvent;
-use runboard_shared::run::RunId;
+use runboard_shared::run::{RunId, RunStatus};
 
 use super::{NewRun, RUN_COLUMNS, Result, Store, StoreError, insert_run, now, run_record};
 
@@ -46,7 +46,7 @@ impl Store {
         template: &serde_json::Value,
     ) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
-        let event = insert_run(&mut tx, parent, None).await?;
+        let event = insert_run(&mut tx, parent, None, RunStatus::Queued).await?;
         sqlx::query(
             "INSERT INTO sweeps (run_id, config, template, started_at) VALUES (?, ?, ?, ?)",
         )
@@ -71,7 +71,7 @@ impl Store {
         parameters: &serde_json::Value,
     ) -> Result<RunEvent> {
         let mut tx = self.write.begin().await?;
-        let event = insert_run(&mut tx, run, Some(sweep)).await?;
+        let event = insert_run(&mut tx, run, Some(sweep), RunStatus::Queued).await?;
         sqlx::query(
             "INSERT INTO sweep_children (sweep_id, idx, run_id, parameters) VALUES (?, ?, ?, ?)",
         )
