@@ -447,11 +447,25 @@ with open(os.path.join('logs/simple', name), 'wb') as f:
 print('copied')
 "#,
     )]);
+    // The fixtures go in the snapshot: a job user cannot be assumed to reach the
+    // checkout (a clean clone in `mktemp -d` is 0700).
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    copy_dir(std::path::Path::new(&fixtures()), &src.path().join("fx"));
     let run = server
         .submit(
             "tfevents",
             src.path(),
-            json!({"entry_script": "train.py", "user_managed": true, "script_params": {fixtures(): ""}}),
+            json!({"entry_script": "train.py", "user_managed": true, "script_params": {"fx": ""}}),
         )
         .await;
     let id = run.run_id.as_str();
