@@ -81,6 +81,9 @@ def writefile(first_line, body, namespace):
     if len(args) != 1:
         raise UsageError("%%writefile needs one file name: %%writefile [-a] FILE")
     path = args[0].strip("'\"")
+    # IPython ends every cell with a newline before its magics see it.
+    if body and not body.endswith("\n"):
+        body += "\n"
     exists = os.path.exists(path)
     with open(path, "a" if append else "w", encoding="utf-8") as f:
         f.write(body)
@@ -194,7 +197,7 @@ def error_of(exc, cell_files):
     if isinstance(exc, SyntaxError) and not isinstance(exc, UsageError):
         lines = traceback.format_exception_only(type(exc), exc)
         tb_lines = "".join(lines).rstrip("\n").split("\n")
-        return {"ename": ename, "message": str(exc.msg), "line": None, "traceback": tb_lines}
+        return {"ename": ename, "message": str(exc.msg), "traceback": tb_lines}
     tb = exc.__traceback__
     # Frames of the kernel itself come first: drop them.
     while tb is not None and tb.tb_frame.f_code.co_filename not in cell_files:
@@ -203,7 +206,7 @@ def error_of(exc, cell_files):
         tb = None
     text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip("\n")
     # The line is in the traceback; `evalue` stays Python's `str(exc)`.
-    return {"ename": ename, "message": str(exc), "line": None, "traceback": text.split("\n")}
+    return {"ename": ename, "message": str(exc), "traceback": text.split("\n")}
 
 
 # --- the kernel ----------------------------------------------------------------
@@ -235,9 +238,9 @@ class Kernel:
         _display.hooks["display"] = self._display_now
         _display.hooks["waiting"] = self._waiting
         if self.drive is not None:
-            from azureml import _browser
+            from azureml import _runboard
 
-            _browser.before_write = self.drive.push
+            _runboard.before_write = self.drive.push
 
     # The page's messages.
 
@@ -513,11 +516,50 @@ class Drive:
 
 
 def browser_kernel(post):
-    """The kernel of the browser's worker: the files area under `/drive`, reached with
-    the SDK's synchronous requests."""
-    from azureml import _browser
+    """The kernel of the browser's worker: the files area mirrored under `/drive`,
+    reached with the SDK's synchronous requests (the page's session)."""
+    from azureml._runboard import Endpoint
 
-    def send(method, url, body=None, content_type=None):
-        return _browser.send(method, url, body, content_type)
+    return Kernel(post, Drive(Endpoint.resolve().send))
 
-    return Kernel(post, Drive(send))
+
+# --- headless: `runboard notebook run` -------------------------------------------
+
+
+def headless():
+    """`runboard notebook run` (`server/src/notebook.rs`): the same kernel under the
+    machine's CPython, speaking the page's protocol as JSON lines: messages in on
+    stdin, answers out on the original stdout. Anything else that writes to file
+    descriptor 1 (a subprocess, C code) goes to stderr, so it cannot break the
+    protocol.
+
+    `RUNBOARD_NOTEBOOK_ROOT` set: that local folder is the cells' files area (`--local`);
+    else the server's files area is mirrored in a temporary folder, as in the browser,
+    with the SDK's server and token (`RUNBOARD_URL`, `RUNBOARD_TOKEN`)."""
+    import shutil
+    import tempfile
+
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+
+    def post(text):
+        channel.write(text + "\n")
+        channel.flush()
+
+    local = os.environ.get("RUNBOARD_NOTEBOOK_ROOT")
+    mirror = None
+    if local:
+        kernel = Kernel(post, root=local)
+    else:
+        from azureml._runboard import Endpoint
+
+        mirror = tempfile.mkdtemp(prefix="runboard-files-")
+        kernel = Kernel(post, Drive(Endpoint.resolve().send, mirror), mirror)
+    try:
+        post(json.dumps({"type": "ready"}))
+        for line in sys.stdin:
+            if line.strip():
+                kernel.handle(line)
+    finally:
+        if mirror is not None:
+            shutil.rmtree(mirror, ignore_errors=True)

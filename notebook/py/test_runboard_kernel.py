@@ -94,6 +94,11 @@ class CellTest(unittest.TestCase):
         self.assertEqual(self.s.stdout(), "Overwriting job/train.py\n")
         with open(os.path.join(self.s.tmp.name, "job", "train.py")) as f:
             self.assertEqual(f.read(), "print('new')\n")
+        # A cell without a final newline gets one, as IPython gives it.
+        self.s.run("%%writefile job/notes.txt\nfirst line")
+        self.s.run("%%writefile -a job/notes.txt\nsecond line")
+        with open(os.path.join(self.s.tmp.name, "job", "notes.txt")) as f:
+            self.assertEqual(f.read(), "first line\nsecond line\n")
 
     def test_shell_commands_and_other_magics_say_why_not(self):
         for source, words in [("!ls", "shell commands"), ("%pip install six", "Environment"),

@@ -4,21 +4,13 @@ page's own origin, so the page's session cookie goes along and no token is neede
 
 A synchronous request blocks the worker's one thread, which is what a cell expects of
 `run.wait_for_completion()`; Interrupt reaches the cell between requests (Pyodide's
-interrupt buffer), so long polls are kept short here (`LONG_POLL`).
-
-`before_write` is set by the browser kernel: it pushes the files a cell has written so
-far to the server's files area, before any request that may make the server read
-them (a datastore upload of a folder the cell just filled)."""
+interrupt buffer), so long polls are kept short here (`LONG_POLL`)."""
 
 import js
 
 # Seconds a long poll may wait in the browser: the page restarts a kernel that has
 # not stopped 3 s after Interrupt.
 LONG_POLL = 1
-
-# Called before each request that is not a GET (see the module doc).
-before_write = None
-
 
 def origin():
     """The server the page came from (`https://host:port`)."""

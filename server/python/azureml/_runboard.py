@@ -30,6 +30,11 @@ TIMEOUT = 60
 # In the notebook's browser kernel (Pyodide) requests go through `_browser`.
 IN_BROWSER = sys.platform == "emscripten"
 
+# Called before each request that is not a GET or HEAD, when set: the notebook kernel
+# pushes the files a cell has written so far to the server's files area, before any
+# request that may make the server read them.
+before_write = None
+
 # Seconds a long poll (`/events?wait=`) may wait for news.
 LONG_POLL = 25
 if IN_BROWSER:
@@ -91,23 +96,32 @@ class Endpoint:
             "RUNBOARD_TOKEN.".format(self.url, cause, self.source)
         )
 
-    def request(self, method, path, body=None, content_type=None, query=None, timeout=TIMEOUT):
-        """Sends a request; returns the answer's bytes. Errors become the SDK's
-        exceptions, naming what the server said."""
+    def send(self, method, path, body=None, content_type=None, query=None, timeout=TIMEOUT):
+        """Sends a request; returns `(status, bytes)` whatever the status. A server that
+        does not answer raises `RunboardConnectionError`, naming it and where its URL
+        came from. In the notebook's browser kernel the request is the page's
+        (`azureml._browser`: same origin, the session cookie)."""
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
+        if method not in ("GET", "HEAD") and before_write is not None:
+            before_write()
+        headers = {"Authorization": "Bearer " + self.token} if self.token else {}
         if IN_BROWSER:
-            return self._browser_request(method, url, body, content_type, timeout)
-        request = urllib.request.Request(url, data=body, method=method)
-        request.add_header("Authorization", "Bearer " + self.token)
+            from azureml import _browser
+
+            try:
+                return _browser.send(method, url, body, content_type, timeout, headers)
+            except ConnectionError as e:
+                raise self.unreachable(e) from None
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
         if content_type:
             request.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
-                return answer.read()
+                return answer.status, answer.read()
         except urllib.error.HTTPError as e:
-            raise error_from(e.code, e.read()) from None
+            return e.code, e.read()
         except urllib.error.URLError as e:
             raise self.unreachable(e.reason) from None
         except (socket.timeout, TimeoutError):
@@ -115,17 +129,10 @@ class Endpoint:
         except ConnectionError as e:
             raise self.unreachable(e) from None
 
-    def _browser_request(self, method, url, body, content_type, timeout):
-        """`request` in the browser kernel: same origin, the page's session cookie."""
-        from azureml import _browser
-
-        if method not in ("GET", "HEAD") and _browser.before_write is not None:
-            _browser.before_write()
-        headers = {"Authorization": "Bearer " + self.token} if self.token else None
-        try:
-            status, data = _browser.send(method, url, body, content_type, timeout, headers)
-        except ConnectionError as e:
-            raise self.unreachable(e) from None
+    def request(self, method, path, body=None, content_type=None, query=None, timeout=TIMEOUT):
+        """Sends a request; returns the answer's bytes. Errors become the SDK's
+        exceptions, naming what the server said."""
+        status, data = self.send(method, path, body, content_type, query, timeout)
         if status >= 400:
             raise error_from(status, data)
         return data

@@ -98,6 +98,16 @@ class Datastore:
             dirs.sort()
             for name in sorted(names):
                 files.append(os.path.relpath(os.path.join(top, name), src_dir).replace(os.sep, "/"))
+        # A link that leads out of the folder is refused before anything is sent: an
+        # upload sends the folder, not what its links point at.
+        top = os.path.realpath(src_dir)
+        for rel in files:
+            real = os.path.realpath(os.path.join(src_dir, rel))
+            if os.path.commonpath([top, real]) != top:
+                raise UserErrorException(
+                    "upload: {} leads outside {} (a link to {}); nothing was uploaded. Copy "
+                    "the file into the folder instead".format(
+                        os.path.join(src_dir, rel), src_dir, real))
         target = (target_path or "").strip("/")
         if show_progress:
             print("Uploading an estimated of {} files".format(len(files)))
