@@ -1,8 +1,11 @@
 // The notebook's kernel is CPython (Pyodide) in the page's Web Worker: real Python
 // in cells, and the same `azureml` package as scripts, against a real server and
 // real jobs.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test, expect } from "./fixtures";
 import type { Page } from "@playwright/test";
+import { root, startServer } from "../lib/runboard.mjs";
 
 /** A notebook (nbformat 4.5) of code cells, each `[id, source]`. */
 function notebook(cells: [string, string][]): string {
@@ -201,4 +204,59 @@ test("files a cell writes, copies and deletes are so in the files area when it e
   const listing = await server.api("/api/files/sync");
   expect(listing.files.map((f: { path: string }) => f.path).sort()).toEqual(["sync/data.csv", "sync/files.ipynb"]);
   expect(listing.folders).toEqual(["sync/out"]);
+});
+
+/** The seed's snippets and the SDK v1 how-to and tutorial cells, verbatim: the
+ * notebook `server/tests/it/notebook.rs` also runs headless. */
+const SDK_V1_CELLS = readFileSync(join(root, "server/tests/fixtures/sdk-v1-cells.ipynb"), "utf8");
+
+/** A notebook's code cells as `{id: {count, outputs}}`, with what differs from one run
+ * to the next (run ids, the server's address and folders, times, the status of a run
+ * still starting) replaced by names. */
+function comparable(text: string) {
+  const nb = JSON.parse(text);
+  const cells: Record<string, unknown> = {};
+  for (const cell of nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code")) {
+    const outputs = JSON.stringify(cell.outputs)
+      .replace(/http:\/\/127\.0\.0\.1:\d+/g, "URL")
+      .replace(/sklearn-mnist_\d+_[0-9a-f]{8}/g, "RUN")
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "TIME")
+      .replace(/\/tmp\/[^'"\s\\]*/g, "PATH")
+      .replace(/(Status: |\\"status\\": ?\\"|"status":")(Queued|Preparing|Starting|Running)/g, "$1LIVE");
+    cells[cell.id] = { count: cell.execution_count, outputs: JSON.parse(outputs) };
+  }
+  return cells;
+}
+
+test("the seed's snippets and the SDK v1 how-to cells run verbatim, with the outputs of a headless run", async ({
+  loggedIn: page,
+  server,
+}) => {
+  test.setTimeout(300_000);
+  await server.putFile("sdk-v1/cells.ipynb", SDK_V1_CELLS);
+  await page.goto(`${server.url}/notebooks/sdk-v1/cells.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+  await page.getByRole("button", { name: "Run all" }).click();
+  await expect(outputOf(page, "details")).toContainText("['linear', 'rbf']", { timeout: 240_000 });
+  await expect(page.locator(".nb-error")).toHaveCount(0);
+  await expect(page.locator('.nb-cell[data-state="running"]')).toHaveCount(0);
+  // The page saves after each cell.
+  await expect
+    .poll(async () => JSON.parse(await server.fileText("sdk-v1/cells.ipynb")).cells.at(-1).outputs.length, {
+      timeout: 20_000,
+    })
+    .toBeGreaterThan(0);
+  const browser = comparable(await server.fileText("sdk-v1/cells.ipynb"));
+
+  // The same notebook, headless, on a server of its own (so the runs it lists are its own).
+  const other = await startServer();
+  try {
+    await other.putFile("sdk-v1/cells.ipynb", SDK_V1_CELLS);
+    other.cli(["notebook", "run", "sdk-v1/cells.ipynb"]);
+    const headless = comparable(await other.fileText("sdk-v1/cells.ipynb"));
+    expect(Object.keys(browser)).toHaveLength(14);
+    expect(browser).toEqual(headless);
+  } finally {
+    await other.stop();
+  }
 });

@@ -656,22 +656,10 @@ fn open(path: String, text: &str) -> Result<Page, String> {
 }
 
 /// The worker's URL, from the page's `<meta name="runboard-kernel" content="…">`: the
-/// Python kernel (Pyodide). With `?kernel=rust` in the page's address, the older Rust
-/// kernel (`<meta name="runboard-kernel-rust">`), which `cargo xtask bench kernel`
-/// measures beside it.
+/// Python kernel (Pyodide).
 fn kernel_url() -> Option<String> {
-    let rust = window().location().search().is_ok_and(|q| {
-        q.trim_start_matches('?')
-            .split('&')
-            .any(|p| p == "kernel=rust")
-    });
-    let selector = if rust {
-        "meta[name=runboard-kernel-rust]"
-    } else {
-        "meta[name=runboard-kernel]"
-    };
     document()
-        .query_selector(selector)
+        .query_selector("meta[name=runboard-kernel]")
         .ok()??
         .get_attribute("content")
 }

@@ -3,11 +3,11 @@
 //!
 //! Why a second app beside the portal: the portal's download is kept small (it is
 //! what a teammate opening a shared run link waits for), and the notebook pages need
-//! more (the editor, markdown) plus the kernel's Web Worker, which carries Python's
-//! parser. The server answers `/tree…` and `/notebooks/…` with `notebook.html`, which
+//! more (the editor, markdown) plus the kernel's Web Worker, which loads CPython
+//! (Pyodide). The server answers `/tree…` and `/notebooks/…` with `notebook.html`, which
 //! loads this app; it borrows the portal's requests, websocket and badges
 //! (`runboard-frontend` without its entry point). The kernel worker
-//! (`runboard-kernel-worker`) is started only when a notebook opens.
+//! (`notebook/js/pykernel.js`) is started only when a notebook opens.
 //!
 //! Pure logic (cells and nbformat, key bindings, highlighting, markdown) is in
 //! [`model`], [`highlight`] and [`markdown`], tested natively.

@@ -12,8 +12,6 @@ pub mod estimator;
 pub mod event;
 pub mod filetree;
 pub mod grammar;
-#[cfg(feature = "kernel")]
-pub mod kernel;
 pub mod logview;
 pub mod notebook;
 pub mod run;

@@ -3,8 +3,8 @@
 //!
 //! Jupyter writes `json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False)` plus a
 //! final newline, with multi-line strings (sources, stream text, `text/plain`) as
-//! lists of lines; [`Notebook::to_json`] does the same. With the `kernel` feature,
-//! [`cell_outputs`] turns what a kernel cell produced into nbformat outputs.
+//! lists of lines; [`Notebook::to_json`] does the same. [`cell_outputs`] turns what a
+//! kernel cell produced into nbformat outputs.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -328,7 +328,7 @@ mod outputs {
     pub fn error_output(e: &PyError) -> Output {
         Output::Error {
             ename: e.ename.clone(),
-            evalue: e.evalue(),
+            evalue: e.message.clone(),
             traceback: if e.traceback.is_empty() {
                 e.to_string().lines().map(str::to_owned).collect()
             } else {
@@ -503,8 +503,8 @@ mod tests {
         assert_eq!((ename.as_str(), evalue.as_str()), ("KeyError", "'x'"));
         assert_eq!(traceback.len(), 3);
         assert_eq!(traceback[2], "KeyError: 'x'");
-        // Without one (the Rust kernel's errors), the error is its one line.
-        let plain = PyError::new("NameError", "name 'y' is not defined").at(2);
+        // Without one, the error is its one line.
+        let plain = PyError::new("NameError", "name 'y' is not defined");
         assert!(
             serde_json::to_string(&plain)
                 .unwrap()
@@ -514,7 +514,7 @@ mod tests {
         let Output::Error { traceback, .. } = error_output(&plain) else {
             panic!("not an error output");
         };
-        assert_eq!(traceback, ["NameError: name 'y' is not defined (line 2)"]);
+        assert_eq!(traceback, ["NameError: name 'y' is not defined"]);
     }
 
     #[test]
@@ -558,15 +558,14 @@ mod tests {
                 }}
             ])
         );
-        let mut e = PyError::new("NameError", "name 'x' is not defined");
-        e.line = Some(2);
+        let e = PyError::new("NameError", "name 'x' is not defined");
         let failed = cell_outputs(Vec::new(), &Err(e), 8);
         assert_eq!(
             serde_json::to_value(&failed).unwrap(),
             serde_json::json!([{
                 "output_type": "error", "ename": "NameError",
-                "evalue": "name 'x' is not defined (line 2)",
-                "traceback": ["NameError: name 'x' is not defined (line 2)"]
+                "evalue": "name 'x' is not defined",
+                "traceback": ["NameError: name 'x' is not defined"]
             }])
         );
     }

@@ -41,12 +41,10 @@ struct WasmApp {
     stem: &'static str,
 }
 
-/// The three wasm modules, each built by its own `cargo build` so that features do not
-/// unify across them: the portal (`runboard-frontend`, whose `runboard-shared` has no
-/// kernel), the notebook pages (`runboard-notebook`, which links the portal's crate
-/// without its entry point) and the kernel's Web Worker (`runboard-kernel-worker`,
-/// with the `kernel` feature: Python's parser).
-const APPS: [WasmApp; 3] = [
+/// The two wasm modules, each built by its own `cargo build` so that features do not
+/// unify across them: the portal (`runboard-frontend`) and the notebook pages
+/// (`runboard-notebook`, which links the portal's crate without its entry point).
+const APPS: [WasmApp; 2] = [
     WasmApp {
         package: "runboard-frontend",
         stem: STEM,
@@ -55,15 +53,7 @@ const APPS: [WasmApp; 3] = [
         package: "runboard-notebook",
         stem: "notebook",
     },
-    WasmApp {
-        package: "runboard-kernel-worker",
-        stem: "kernel",
-    },
 ];
-
-/// The worker's entry module: it loads the kernel's wasm (`init()` runs its start
-/// function, which listens for the page's messages).
-const KERNEL_BOOT: &str = "kernel-boot.js";
 
 /// The templates filled with hashed names: the portal's page and the notebook pages'.
 const TEMPLATES: [&str; 2] = ["index.html", "notebook.html"];
@@ -283,8 +273,8 @@ pub(crate) fn bundle_size_gzipped() -> Result<u64> {
     wasm_app_size_gzipped(STEM)
 }
 
-/// The gzipped size in bytes of one wasm module's JS and wasm (`runboard`, `notebook`,
-/// `kernel`), as written by the last [`build`].
+/// The gzipped size in bytes of one wasm module's JS and wasm (`runboard`,
+/// `notebook`), as written by the last [`build`].
 pub(crate) fn wasm_app_size_gzipped(stem: &str) -> Result<u64> {
     let pkg = crate::project_root().join("static/pkg");
     let manifest = read_manifest(&pkg)?;
@@ -395,15 +385,6 @@ fn bundle(
     }
     // The Python kernel: Pyodide, the cell runner and the worker (notebook pages only).
     crate::pykernel::bundle(&crate::project_root(), out, &mut manifest)?;
-
-    let mut made = made.to_vec();
-    if let Some(kernel_js) = manifest.get("kernel.js") {
-        // A module worker runs this file; `init()` fetches the hashed wasm beside it.
-        made.push((
-            KERNEL_BOOT.to_owned(),
-            format!("import init from \"/{kernel_js}\";\ninit();\n").into_bytes(),
-        ));
-    }
 
     let mut assets = Vec::new();
     for rel in asset_files(static_dir)? {

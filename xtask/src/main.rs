@@ -110,8 +110,6 @@ fn test() -> Result<()> {
         "runboard-frontend",
         "--package",
         "runboard-notebook",
-        "--package",
-        "runboard-kernel-worker",
         "--target",
         "wasm32-unknown-unknown",
         "--",

@@ -53,9 +53,11 @@ def run_bundle(run, status):
 
 def parameters_bundle(class_name, function, given):
     """An estimator's or a run configuration's parameters table: each parameter of
-    `function` (its signature) that `given` sets to other than its default."""
+    `function` (its signature, or an `inspect.Signature`) that `given` sets to other
+    than its default."""
+    signature = function if isinstance(function, inspect.Signature) else inspect.signature(function)
     parameters = []
-    for name, param in inspect.signature(function).parameters.items():
+    for name, param in signature.parameters.items():
         if name == "self" or name.startswith("_") or name not in given:
             continue
         value = given[name]

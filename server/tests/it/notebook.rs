@@ -8,7 +8,7 @@ use std::process::Output;
 
 use runboard_server::{datastores, files};
 use runboard_shared::api::FilesAreaList;
-use runboard_shared::kernel::DISPLAY_MIME;
+use runboard_shared::cell::DISPLAY_MIME;
 use runboard_shared::notebook::{self, Cell, CodeCell, Notebook};
 use serde_json::Value;
 
@@ -641,5 +641,92 @@ async fn a_notebook_that_is_not_in_the_files_area_is_named_and_nothing_is_writte
     assert!(
         stderr.contains("error: no notebook at nope/Other.ipynb on this machine"),
         "{stderr}"
+    );
+}
+
+/// The seed's snippets and the SDK v1 how-to and tutorial cells, as teams have them
+/// (`e2e/tests/pykernel.spec.ts` runs the same notebook in the browser).
+const SDK_V1_CELLS: &str = include_str!("../fixtures/sdk-v1-cells.ipynb");
+
+#[tokio::test]
+async fn the_seed_snippets_and_sdk_v1_how_to_cells_run_verbatim_headless() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    put_area_file(&server, "sdk-v1/cells.ipynb", SDK_V1_CELLS).await;
+    let out = server
+        .cli()
+        .args(["notebook", "run", "sdk-v1/cells.ipynb"])
+        .output()
+        .unwrap();
+    let shown = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let nb = Notebook::from_json(&area_file(&server, "sdk-v1/cells.ipynb").await.unwrap()).unwrap();
+    let cell = |id: &str| {
+        code_cells(&nb)
+            .into_iter()
+            .find(|c| c.id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("no cell {id}"))
+    };
+    for c in code_cells(&nb) {
+        assert!(
+            !c.outputs
+                .iter()
+                .any(|o| matches!(o, notebook::Output::Error { .. })),
+            "cell {:?} failed: {:?}\n{shown}",
+            c.id,
+            c.outputs
+        );
+    }
+    assert_eq!(
+        stdout(cell("setup")),
+        "Runboard provisions no clusters: using compute target 'local' for 'cpu-cluster' \
+         (name a Slurm cluster in the server's runboard.toml to use one).\nSucceeded\n"
+    );
+    assert_eq!(
+        stdout(cell("datastore")),
+        "workspaceblobstore AzureBlob runboard workspaceblobstore\n"
+    );
+    let table = text_plain(cell("estimator"));
+    assert!(
+        table.contains(
+            "script_params    = {'--data-folder': $AZUREML_DATAREFERENCE_workspaceblobstore, \
+             '--regularization': 0.8},"
+        ),
+        "{table}"
+    );
+    assert_eq!(data(cell("estimator"))[DISPLAY_MIME]["kind"], "estimator");
+    let portal = stdout(cell("submit"));
+    assert!(
+        portal.starts_with(&format!("{}/runs/sklearn-mnist_", server.url)),
+        "{portal}"
+    );
+    assert_eq!(data(cell("widget"))[DISPLAY_MIME]["kind"], "run");
+    let log = stdout(cell("wait"));
+    assert!(
+        log.contains("\nkernel linear penalty 1.0 accuracy 0.9\n"),
+        "{log}"
+    );
+    assert!(text_plain(cell("wait")).contains("'status': 'Completed'"));
+    assert_eq!(
+        stdout(cell("metrics")),
+        "{'accuracy': 0.9, 'penalty': 1.0, 'kernel': 'linear'}\n\
+         ['outputs/sklearn_mnist_model.pkl', 'system_logs/environment.txt', \
+         'system_logs/supervisor.txt', 'user_logs/std_log.txt']\n"
+    );
+    assert_eq!(text_plain(cell("download")), "True");
+    assert!(
+        area_file(&server, "sdk-v1/outputs/sklearn_mnist_model.pkl")
+            .await
+            .is_some()
+    );
+    assert_eq!(stdout(cell("register")), "sklearn_mnist\t1\n");
+    assert_eq!(
+        text_plain(cell("dnn")),
+        "(2, Mpi(process_count_per_node=2), '2.0')"
+    );
+    assert_eq!(text_plain(cell("howto")), "'Completed'");
+    assert_eq!(
+        stdout(cell("details")),
+        "{'quality': 'good'}\nCompleted 0.85\n['linear', 'rbf']\nCompleted\n"
     );
 }

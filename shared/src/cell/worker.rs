@@ -129,7 +129,7 @@ mod tests {
             cell: "c".into(),
             execution_count: 3,
             result: None,
-            error: Some(PyError::new("NameError", "name 'x' is not defined").at(2)),
+            error: Some(PyError::new("NameError", "name 'x' is not defined")),
         };
         let back: FromWorker = serde_json::from_str(&done.to_json()).unwrap();
         assert_eq!(back, done);
