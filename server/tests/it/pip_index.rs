@@ -177,7 +177,7 @@ async fn the_index_proxies_checked_pure_wheels_and_pip_installs_them() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(kept, [sha.clone()]);
+    assert_eq!(kept, [sha]);
 
     // The SDK's own project is still the server's.
     assert_eq!(
