@@ -1,7 +1,9 @@
 // The notebook's kernel is CPython (Pyodide) in the page's Web Worker: real Python
 // in cells, and the same `azureml` package as scripts, against a real server and
 // real jobs.
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, expect } from "./fixtures";
 import type { Page } from "@playwright/test";
@@ -258,5 +260,59 @@ test("the seed's snippets and the SDK v1 how-to cells run verbatim, with the out
     expect(browser).toEqual(headless);
   } finally {
     await other.stop();
+/** The tests' upstream package index (server/tests/fixtures/pip_index.py): wheels it
+ * builds itself, PEP 691 listings, on a free loopback port. */
+async function startPipIndex() {
+  const child = spawn("python3", [join(root, "server/tests/fixtures/pip_index.py")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (\d+)/);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`the fixture index exited (${code}): ${out}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+test("%pip install of a pure-Python package through the server, then import; a binary one says why not", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const index = await startPipIndex();
+  const home = mkdtempSync(join(tmpdir(), "runboard-e2e-pip-"));
+  const config = join(home, "runboard.toml");
+  writeFileSync(config, `[pip]\nindex_url = "${index.url}/simple/"\n`);
+  const server = await startServer({ args: ["--config", config] });
+  try {
+    await page.goto(server.loginUrl);
+    await server.putFile(
+      "pip/install.ipynb",
+      notebook([
+        ["install", "%pip install pipdemo"],
+        ["use", "import pipdemo\npipdemo.hello()"],
+        ["binary", "%pip install binonly"],
+      ]),
+    );
+    await page.goto(`${server.url}/notebooks/pip/install.ipynb`);
+    await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 60_000 });
+    await page.getByRole("button", { name: "Run all" }).click();
+    await expect(outputOf(page, "install")).toContainText("Collecting pipdep>=1.5 (from pipdemo==1.0)", {
+      timeout: 30_000,
+    });
+    await expect(outputOf(page, "install")).toContainText("Successfully installed pipdemo-1.0 pipdep-2.0");
+    await expect(outputOf(page, "use")).toContainText("'hello from pipdemo 1.0 and pipdep 2.0'");
+    const error = page.locator('[data-cell="binary"] .nb-error');
+    await expect(error).toHaveAttribute("data-ename", "UsageError");
+    await expect(error).toContainText("binonly has no pure-Python wheel");
+    await expect(error).toContainText("binary packages such as numpy belong in the job's environment");
+    await expect(page.locator('[data-cell="install"] .nb-error')).toHaveCount(0);
+    await expect(page.locator('[data-cell="use"] .nb-error')).toHaveCount(0);
+  } finally {
+    await server.stop();
+    index.stop();
   }
 });

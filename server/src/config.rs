@@ -47,7 +47,13 @@ pub struct Config {
     /// The unprivileged user local jobs run as, when the server is root
     /// ([`crate::jobuser`]); `None`: jobs run as the server's user.
     pub job_user: Option<crate::jobuser::JobUser>,
+    /// The upstream package index that `/simple/` proxies for projects other than the
+    /// SDK's (`[pip] index_url`; default [`DEFAULT_PIP_INDEX`]). Ends with `/`.
+    pub pip_index_url: String,
 }
+
+/// PyPI's simple index: the default upstream of `/simple/`.
+pub const DEFAULT_PIP_INDEX: &str = "https://pypi.org/simple/";
 
 impl Config {
     /// Settings for a data folder with the defaults; `public_url` and `token` still
@@ -70,6 +76,7 @@ impl Config {
             allowed_hosts: Vec::new(),
             session_idle: Duration::from_secs(30 * 24 * 3600),
             job_user: None,
+            pip_index_url: DEFAULT_PIP_INDEX.into(),
         }
     }
 
@@ -336,6 +343,9 @@ impl Endpoint {
 /// [runs]
 /// watch = false  # poll run folders every 20 ms instead of inotify (network filesystems)
 ///
+/// [pip]
+/// index_url = "https://pypi.org/simple/"  # the index `%pip install` gets pure wheels from
+///
 /// [compute.cpu-cluster]
 /// kind = "slurm"
 /// partition = "debug"
@@ -354,6 +364,18 @@ pub struct FileConfig {
     /// Compute targets by name.
     #[serde(default)]
     pub compute: std::collections::BTreeMap<String, ComputeTargetConfig>,
+    /// The upstream package index (`[pip]`).
+    #[serde(default)]
+    pub pip: PipConfig,
+}
+
+/// The upstream package index that `/simple/` proxies (`[pip]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipConfig {
+    /// A PEP 691 simple index (default [`DEFAULT_PIP_INDEX`]); a `/` is added at its
+    /// end when missing.
+    pub index_url: Option<String>,
 }
 
 /// Settings of the `local` compute target.
@@ -441,6 +463,17 @@ pub fn load_file(path: &Path) -> Result<FileConfig, String> {
     };
     if file.local.max_concurrent_runs == Some(0) {
         return Err(zero("local"));
+    }
+    if let Some(url) = &mut file.pip.index_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "{}: [pip] index_url = {url:?} is not an http:// or https:// URL",
+                path.display()
+            ));
+        }
+        if !url.ends_with('/') {
+            url.push('/');
+        }
     }
     let folder = path.parent().unwrap_or(Path::new(""));
     for (name, target) in &mut file.compute {
@@ -531,6 +564,31 @@ mod tests {
         assert_eq!(slurm.shared_dir, Some(dir.path().join("nfs")));
         let python = dir.path().join("env/bin/python").display().to_string();
         assert_eq!(slurm.python.as_deref(), Some(python.as_str()));
+    }
+
+    #[test]
+    fn the_pip_index_url_gets_a_trailing_slash_and_must_be_http() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runboard.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            load_file(&path)
+        };
+        assert_eq!(load("").unwrap().pip.index_url, None);
+        assert_eq!(
+            load("[pip]\nindex_url = \"http://127.0.0.1:9/simple\"\n")
+                .unwrap()
+                .pip
+                .index_url
+                .as_deref(),
+            Some("http://127.0.0.1:9/simple/")
+        );
+        let bad = load("[pip]\nindex_url = \"file:///etc/\"\n").unwrap_err();
+        assert!(
+            bad.contains("[pip] index_url") && bad.contains("file:///etc/"),
+            "{bad}"
+        );
+        assert!(load("[pip]\nurl = \"x\"\n").is_err());
     }
 
     #[test]

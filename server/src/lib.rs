@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod mlflow;
 pub mod models;
 pub mod people;
+pub mod pypi;
 pub mod replay;
 
 /// The words for a run id that names no run: said in one place, wherever it is said.

@@ -309,6 +309,9 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 if let Some(watch) = file.runs.watch {
                     config.watch_run_folders = watch;
                 }
+                if let Some(url) = file.pip.index_url {
+                    config.pip_index_url = url;
+                }
             }
             if let Some(limit) = max_concurrent_runs {
                 config.local_max_concurrent_runs = limit;

@@ -17,6 +17,7 @@ mod mlflow;
 mod models;
 mod models_page;
 mod people;
+mod pip_proxy;
 mod runs;
 mod sdk_index;
 mod snapshot;

@@ -2,15 +2,20 @@
 //! (the SDK package, see [`crate::sdk`]), so that any Python can
 //! `pip install --index-url http://HOST:8070/simple/ runboard-azureml`. Public like
 //! the web app's own files: the package holds no secret, and pip sends no token.
+//!
+//! Every other project is the upstream index's, through [`super::pip_proxy`]: only its
+//! pure-Python wheels, checked against the upstream's SHA-256 (the notebook kernel's
+//! `%pip install`).
 
 use std::sync::OnceLock;
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::ApiError;
-use crate::sdk;
+use super::{ApiError, pip_proxy};
+use crate::pypi::normalize;
+use crate::{AppState, sdk};
 
 fn wheel() -> &'static sdk::Wheel {
     static WHEEL: OnceLock<sdk::Wheel> = OnceLock::new();
@@ -26,9 +31,12 @@ pub async fn root() -> Html<String> {
 }
 
 /// `GET /simple/{project}/`: the project's files, each with its hash.
-pub async fn project(Path(project): Path<String>) -> Result<Html<String>, ApiError> {
+pub async fn project(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+) -> Result<Html<String>, ApiError> {
     if normalize(&project) != sdk::DISTRIBUTION {
-        return Err(not_here(&project));
+        return pip_proxy::page(&state, &project).await;
     }
     let wheel = wheel();
     Ok(Html(format!(
@@ -41,9 +49,15 @@ pub async fn project(Path(project): Path<String>) -> Result<Html<String>, ApiErr
 }
 
 /// `GET /simple/{project}/{file}`: the wheel.
-pub async fn file(Path((project, file)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn file(
+    State(state): State<AppState>,
+    Path((project, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if normalize(&project) != sdk::DISTRIBUTION {
+        return pip_proxy::file(&state, &project, &file).await;
+    }
     let wheel = wheel();
-    if normalize(&project) != sdk::DISTRIBUTION || file != wheel.file_name {
+    if file != wheel.file_name {
         return Err(not_here(&format!("{project}/{file}")));
     }
     Ok((
@@ -57,41 +71,9 @@ pub async fn file(Path((project, file)): Path<(String, String)>) -> Result<Respo
         .into_response())
 }
 
-/// PEP 503's name normalisation: runs of `-`, `_` and `.` become one `-`, lower case.
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.trim_end_matches('/').chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
 fn not_here(what: &str) -> ApiError {
     ApiError::not_found(format!(
         "this index has only {}; no {what}",
         sdk::DISTRIBUTION
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize;
-
-    #[test]
-    fn names_are_normalised_as_pep_503_says() {
-        for (given, expected) in [
-            ("runboard-azureml", "runboard-azureml"),
-            ("Runboard_AzureML", "runboard-azureml"),
-            ("runboard.__azureml", "runboard-azureml"),
-            ("numpy", "numpy"),
-        ] {
-            assert_eq!(normalize(given), expected, "{given}");
-        }
-    }
 }

@@ -19,6 +19,7 @@ mod mlflow;
 mod models;
 mod notebook;
 mod people;
+mod pip_index;
 mod python_sdk;
 mod queue;
 mod readme_path;
