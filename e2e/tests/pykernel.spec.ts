@@ -256,10 +256,13 @@ test("the seed's snippets and the SDK v1 how-to cells run verbatim, with the out
     await other.putFile("sdk-v1/cells.ipynb", SDK_V1_CELLS);
     other.cli(["notebook", "run", "sdk-v1/cells.ipynb"]);
     const headless = comparable(await other.fileText("sdk-v1/cells.ipynb"));
-    expect(Object.keys(browser)).toHaveLength(14);
+    expect(Object.keys(browser)).toHaveLength(15);
     expect(browser).toEqual(headless);
   } finally {
     await other.stop();
+  }
+});
+
 /** The tests' upstream package index (server/tests/fixtures/pip_index.py): wheels it
  * builds itself, PEP 691 listings, on a free loopback port. */
 async function startPipIndex() {

@@ -1026,6 +1026,8 @@ class Drive:
 
     def _call(self, method, path, body=None, content_type=None, ok=(200, 201, 204)):
         status, data = self.send(method, files_url(path) if path else "/api/files", body, content_type)
+        if status == 404 and method == "GET" and path:
+            raise FileNotFoundError("{} is no longer in the files area".format(path))
         if status not in ok:
             raise OSError("{} {}: HTTP {} {}".format(method, path or "/", status, data[:300].decode("utf-8", "replace")))
         return data
@@ -1062,7 +1064,12 @@ class Drive:
 
         fetch, remove = pull_plan({p: v[0] for p, v in self.files.items()}, server_sizes, unchanged)
         for path in fetch:
-            data = self._call("GET", path)
+            try:
+                data = self._call("GET", path, ok=(200,))
+            except FileNotFoundError:
+                # Gone since the listing (a file being replaced on the server is
+                # written beside it and renamed): the next pull sees what is there.
+                continue
             local = self._local(path)
             os.makedirs(os.path.dirname(local), exist_ok=True)
             with open(local, "wb") as f:

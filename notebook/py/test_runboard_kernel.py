@@ -181,6 +181,29 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(rk.files_url("my dir/a#b.txt"), "/api/files/my%20dir/a%23b.txt")
 
 
+class DriveTest(unittest.TestCase):
+    def test_a_file_gone_between_the_listing_and_its_fetch_is_passed_over(self):
+        # The server replaces a file by writing beside it and renaming: the listing can
+        # name the temporary file, gone by the time it is fetched.
+        listing = {"files": [{"path": "nb/a.txt", "size": 2}, {"path": "nb/.tmpX1", "size": 9}],
+                   "folders": ["nb"]}
+
+        def send(method, url, body=None, content_type=None):
+            if url == "/api/files":
+                return 200, json.dumps(listing).encode()
+            if url == "/api/files/nb/a.txt":
+                return 200, b"hi"
+            return 404, b'{"error": {"code": "not_found"}}'
+
+        with tempfile.TemporaryDirectory() as root:
+            drive = rk.Drive(send, root)
+            drive.pull()
+            with open(os.path.join(root, "nb", "a.txt")) as f:
+                self.assertEqual(f.read(), "hi")
+            self.assertFalse(os.path.exists(os.path.join(root, "nb", ".tmpX1")))
+            self.assertEqual(sorted(drive.files), ["nb/a.txt"])
+
+
 # --- %pip install ---------------------------------------------------------------
 
 def fake_wheel(dist, version, files, requires=()):

@@ -10,6 +10,7 @@ mod browser_kernel;
 mod cli;
 mod datastores;
 mod distributed;
+mod docs;
 mod environments;
 mod files_area;
 mod hardening;
