@@ -100,23 +100,11 @@ pub struct Ready {
 /// The manifest file's name inside an environment folder.
 pub const MANIFEST: &str = ".runboard-env.json";
 
-fn run_version(program: &str, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 /// The interpreter's real path (`sys.executable`), so that each run skips wrappers
 /// such as pyenv's shims (about 200 ms a start here); `python` itself when it cannot
 /// be asked.
 pub fn resolve_interpreter(python: &str) -> String {
-    run_version(python, &["-c", "import sys; print(sys.executable)"])
+    super::stdout_of(python, &["-c", "import sys; print(sys.executable)"])
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| python.to_owned())
 }
@@ -130,16 +118,16 @@ fn on_path(program: &str) -> Option<PathBuf> {
 impl Builder {
     /// Looks at the target: the interpreter's version, uv, conda.
     pub fn detect(root: PathBuf, python: &str) -> Self {
-        let python_version = run_version(
+        let python_version = super::stdout_of(
             python,
             &["-c", "import platform; print(platform.python_version())"],
         )
         .unwrap_or_else(|| "unknown".to_owned());
-        let installer = if run_version("uv", &["--version"]).is_some() {
+        let installer = if super::stdout_of("uv", &["--version"]).is_some() {
             Installer::Uv(vec!["uv".into()])
         } else if let Some(host) = [python, "python3"]
             .into_iter()
-            .find(|p| run_version(p, &["-m", "uv", "--version"]).is_some())
+            .find(|p| super::stdout_of(p, &["-m", "uv", "--version"]).is_some())
         {
             // The server's own `python3` may have uv when the jobs' interpreter
             // (another, for a job user: crate::jobuser) does not.

@@ -100,7 +100,7 @@ impl SlurmTarget {
         let id = &job.job_id;
         let finished = match state.as_str() {
             "PENDING" if HOPELESS.contains(&reason.as_str()) => {
-                let _ = run_quiet("scancel", &[id]);
+                let _ = super::stdout_of("scancel", &[id]);
                 Some(exit(
                     ExitReason::SpawnFailed,
                     None,
@@ -156,22 +156,9 @@ fn read_job(run_dir: &Path) -> Result<Option<Job>, RunnerError> {
     control::read(run_dir, control::JOB).map_err(RunnerError::io("reading job.json"))
 }
 
-/// Runs a Slurm tool; its stdout when it succeeds.
-fn run_quiet(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 /// `squeue -h -j ID -t all -o '%T|%r|%N'`: state, reason, nodes.
 fn squeue(id: &str) -> Option<(String, String, String)> {
-    let out = run_quiet("squeue", &["-h", "-j", id, "-t", "all", "-o", "%T|%r|%N"])?;
+    let out = super::stdout_of("squeue", &["-h", "-j", id, "-t", "all", "-o", "%T|%r|%N"])?;
     let mut parts = out.lines().next()?.split('|');
     Some((
         parts.next()?.trim().to_owned(),
@@ -182,7 +169,7 @@ fn squeue(id: &str) -> Option<(String, String, String)> {
 
 /// `scontrol show job -o ID`: state, reason, exit code and signal.
 fn scontrol(id: &str) -> Option<(String, String, Option<i32>, Option<i32>)> {
-    let out = run_quiet("scontrol", &["show", "job", "-o", id])?;
+    let out = super::stdout_of("scontrol", &["show", "job", "-o", id])?;
     Some(parse_scontrol(&out))
 }
 
@@ -418,7 +405,7 @@ impl ComputeTarget for SlurmTarget {
         let job: Option<SlurmJob> =
             control::read(run_dir, "slurm.json").map_err(RunnerError::io("reading slurm.json"))?;
         if let Some(job) = job {
-            let _ = run_quiet("scancel", &[&job.job_id]);
+            let _ = super::stdout_of("scancel", &[&job.job_id]);
         }
         Ok(())
     }
