@@ -49,6 +49,25 @@ const py = await loadPyodide({
   env: { _: "./this.program" },
 });
 py.runPython(`import ${MODULES.join(", ")}`);
+// What the worker does after the restore, done once here on a wheel of one file in a
+// folder of its own, so that what it imports is imported already: unpacking a wheel,
+// finding site-packages (`sysconfig`) and the import system's fresh look at it
+// (`importlib.metadata`).
+py.runPython(`
+import io, zipfile
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w") as wheel:
+    wheel.writestr("snapshot_probe/__init__.py", "")
+with open("/tmp/snapshot-probe.whl", "wb") as f:
+    f.write(buffer.getvalue())
+`);
+py.unpackArchive(py.FS.readFile("/tmp/snapshot-probe.whl"), "wheel", { extractDir: "/tmp/snapshot-probe" });
+py.runPython(`
+import importlib, sysconfig
+sysconfig.get_paths()["purelib"]
+importlib.invalidate_caches()
+del buffer, wheel, f
+`);
 // Nothing of the start is left to collect later.
 py.runPython("import gc; gc.collect()");
 const snapshot = py.makeMemorySnapshot();
