@@ -6,7 +6,8 @@
 //   browser context each time (an empty HTTP cache), OPENS times each;
 // - the same, warm: again in the last cold open's context (the kernel's files come from
 //   the HTTP cache: hashed names, immutable), OPENS times each;
-// - the bytes the cold and the warm open downloaded (as sent: compressed);
+// - the bytes the cold and the warm open downloaded until the kernel was ready
+//   (response bodies as sent: compressed; from the HTTP cache: 0);
 // - the benchmark's 200-line cell, timed by the notebook page from posting the cell to
 //   the worker to its end (`data-elapsed-ms`), after one warm-up run, ROUNDS times in
 //   the first cold open's session.
@@ -80,12 +81,13 @@ async function measure(context, query, rounds = ROUNDS) {
   // Log in as `?token=` does: the server answers a session cookie, kept by the context.
   await context.request.get(server.loginUrl, { maxRedirects: 0 });
   const page = await context.newPage();
-  let bytes = 0;
+  const sizes = [];
   const phases = [];
-  page.on("response", (response) => {
-    const length = Number(response.headers()["content-length"] ?? 0);
-    if (!response.fromServiceWorker()) bytes += length;
-  });
+  // Response bodies as they came over the wire (compressed); an answer from the HTTP
+  // cache counts 0 (a `content-length` header would count it again).
+  page.on("requestfinished", (request) =>
+    sizes.push(request.sizes().then((s) => s.responseBodySize, () => 0)),
+  );
   // The worker's console reaches the page's listeners in Chromium.
   page.on("console", (message) => {
     const text = message.text();
@@ -102,6 +104,7 @@ async function measure(context, query, rounds = ROUNDS) {
   await page.goto(`${server.url}/notebooks/bench/kernel.ipynb${query}`);
   await page.locator('.nb-kernel[data-kernel="ready"]').waitFor({ timeout: 120_000 });
   const loadMs = Date.now() - opened;
+  const bytes = (await Promise.all(sizes)).reduce((sum, n) => sum + n, 0);
   const times = [];
   const cellBox = page.locator('[data-cell="bench"]');
   for (let round = 0; round <= rounds; round++) {

@@ -7,6 +7,8 @@
 //!   `notebook/js/make-snapshot.mjs` under Node from that same Pyodide (see that
 //!   script), and kept in `target/pyodide-snapshot/` under the hash of what it is made
 //!   from (Pyodide's files and the script), so it is made again only when one changes;
+//!   its `.gz` and `.br` (gzip 9, brotli 11: minutes for 31 MB) are made once and kept
+//!   beside it, whatever the build's own compression;
 //! - `notebook/py/runboard_kernel.py`, the cell runner, as `runboard_kernel-<hash>.py`;
 //! - `notebook/js/pykernel.js`, the module worker, with each `{{name}}` replaced by
 //!   the URL of that bundle file, as `pykernel-<hash>.js`. The notebook page's
@@ -14,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -38,13 +40,15 @@ pub(crate) const SNAPSHOT: &str = "pyodide-snapshot.bin";
 /// The script that makes it.
 const SNAPSHOT_SCRIPT: &str = "notebook/js/make-snapshot.mjs";
 
-/// Writes Pyodide's folder, the kernel module and the worker into `out`, and notes
-/// them in `manifest` (Pyodide's files as `pyodide/<file>`).
+/// Writes Pyodide's folder, the memory snapshot, the kernel module and the worker into
+/// `out`, and notes them in `manifest` (Pyodide's files as `pyodide/<file>`). Returns
+/// the snapshot's compressed copies it wrote (paths relative to `out`), which the
+/// bundle step does not compress again.
 pub(crate) fn bundle(
     root: &Path,
     out: &Path,
     manifest: &mut BTreeMap<String, String>,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let package = root.join("frontend/node_modules/pyodide");
     let mut files = Vec::new();
     for name in PYODIDE_FILES {
@@ -66,8 +70,17 @@ pub(crate) fn bundle(
         manifest.insert(format!("pyodide/{name}"), rel);
     }
 
-    let snapshot = snapshot(root, &package, &parts)?;
+    let kept = snapshot(root, &package, &parts)?;
+    let snapshot = fs::read(&kept).with_context(|| format!("reading {}", kept.display()))?;
     add_hashed(out, manifest, SNAPSHOT, &snapshot)?;
+    let mut precompressed = Vec::new();
+    for ext in [".gz", ".br"] {
+        let rel = format!("{}{ext}", manifest[SNAPSHOT]);
+        let from = kept.with_file_name(format!("{}{ext}", file_name(&kept)));
+        fs::copy(&from, out.join(&rel))
+            .with_context(|| format!("copying {} into the bundle", from.display()))?;
+        precompressed.push(rel);
+    }
 
     let module = fs::read(root.join("notebook/py").join(KERNEL_MODULE))
         .context("reading notebook/py/runboard_kernel.py")?;
@@ -77,43 +90,53 @@ pub(crate) fn bundle(
         .context("reading notebook/js/pykernel.js")?;
     let worker =
         super::frontend::fill_template(&worker, manifest).context("in notebook/js/pykernel.js")?;
-    add_hashed(out, manifest, WORKER, worker.as_bytes())
+    add_hashed(out, manifest, WORKER, worker.as_bytes())?;
+    Ok(precompressed)
 }
 
-/// The memory snapshot of the Pyodide in `package` (whose files are `pyodide_files`):
-/// the one kept under `target/` when its inputs are unchanged, else a new one.
-fn snapshot(root: &Path, package: &Path, pyodide_files: &[&[u8]]) -> Result<Vec<u8>> {
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The memory snapshot of the Pyodide in `package` (whose files are `pyodide_files`),
+/// as a file under `target/pyodide-snapshot/` with its `.gz` and `.br` beside it: the
+/// ones kept there when its inputs are unchanged, else new ones.
+fn snapshot(root: &Path, package: &Path, pyodide_files: &[&[u8]]) -> Result<PathBuf> {
     let script = fs::read(root.join(SNAPSHOT_SCRIPT))
         .with_context(|| format!("reading {SNAPSHOT_SCRIPT}"))?;
     let mut inputs = pyodide_files.to_vec();
     inputs.push(&script);
     let key = super::frontend::content_hash(&inputs);
     let dir = crate::target_dir().join("pyodide-snapshot");
-    let kept = dir.join(format!("{key}.bin"));
-    if let Ok(bytes) = fs::read(&kept) {
-        return Ok(bytes);
+    let name = format!("{key}.bin");
+    let kept = dir.join(&name);
+    // The compressed copies are written last: with them there, all is there.
+    if dir.join(format!("{name}.br")).is_file() {
+        return Ok(kept);
     }
-    crate::step("frontend: the Python kernel's memory snapshot (Node)");
+    crate::step("frontend: the Python kernel's memory snapshot (Node; then gzip and brotli, once)");
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(".{key}.tmp"));
+    // Older snapshots are of other inputs: only the newest is kept.
+    for entry in fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            fs::remove_file(&path)?;
+        }
+    }
     let status = Command::new("node")
         .arg(root.join(SNAPSHOT_SCRIPT))
         .arg(package)
-        .arg(&tmp)
+        .arg(&kept)
         .status()
         .context("starting node (the setup installs nodejs for the frontend)")?;
     if !status.success() {
         bail!("{SNAPSHOT_SCRIPT} failed ({status})");
     }
-    // Older snapshots are of other inputs: only the newest is kept.
-    for entry in fs::read_dir(&dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "bin") {
-            fs::remove_file(&path)?;
-        }
-    }
-    fs::rename(&tmp, &kept)?;
-    fs::read(&kept).with_context(|| format!("reading {}", kept.display()))
+    let bytes = fs::read(&kept).with_context(|| format!("reading {}", kept.display()))?;
+    super::frontend::write_compressed(&dir, &name, &bytes, super::frontend::Compression::Best)?;
+    Ok(kept)
 }
 
 fn add_hashed(
