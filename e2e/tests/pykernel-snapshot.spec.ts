@@ -55,3 +55,35 @@ test("the kernel is restored from the bundle's snapshot and works", { tag: "@rel
   await run("after");
   await expect(cell("after").locator(".nb-result")).toContainText("(True, 'Workspace')");
 });
+
+test("a snapshot that does not load leaves a kernel started the slow way, which works", async ({
+  loggedIn: page,
+  server,
+}) => {
+  await server.putFile(
+    "nosnap.ipynb",
+    JSON.stringify({
+      cells: [{ cell_type: "code", execution_count: null, id: "c", metadata: {}, outputs: [], source: "import json\njson.dumps([i * i for i in range(4)])" }],
+      metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+  );
+  const starts: string[] = [];
+  page.on("console", (m) => {
+    if (m.text().startsWith("runboard kernel:")) starts.push(m.text());
+  });
+  // The worker's requests go through the page's routes in Chromium: the snapshot's
+  // bytes arrive corrupted.
+  await page.context().route(/\/pyodide-snapshot-[0-9a-f]{16}\.bin$/, (route) =>
+    route.fulfill({ status: 200, contentType: "application/octet-stream", body: Buffer.alloc(1024, 7) }),
+  );
+  await page.goto(`${server.url}/notebooks/nosnap.ipynb`);
+  await expect(page.locator(".nb-kernel")).toHaveAttribute("data-kernel", "ready", { timeout: 90_000 });
+  await expect.poll(() => starts.join("\n"), { timeout: 30_000 }).toContain("ready in");
+  expect(starts.join("\n")).toContain("the memory snapshot did not load");
+  expect(starts.join("\n")).toContain("CPython started without its snapshot");
+  await page.locator('[data-cell="c"] textarea').click();
+  await page.keyboard.press("Shift+Enter");
+  await expect(page.locator('[data-cell="c"] .nb-result')).toContainText("'[0, 1, 4, 9]'");
+});
