@@ -1,19 +1,29 @@
 // `cargo xtask bench kernel`, the browser's half: the notebook kernel (CPython in
-// Pyodide, in its Web Worker; then the older Rust kernel, `?kernel=rust`) running the
-// benchmark's 200-line cell in Chromium, timed
-// by the notebook page from posting the cell to the worker to its end
-// (`data-elapsed-ms`), after one warm-up run, ROUNDS times in one session.
+// Pyodide, in its Web Worker) and the older Rust kernel (`?kernel=rust`), both in
+// Chromium against one real server over loopback, measured alternately so that both
+// see the same load:
+// - opening the notebook until the kernel is ready (`data-kernel="ready"`), cold: a new
+//   browser context each time (an empty HTTP cache), OPENS times each;
+// - the same, warm: again in the last cold open's context (the kernel's files come from
+//   the HTTP cache: hashed names, immutable), OPENS times each;
+// - the bytes the cold and the warm open downloaded until the kernel was ready
+//   (response bodies as sent: compressed; from the HTTP cache: 0);
+// - the benchmark's 200-line cell, timed by the notebook page from posting the cell to
+//   the worker to its end (`data-elapsed-ms`), after one warm-up run, ROUNDS times in
+//   the first cold open's session.
+// The Python worker's own account of its start ("runboard kernel: ready in …", from
+// the worker's console) is kept for each open.
 //
 // Usage: node bench/kernel.mjs CELL_FILE. Prints one JSON object:
-// {"browser_ms": [...], "load_ms": N, "warm_load_ms": N, "downloaded_bytes": N,
-// "rust_browser_ms": [...], "rust_load_ms": N, "rust_downloaded_bytes": N} — load_ms:
-// opening the notebook until the kernel is ready (the worker's download, compile and
-// start), cold; warm_load_ms: the same with the HTTP cache filled.
+// {"python": KERNEL, "rust": KERNEL}, KERNEL = {"cell_ms": [...], "cold_ms": [...],
+// "warm_ms": [...], "cold_bytes": N, "warm_bytes": N, "phases": [...]}.
 import { readFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
 import { chromiumArgs, chromiumPath, startServer } from "../lib/runboard.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
+const OPENS = Number(process.env.OPENS ?? 3);
+const KERNELS = { python: "", rust: "?kernel=rust" };
 
 const cell = readFileSync(process.argv[2], "utf8");
 const server = await startServer();
@@ -28,25 +38,38 @@ try {
       nbformat_minor: 5,
     }),
   );
-  const context = await browser.newContext();
-  // Log in as `?token=` does: the server answers a session cookie, kept by the context.
-  await context.request.get(server.loginUrl, { maxRedirects: 0 });
-  const python = await measure(context, "");
-  // The same notebook again in the same context: the kernel's files come from the
-  // HTTP cache (hashed names, immutable).
-  const warm = await measure(context, "", 0);
-  const rust = await measure(await browser.newContext(), "?kernel=rust");
-  console.log(
-    JSON.stringify({
-      browser_ms: python.times,
-      load_ms: python.loadMs,
-      warm_load_ms: warm.loadMs,
-      downloaded_bytes: python.bytes,
-      rust_browser_ms: rust.times,
-      rust_load_ms: rust.loadMs,
-      rust_downloaded_bytes: rust.bytes,
-    }),
-  );
+  const results = {};
+  const contexts = {};
+  for (const name of Object.keys(KERNELS)) {
+    results[name] = { cell_ms: [], cold_ms: [], warm_ms: [], cold_bytes: 0, warm_bytes: 0, phases: [] };
+  }
+  for (let open = 0; open < OPENS; open++) {
+    for (const [name, query] of Object.entries(KERNELS)) {
+      // A new context: an empty HTTP cache.
+      const context = await browser.newContext();
+      await contexts[name]?.close();
+      contexts[name] = context;
+      const m = await measure(context, query, open === 0 ? ROUNDS : 0);
+      const r = results[name];
+      r.cold_ms.push(m.loadMs);
+      r.phases.push(...m.phases.map((p) => `cold: ${p}`));
+      if (open === 0) {
+        r.cell_ms = m.times;
+        r.cold_bytes = m.bytes;
+      }
+    }
+  }
+  for (let open = 0; open < OPENS; open++) {
+    for (const [name, query] of Object.entries(KERNELS)) {
+      // The same context again: the kernel's files come from the HTTP cache.
+      const m = await measure(contexts[name], query, 0);
+      const r = results[name];
+      r.warm_ms.push(m.loadMs);
+      r.phases.push(...m.phases.map((p) => `warm: ${p}`));
+      if (open === 0) r.warm_bytes = m.bytes;
+    }
+  }
+  console.log(JSON.stringify(results));
 } finally {
   await browser.close();
   await server.stop();
@@ -55,18 +78,33 @@ try {
 /** Opens the notebook (`query` picks the kernel) until the kernel is ready, then runs
  * the cell `rounds` + 1 times; the page's bytes as sent (compressed). */
 async function measure(context, query, rounds = ROUNDS) {
+  // Log in as `?token=` does: the server answers a session cookie, kept by the context.
   await context.request.get(server.loginUrl, { maxRedirects: 0 });
   const page = await context.newPage();
-  let bytes = 0;
-  page.on("response", (response) => {
-    const length = Number(response.headers()["content-length"] ?? 0);
-    if (!response.fromServiceWorker()) bytes += length;
+  const sizes = [];
+  const phases = [];
+  // Response bodies as they came over the wire (compressed); an answer from the HTTP
+  // cache counts 0 (a `content-length` header would count it again).
+  page.on("requestfinished", (request) =>
+    sizes.push(request.sizes().then((s) => s.responseBodySize, () => 0)),
+  );
+  // The worker's console reaches the page's listeners in Chromium.
+  page.on("console", (message) => {
+    const text = message.text();
+    if (text.startsWith("runboard kernel: ready") && !phases.includes(text)) phases.push(text);
   });
+  page.on("worker", (worker) =>
+    worker.on("console", (message) => {
+      const text = message.text();
+      if (text.startsWith("runboard kernel: ready") && !phases.includes(text)) phases.push(text);
+    }),
+  );
   // Requests of the kernel's worker are the page's too (Chromium reports them).
   const opened = Date.now();
   await page.goto(`${server.url}/notebooks/bench/kernel.ipynb${query}`);
   await page.locator('.nb-kernel[data-kernel="ready"]').waitFor({ timeout: 120_000 });
   const loadMs = Date.now() - opened;
+  const bytes = (await Promise.all(sizes)).reduce((sum, n) => sum + n, 0);
   const times = [];
   const cellBox = page.locator('[data-cell="bench"]');
   for (let round = 0; round <= rounds; round++) {
@@ -84,5 +122,5 @@ async function measure(context, query, rounds = ROUNDS) {
     if (round > 0) times.push(ms); // round 0 warms up
   }
   await page.close();
-  return { times, loadMs, bytes };
+  return { times, loadMs, bytes, phases };
 }

@@ -1,6 +1,6 @@
 // The notebook's kernel: CPython (Pyodide) in a module Web Worker.
 //
-// `cargo xtask frontend` fills the two bundle names below (each double-braced name becomes
+// `cargo xtask frontend` fills the bundle names below (each double-braced name becomes
 // the absolute URL of that file's hashed copy) and serves this file as
 // `pykernel-<hash>.js`; the notebook page starts it from its
 // `<meta name="runboard-kernel">`. It speaks the page's protocol
@@ -17,6 +17,7 @@ import { loadPyodide } from "{{pyodide/pyodide.mjs}}";
 
 const PYODIDE_MODULE = "{{pyodide/pyodide.mjs}}";
 const KERNEL_MODULE = "{{runboard_kernel.py}}";
+const SNAPSHOT = "{{pyodide-snapshot.bin}}";
 // The SDK package, as the server publishes it (PEP 503).
 const SDK_INDEX = "/simple/runboard-azureml/";
 
@@ -82,40 +83,60 @@ function pump() {
   }
 }
 
-async function fetchOk(url, what) {
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+async function fetchOk(url, what, cache = "no-store") {
+  const response = await fetch(url, { credentials: "same-origin", cache });
   if (!response.ok) throw new Error(`${what}: HTTP ${response.status} for ${url}`);
   return response;
 }
 
-/** The SDK's wheel from the server's index, unpacked into site-packages. */
-async function installSdk(py) {
+/** The SDK's wheel from the server's index (not hashed: asked for every time). */
+async function fetchSdk() {
   const index = await (await fetchOk(SDK_INDEX, "the SDK's index")).text();
   const href = /href="([^"#]+\.whl)/.exec(index);
   if (!href) throw new Error(`the SDK's index at ${SDK_INDEX} names no wheel`);
-  const wheel = await (await fetchOk(new URL(href[1], self.location.href), "the SDK's wheel")).arrayBuffer();
-  py.unpackArchive(wheel, "wheel");
+  return (await fetchOk(new URL(href[1], self.location.href), "the SDK's wheel")).arrayBuffer();
+}
+
+/** CPython restored from the bundle's memory snapshot (made by
+ * `notebook/js/make-snapshot.mjs` when the bundle was built: the interpreter started
+ * and the standard library modules the kernel and the SDK need imported), so none of
+ * that start is done here. Should the snapshot not load, CPython starts without it. */
+async function loadCPython(indexURL) {
+  try {
+    const snapshot = fetchOk(SNAPSHOT, "the kernel's memory snapshot", "default").then((r) =>
+      r.arrayBuffer(),
+    );
+    return [await loadPyodide({ indexURL, fullStdLib: false, _loadSnapshot: snapshot }), "from its snapshot"];
+  } catch (e) {
+    console.warn("runboard kernel: the memory snapshot did not load; starting CPython without it", e);
+    return [await loadPyodide({ indexURL, fullStdLib: false }), "started without its snapshot"];
+  }
 }
 
 async function start() {
   const started = performance.now();
   const indexURL = new URL(PYODIDE_MODULE.replace(/[^/]*$/, ""), self.location.href).href;
-  const [py, source] = await Promise.all([
-    loadPyodide({ indexURL, fullStdLib: false }),
-    fetchOk(KERNEL_MODULE, "the kernel module").then((r) => r.text()),
+  const took = (promise) => promise.then((value) => [value, performance.now() - started]);
+  // The SDK's wheel and the kernel module download while CPython loads.
+  const [[[py, how], cpythonMs], [wheel, sdkMs], [source]] = await Promise.all([
+    took(loadCPython(indexURL)),
+    took(fetchSdk()),
+    took(fetchOk(KERNEL_MODULE, "the kernel module", "default").then((r) => r.text())),
   ]);
   const loaded = performance.now();
-  await installSdk(py);
-  const installed = performance.now();
+  py.unpackArchive(wheel, "wheel");
   py.FS.writeFile(`${py.runPython("import sysconfig; sysconfig.get_paths()['purelib']")}/runboard_kernel.py`, source);
+  // The import system's listings of site-packages may date from the snapshot.
+  py.runPython("import importlib; importlib.invalidate_caches()");
   if (interrupts) py.setInterruptBuffer(interrupts);
   pyodide = py;
   kernel = py.pyimport("runboard_kernel").browser_kernel((text) => self.postMessage(text));
   self.postMessage(JSON.stringify({ type: "ready" }));
   const ready = performance.now();
   console.info(
-    `runboard kernel: ready in ${Math.round(ready - started)} ms (CPython ${Math.round(loaded - started)} ms, ` +
-      `the SDK ${Math.round(installed - loaded)} ms, the kernel ${Math.round(ready - installed)} ms)`,
+    `runboard kernel: ready in ${Math.round(ready - started)} ms (CPython ${how} ${Math.round(cpythonMs)} ms, ` +
+      `the SDK's wheel downloaded ${Math.round(sdkMs)} ms, all loaded ${Math.round(loaded - started)} ms, ` +
+      `the SDK and the kernel installed and imported ${Math.round(ready - loaded)} ms)`,
   );
   pump();
 }
@@ -125,10 +146,5 @@ start().catch((e) => {
   // The page learns it at its first cell, which fails with the reason.
   startError = `the Python kernel could not start: ${e}`;
   self.postMessage(JSON.stringify({ type: "ready" }));
-  const ready = performance.now();
-  console.info(
-    `runboard kernel: ready in ${Math.round(ready - started)} ms (CPython ${Math.round(loaded - started)} ms, ` +
-      `the SDK ${Math.round(installed - loaded)} ms, the kernel ${Math.round(ready - installed)} ms)`,
-  );
   pump();
 });

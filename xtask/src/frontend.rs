@@ -360,7 +360,7 @@ fn locked_versions(cargo_lock: &str, name: &str) -> Vec<String> {
 
 /// How hard to compress the `.gz` and `.br` copies.
 #[derive(Debug, Clone, Copy)]
-enum Compression {
+pub(crate) enum Compression {
     /// Smallest files (brotli 11, gzip 9), for release builds: a few seconds.
     Best,
     /// Quick (brotli 5, gzip 6), for the large dev builds.
@@ -384,7 +384,8 @@ fn bundle(
         bundle_wasm_app(&generated.join(&stem), &stem, out, &mut manifest)?;
     }
     // The Python kernel: Pyodide, the cell runner and the worker (notebook pages only).
-    crate::pykernel::bundle(&crate::project_root(), out, &mut manifest)?;
+    // Its memory snapshot comes with its `.gz` and `.br` made once (see `pykernel`).
+    let precompressed = crate::pykernel::bundle(&crate::project_root(), out, &mut manifest)?;
 
     let mut assets = Vec::new();
     for rel in asset_files(static_dir)? {
@@ -414,6 +415,7 @@ fn bundle(
     let manifest_json = serde_json::to_string_pretty(&manifest)? + "\n";
 
     let mut written: Vec<String> = manifest.values().cloned().collect();
+    written.extend(precompressed);
     for name in manifest.values().filter(|n| is_compressible(n)) {
         let bytes = fs::read(out.join(name))?;
         written.extend(write_compressed(out, name, &bytes, compression)?);
@@ -561,7 +563,7 @@ fn is_compressible(name: &str) -> bool {
 
 /// Writes `<rel>.gz` and `<rel>.br` under `out` with `bytes` compressed; returns
 /// their paths relative to `out`.
-fn write_compressed(
+pub(crate) fn write_compressed(
     out: &Path,
     rel: &str,
     bytes: &[u8],
@@ -671,6 +673,7 @@ fn print_sizes(pkg: &Path, manifest: &BTreeMap<String, String>) -> Result<()> {
         .iter()
         .map(|f| format!("pyodide/{f}"))
         .chain([
+            crate::pykernel::SNAPSHOT.to_owned(),
             "runboard_kernel.py".to_owned(),
             crate::pykernel::WORKER.to_owned(),
         ]);
