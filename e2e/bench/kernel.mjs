@@ -1,7 +1,8 @@
 // `cargo xtask bench kernel`, the browser's half: the notebook kernel (CPython in
-// Pyodide, in its Web Worker) and the older Rust kernel (`?kernel=rust`), both in
-// Chromium against one real server over loopback, measured alternately so that both
-// see the same load:
+// Pyodide, restored from its memory snapshot in its Web Worker) in Chromium against a
+// real server over loopback, beside the baseline of a plain Pyodide start
+// (`loadPyodide` from the same files, no snapshot, nothing else), measured
+// alternately so that both see the same load:
 // - opening the notebook until the kernel is ready (`data-kernel="ready"`), cold: a new
 //   browser context each time (an empty HTTP cache), OPENS times each;
 // - the same, warm: again in the last cold open's context (the kernel's files come from
@@ -14,16 +15,20 @@
 // The Python worker's own account of its start ("runboard kernel: ready in …", from
 // the worker's console) is kept for each open.
 //
+// - the baseline: `loadPyodide({indexURL})` in a notebook page (the files the kernel
+//   loads, from the same server), cold and warm as above.
+//
 // Usage: node bench/kernel.mjs CELL_FILE. Prints one JSON object:
-// {"python": KERNEL, "rust": KERNEL}, KERNEL = {"cell_ms": [...], "cold_ms": [...],
-// "warm_ms": [...], "cold_bytes": N, "warm_bytes": N, "phases": [...]}.
+// {"python": KERNEL, "plain": {"cold_ms": [...], "warm_ms": [...]}}, KERNEL =
+// {"cell_ms": [...], "cold_ms": [...], "warm_ms": [...], "cold_bytes": N,
+// "warm_bytes": N, "phases": [...]}.
 import { readFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
 import { chromiumArgs, chromiumPath, startServer } from "../lib/runboard.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
 const OPENS = Number(process.env.OPENS ?? 3);
-const KERNELS = { python: "", rust: "?kernel=rust" };
+const KERNELS = { python: "" };
 
 const cell = readFileSync(process.argv[2], "utf8");
 const server = await startServer();
@@ -43,7 +48,12 @@ try {
   for (const name of Object.keys(KERNELS)) {
     results[name] = { cell_ms: [], cold_ms: [], warm_ms: [], cold_bytes: 0, warm_bytes: 0, phases: [] };
   }
+  const plain = { cold_ms: [], warm_ms: [] };
+  let plainContext;
   for (let open = 0; open < OPENS; open++) {
+    await plainContext?.close();
+    plainContext = await browser.newContext();
+    plain.cold_ms.push(await plainLoad(plainContext));
     for (const [name, query] of Object.entries(KERNELS)) {
       // A new context: an empty HTTP cache.
       const context = await browser.newContext();
@@ -60,6 +70,7 @@ try {
     }
   }
   for (let open = 0; open < OPENS; open++) {
+    plain.warm_ms.push(await plainLoad(plainContext));
     for (const [name, query] of Object.entries(KERNELS)) {
       // The same context again: the kernel's files come from the HTTP cache.
       const m = await measure(contexts[name], query, 0);
@@ -69,6 +80,7 @@ try {
       if (open === 0) r.warm_bytes = m.bytes;
     }
   }
+  results.plain = plain;
   console.log(JSON.stringify(results));
 } finally {
   await browser.close();
@@ -123,4 +135,25 @@ async function measure(context, query, rounds = ROUNDS) {
   }
   await page.close();
   return { times, loadMs, bytes, phases };
+}
+
+/** The baseline: a plain `loadPyodide` of the kernel's own Pyodide files (found in the
+ * worker's source), in a notebook page of the server, from the call to ready (ms). */
+async function plainLoad(context) {
+  await context.request.get(server.loginUrl, { maxRedirects: 0 });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/tree`);
+  const ms = await page.evaluate(async () => {
+    const worker = document.querySelector('meta[name="runboard-kernel"]').getAttribute("content");
+    const source = await (await fetch(worker)).text();
+    const module = source.match(/\/pyodide-[0-9a-f]{16}\/pyodide\.mjs/)[0];
+    const indexURL = new URL(module.replace(/[^/]*$/, ""), location.href).href;
+    const started = performance.now();
+    const { loadPyodide } = await import(module);
+    const py = await loadPyodide({ indexURL, fullStdLib: false });
+    if (py.runPython("1 + 1") !== 2) throw new Error("Pyodide did not run");
+    return performance.now() - started;
+  });
+  await page.close();
+  return Math.round(ms);
 }
