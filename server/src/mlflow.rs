@@ -702,27 +702,29 @@ impl OrderBy {
             };
             let key = match take_token(key) {
                 Some((k, rest)) if rest.trim().is_empty() => k,
-                _ => return Err(bad("expected one key, quoted with backticks if it has spaces")),
+                _ => {
+                    return Err(bad(
+                        "expected one key, quoted with backticks if it has spaces",
+                    ));
+                }
             };
             let sort = match entity.as_str() {
                 "metrics" | "metric" => SortKey::Metric(key),
                 "params" | "param" | "parameters" | "parameter" => SortKey::Param(key),
                 "tags" | "tag" => SortKey::Tag(key),
-                "attributes" | "attribute" | "attr" | "run" => {
-                    match key.as_str() {
-                        "start_time" | "created" | "Created" => SortKey::StartTime,
-                        "end_time" => SortKey::EndTime,
-                        "run_name" => SortKey::RunName,
-                        "status" => SortKey::Status,
-                        "run_id" => SortKey::RunId,
-                        other => {
-                            return Err(bad(&format!(
-                                "runs are not ordered by the attribute {other:?} here; \
+                "attributes" | "attribute" | "attr" | "run" => match key.as_str() {
+                    "start_time" | "created" | "Created" => SortKey::StartTime,
+                    "end_time" => SortKey::EndTime,
+                    "run_name" => SortKey::RunName,
+                    "status" => SortKey::Status,
+                    "run_id" => SortKey::RunId,
+                    other => {
+                        return Err(bad(&format!(
+                            "runs are not ordered by the attribute {other:?} here; \
                                  start_time, end_time, run_name, status and run_id are"
-                            )));
-                        }
+                        )));
                     }
-                }
+                },
                 other => {
                     return Err(bad(&format!(
                         "unknown entity {other:?}; metrics, params, tags and attributes are"
@@ -754,7 +756,11 @@ impl OrderBy {
                 (SortValue::Text(x), SortValue::Text(y)) => x.cmp(y),
                 _ => Ordering::Equal,
             };
-            let by_value = if *ascending { by_value } else { by_value.reverse() };
+            let by_value = if *ascending {
+                by_value
+            } else {
+                by_value.reverse()
+            };
             if by_value != Ordering::Equal {
                 return by_value;
             }
@@ -1020,19 +1026,17 @@ mod tests {
             .map(|r| {
                 let metrics: BTreeMap<String, f64> =
                     r.2.map(|v| ("score".to_owned(), v)).into_iter().collect();
-                let params: BTreeMap<String, String> = r
-                    .3
-                    .map(|v| ("lr".to_owned(), v.to_owned()))
-                    .into_iter()
-                    .collect();
+                let params: BTreeMap<String, String> =
+                    r.3.map(|v| ("lr".to_owned(), v.to_owned()))
+                        .into_iter()
+                        .collect();
                 (r.0, r.1, metrics, params)
             })
             .collect();
         let tags = BTreeMap::new();
         let check = |clauses: &[&str], expect: &str| {
             let order =
-                OrderBy::parse(&clauses.iter().map(|c| c.to_string()).collect::<Vec<_>>())
-                    .unwrap();
+                OrderBy::parse(&clauses.iter().map(|c| c.to_string()).collect::<Vec<_>>()).unwrap();
             let mut searched: Vec<Searched<'_>> = data
                 .iter()
                 .map(|(id, start, metrics, params)| Searched {

@@ -516,8 +516,15 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         return Ok(Json(json!({"runs": []})));
     }
     if !req.order_by.is_empty() {
-        return sorted_search(&state, &names, &filter, &order, max, req.page_token.as_deref())
-            .await;
+        return sorted_search(
+            &state,
+            &names,
+            &filter,
+            &order,
+            max,
+            req.page_token.as_deref(),
+        )
+        .await;
     }
     let bad_token = || MlflowError::InvalidParameter("invalid page_token".into());
     let (mut index, mut cursor) = match req.page_token.as_deref().filter(|t| !t.is_empty()) {
@@ -659,12 +666,7 @@ async fn sorted_search(
             }
         }
     }
-    found.sort_by(|a, b| {
-        order.compare(
-            &searched(&a.0, &a.1, &a.2),
-            &searched(&b.0, &b.1, &b.2),
-        )
-    });
+    found.sort_by(|a, b| order.compare(&searched(&a.0, &a.1, &a.2), &searched(&b.0, &b.1, &b.2)));
     let mut runs = Vec::new();
     for (run, _, _) in found.iter().skip(offset).take(max) {
         runs.push(run_json(state, run).await?);

@@ -494,7 +494,7 @@ async fn mlflow_limits_errors_and_unknown_routes_answer_in_mlflow_s_shape_and_ch
     for (method, path) in [
         ("POST", "/api/2.0/mlflow/registered-models/create"),
         ("GET", "/api/2.0/mlflow/registered-models/get"),
-        ("POST", "/api/2.0/mlflow/runs/restore"),
+        ("POST", "/api/2.0/mlflow/experiments/delete"),
         ("DELETE", "/api/2.0/mlflow/experiments/x"),
         ("POST", "/api/3.0/mlflow/traces"),
         ("POST", "/api/2.0/mlflow-artifacts/mpu/create"),
@@ -746,15 +746,8 @@ async fn search_runs_orders_and_pages_and_delete_is_runboard_s_delete() {
     // Params compare as strings: "0.3" > "0.1" > "0.01".
     assert_eq!(out["lr_desc"], json!(["d", "a", "c", "b"]), "{out}");
     assert_eq!(out["filtered"], json!(["d", "b"]), "{out}");
-    assert_eq!(
-        out["pages"],
-        json!([["b", "d", "a"], ["c"], null]),
-        "{out}"
-    );
-    for (key, needle) in [
-        ("bad_order", "artifact_uri"),
-        ("bad_direction", "sideways"),
-    ] {
+    assert_eq!(out["pages"], json!([["b", "d", "a"], ["c"], null]), "{out}");
+    for (key, needle) in [("bad_order", "artifact_uri"), ("bad_direction", "sideways")] {
         assert_eq!(out[key][0], "INVALID_PARAMETER_VALUE", "{key}: {out}");
         let message = out[key][1].as_str().unwrap();
         assert!(
@@ -789,5 +782,8 @@ async fn search_runs_orders_and_pages_and_delete_is_runboard_s_delete() {
     let list: RunList = server.get("/api/runs").await.json().await.unwrap();
     let left: Vec<&str> = list.runs.iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(left.len(), 3, "{left:?}");
-    assert!(!left.contains(&deleted) && !left.contains(&live), "{left:?}");
+    assert!(
+        !left.contains(&deleted) && !left.contains(&live),
+        "{left:?}"
+    );
 }

@@ -316,7 +316,9 @@ async fn a_job_uploads_files_and_folders_into_outputs_and_get_runs_lists_newest_
     let server = Server::start(&data.path().join("data"));
     let job = source(&[("up.py", UPLOADER)]);
     let estimator = json!({"entry_script": "up.py", "user_managed": true});
-    let first = server.submit("uploads", job.path(), estimator.clone()).await;
+    let first = server
+        .submit("uploads", job.path(), estimator.clone())
+        .await;
     let first = first.run_id.to_string();
     let details = server.wait_until_ended(&first).await;
     let log = server.text(&first, "user_logs/std_log.txt").await;
@@ -340,7 +342,14 @@ async fn a_job_uploads_files_and_folders_into_outputs_and_get_runs_lists_newest_
     assert_eq!(server.text(&first, "outputs/tree/x.txt").await, "x");
     assert_eq!(server.text(&first, "outputs/tree/sub/y.txt").await, "y");
     // Nothing was written outside the run's outputs.
-    assert!(!server.data_dir.join("runs").join(&first).join("escape.txt").exists());
+    assert!(
+        !server
+            .data_dir
+            .join("runs")
+            .join(&first)
+            .join("escape.txt")
+            .exists()
+    );
     assert!(!server.data_dir.join("runs").join("escape.txt").exists());
     let files: Value = server
         .get(&format!("/api/runs/{first}/files"))
@@ -349,7 +358,11 @@ async fn a_job_uploads_files_and_folders_into_outputs_and_get_runs_lists_newest_
         .await
         .unwrap();
     let listed = files.to_string();
-    for path in ["outputs/up/a.txt", "outputs/b.bin", "outputs/tree/sub/y.txt"] {
+    for path in [
+        "outputs/up/a.txt",
+        "outputs/b.bin",
+        "outputs/tree/sub/y.txt",
+    ] {
         assert!(listed.contains(path), "{path} not in {listed}");
     }
 
@@ -379,7 +392,10 @@ async fn a_job_uploads_files_and_folders_into_outputs_and_get_runs_lists_newest_
         "{said}\n{}",
         String::from_utf8_lossy(&sdk.stderr)
     );
-    assert!(said.contains(&format!("all ['{second}', '{first}']")), "{said}");
+    assert!(
+        said.contains(&format!("all ['{second}', '{first}']")),
+        "{said}"
+    );
     assert!(said.contains(&format!("tagged ['{first}']")), "{said}");
     assert!(said.contains(&format!("named ['{first}']")), "{said}");
     assert!(said.contains("other []"), "{said}");
