@@ -345,6 +345,25 @@ pub struct SearchRuns {
     /// The `next_page_token` of the previous page.
     #[serde(default)]
     pub page_token: Option<String>,
+    /// MLflow's `order_by` clauses; see [`OrderBy`].
+    #[serde(default)]
+    pub order_by: Vec<String>,
+    /// `ACTIVE_ONLY`, `DELETED_ONLY` or `ALL`; see [`deleted_only`].
+    #[serde(default)]
+    pub run_view_type: Option<String>,
+}
+
+/// Whether a `run_view_type` asks for deleted runs only. Runboard deletes for good
+/// (nothing is kept to list), so such a search finds nothing; `ACTIVE_ONLY` and `ALL`
+/// are every run there is.
+pub fn deleted_only(run_view_type: Option<&str>) -> Result<bool, MlflowError> {
+    match run_view_type.unwrap_or("ACTIVE_ONLY") {
+        "" | "ACTIVE_ONLY" | "ALL" => Ok(false),
+        "DELETED_ONLY" => Ok(true),
+        other => Err(MlflowError::InvalidParameter(format!(
+            "run_view_type {other:?} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+        ))),
+    }
 }
 
 /// `experiments/search`.
@@ -479,6 +498,12 @@ pub struct Searched<'a> {
     pub params: &'a BTreeMap<String, String>,
     /// The last value of each metric.
     pub metrics: &'a BTreeMap<String, f64>,
+    /// The run id.
+    pub run_id: &'a str,
+    /// When it started, in milliseconds.
+    pub start_time: Option<i64>,
+    /// When it ended, in milliseconds.
+    pub end_time: Option<i64>,
 }
 
 /// A comparison of MLflow's filter language.
@@ -602,6 +627,152 @@ impl Filter {
                 _ => false,
             }
         })
+    }
+}
+
+/// What one `order_by` clause sorts by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SortKey {
+    Metric(String),
+    Param(String),
+    Tag(String),
+    StartTime,
+    EndTime,
+    RunName,
+    Status,
+    RunId,
+}
+
+/// A value a run sorts by: a number or a string, or none (sorted last).
+#[derive(Debug, Clone, PartialEq)]
+enum SortValue<'a> {
+    Number(f64),
+    Text(&'a str),
+    Missing,
+}
+
+/// The value `run` sorts by under `key`.
+fn sort_value<'a>(run: &Searched<'a>, key: &SortKey) -> SortValue<'a> {
+    let text = |v: Option<&'a String>| v.map_or(SortValue::Missing, |s| SortValue::Text(s));
+    let number = |v: Option<i64>| v.map_or(SortValue::Missing, |n| SortValue::Number(n as f64));
+    match key {
+        SortKey::Metric(k) => run
+            .metrics
+            .get(k)
+            .map_or(SortValue::Missing, |v| SortValue::Number(*v)),
+        SortKey::Param(k) => text(run.params.get(k)),
+        SortKey::Tag(k) => text(run.tags.get(k)),
+        SortKey::StartTime => number(run.start_time),
+        SortKey::EndTime => number(run.end_time),
+        SortKey::RunName => SortValue::Text(run.run_name),
+        SortKey::Status => SortValue::Text(run.status),
+        SortKey::RunId => SortValue::Text(run.run_id),
+    }
+}
+
+/// Parsed `runs/search` `order_by` clauses, as MLflow's SQL store orders: each
+/// `<entity>.<key> [ASC|DESC]` (ascending by default; an identifier without an
+/// entity is an attribute), runs without the value after those with it whichever
+/// the direction (and a NaN metric between the two), then newest `start_time`
+/// first, then by run id. Attributes: `start_time` (or `created`), `end_time`,
+/// `run_name`, `status`, `run_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderBy(Vec<(SortKey, bool)>);
+
+impl OrderBy {
+    /// Parses the clauses; an empty list is MLflow's default order.
+    pub fn parse(clauses: &[String]) -> Result<Self, MlflowError> {
+        let mut keys = Vec::new();
+        for text in clauses {
+            let bad = |why: &str| {
+                MlflowError::InvalidParameter(format!("invalid order_by clause {text:?}: {why}"))
+            };
+            let trimmed = text.trim();
+            let (ident, ascending) = match trimmed.rsplit_once(char::is_whitespace) {
+                Some((rest, dir)) if dir.eq_ignore_ascii_case("asc") => (rest.trim_end(), true),
+                Some((rest, dir)) if dir.eq_ignore_ascii_case("desc") => (rest.trim_end(), false),
+                _ => (trimmed, true),
+            };
+            if ident.is_empty() {
+                return Err(bad("expected <entity>.<key> [ASC|DESC]"));
+            }
+            let (entity, key) = match ident.split_once('.') {
+                Some((e, k)) if !e.starts_with(['`', '"', '\'']) => (e.to_ascii_lowercase(), k),
+                _ => ("attributes".to_owned(), ident),
+            };
+            let key = match take_token(key) {
+                Some((k, rest)) if rest.trim().is_empty() => k,
+                _ => {
+                    return Err(bad(
+                        "expected one key, quoted with backticks if it has spaces",
+                    ));
+                }
+            };
+            let sort = match entity.as_str() {
+                "metrics" | "metric" => SortKey::Metric(key),
+                "params" | "param" | "parameters" | "parameter" => SortKey::Param(key),
+                "tags" | "tag" => SortKey::Tag(key),
+                "attributes" | "attribute" | "attr" | "run" => match key.as_str() {
+                    "start_time" | "created" | "Created" => SortKey::StartTime,
+                    "end_time" => SortKey::EndTime,
+                    "run_name" => SortKey::RunName,
+                    "status" => SortKey::Status,
+                    "run_id" => SortKey::RunId,
+                    other => {
+                        return Err(bad(&format!(
+                            "runs are not ordered by the attribute {other:?} here; \
+                                 start_time, end_time, run_name, status and run_id are"
+                        )));
+                    }
+                },
+                other => {
+                    return Err(bad(&format!(
+                        "unknown entity {other:?}; metrics, params, tags and attributes are"
+                    )));
+                }
+            };
+            keys.push((sort, ascending));
+        }
+        Ok(Self(keys))
+    }
+
+    /// The order of two runs.
+    pub fn compare(&self, a: &Searched<'_>, b: &Searched<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        // 0: a value, 1: NaN, 2: none; then the value itself.
+        let rank = |v: &SortValue<'_>| match v {
+            SortValue::Number(n) if n.is_nan() => 1,
+            SortValue::Missing => 2,
+            _ => 0,
+        };
+        for (key, ascending) in &self.0 {
+            let (x, y) = (sort_value(a, key), sort_value(b, key));
+            let by_rank = rank(&x).cmp(&rank(&y));
+            if by_rank != Ordering::Equal {
+                return by_rank;
+            }
+            let by_value = match (&x, &y) {
+                (SortValue::Number(x), SortValue::Number(y)) => x.total_cmp(y),
+                (SortValue::Text(x), SortValue::Text(y)) => x.cmp(y),
+                _ => Ordering::Equal,
+            };
+            let by_value = if *ascending {
+                by_value
+            } else {
+                by_value.reverse()
+            };
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+        }
+        let by_start = match (a.start_time, b.start_time) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (x, y) => y.is_some().cmp(&x.is_some()),
+        };
+        if !self.0.iter().any(|(k, _)| *k == SortKey::StartTime) && by_start != Ordering::Equal {
+            return by_start;
+        }
+        a.run_id.cmp(b.run_id)
     }
 }
 
@@ -800,6 +971,9 @@ mod tests {
             tags: &tags,
             params: &params,
             metrics: &metrics,
+            run_id: "r",
+            start_time: None,
+            end_time: None,
         };
         let check = |filter: &str, expect: bool| {
             assert_eq!(
@@ -833,6 +1007,74 @@ mod tests {
                 "INVALID_PARAMETER_VALUE",
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn order_by_sorts_as_mlflow_s_sql_store_and_names_what_it_cannot() {
+        // Four runs: id, start time, last `score` (NaN, or none), `lr` param.
+        struct R(&'static str, i64, Option<f64>, Option<&'static str>);
+        let runs = [
+            R("a", 10, Some(0.5), Some("0.1")),
+            R("b", 20, Some(0.9), None),
+            R("c", 30, None, Some("0.01")),
+            R("d", 40, Some(f64::NAN), Some("0.1")),
+            R("e", 40, Some(0.5), Some("0.3")),
+        ];
+        let data: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                let metrics: BTreeMap<String, f64> =
+                    r.2.map(|v| ("score".to_owned(), v)).into_iter().collect();
+                let params: BTreeMap<String, String> =
+                    r.3.map(|v| ("lr".to_owned(), v.to_owned()))
+                        .into_iter()
+                        .collect();
+                (r.0, r.1, metrics, params)
+            })
+            .collect();
+        let tags = BTreeMap::new();
+        let check = |clauses: &[&str], expect: &str| {
+            let order =
+                OrderBy::parse(&clauses.iter().map(|c| c.to_string()).collect::<Vec<_>>()).unwrap();
+            let mut searched: Vec<Searched<'_>> = data
+                .iter()
+                .map(|(id, start, metrics, params)| Searched {
+                    status: "FINISHED",
+                    run_name: id,
+                    tags: &tags,
+                    params,
+                    metrics,
+                    run_id: id,
+                    start_time: Some(*start),
+                    end_time: None,
+                })
+                .collect();
+            searched.sort_by(|a, b| order.compare(a, b));
+            let got: String = searched.iter().map(|s| s.run_id).collect();
+            assert_eq!(got, expect, "{clauses:?}");
+        };
+        // MLflow's default: newest first, ties by run id.
+        check(&[], "decba");
+        // A value first, then NaN, then none, in either direction; ties newest first.
+        check(&["metrics.score DESC"], "beadc");
+        check(&["metrics.`score` ASC"], "eabdc");
+        check(&["metrics.score"], "eabdc");
+        check(&["start_time"], "abcde");
+        check(&["attributes.start_time DESC"], "decba");
+        check(&["params.lr DESC", "metrics.score asc"], "eadcb");
+        check(&["run_name desc"], "edcba");
+        for bad in [
+            "metrics.score sideways",
+            "artifact_uri",
+            "attributes.lifecycle_stage DESC",
+            "datasets.name",
+            "metrics.`a b` c",
+            "",
+        ] {
+            let e = OrderBy::parse(&[bad.to_owned()]).unwrap_err();
+            assert_eq!(e.code(), "INVALID_PARAMETER_VALUE", "{bad}");
+            assert!(e.to_string().contains("order_by"), "{e}");
         }
     }
 }

@@ -27,7 +27,17 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
                 if name == "distributed" {
                     crate::setup::slurm()?;
                 }
-                crate::cargo(&["bench", "--package", "runboard-server", "--bench", name])?
+                crate::cargo(&["bench", "--package", "runboard-server", "--bench", name])?;
+                // Scenarios 2 and 6 of the scale issue live in their own file.
+                if name == "scale" {
+                    crate::cargo(&[
+                        "bench",
+                        "--package",
+                        "runboard-server",
+                        "--bench",
+                        "scale_viewers_disk",
+                    ])?;
+                }
             }
             // (a) of the metrics benchmark: the tfevents reader beside
             // tensorboard-data-server.

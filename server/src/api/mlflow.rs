@@ -171,7 +171,16 @@ async fn run_for(
     let not_found = || MlflowError::NotFound(format!("Run with id={id} not found"));
     let run_id = RunId::parse(id).map_err(|_| not_found())?;
     caller.may(&run_id)?;
-    state.store.run(&run_id).await?.ok_or_else(not_found)
+    if let Some(record) = state.store.run(&run_id).await? {
+        return Ok(record);
+    }
+    match state.store.deleted_at(&run_id).await? {
+        Some(at) => Err(MlflowError::NotFound(format!(
+            "Run with id={id} was deleted at {at}; Runboard deletes runs for good, so it \
+             cannot be read or restored"
+        ))),
+        None => Err(not_found()),
+    }
 }
 
 fn query_run_id(q: &HashMap<String, String>) -> Option<&str> {
@@ -502,6 +511,21 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         .iter()
         .map(|id| mf::experiment_name(id).map(|n| n.as_str().to_owned()))
         .collect::<Result<Vec<_>, _>>()?;
+    let order = mf::OrderBy::parse(&req.order_by)?;
+    if mf::deleted_only(req.run_view_type.as_deref())? {
+        return Ok(Json(json!({"runs": []})));
+    }
+    if !req.order_by.is_empty() {
+        return sorted_search(
+            &state,
+            &names,
+            &filter,
+            &order,
+            max,
+            req.page_token.as_deref(),
+        )
+        .await;
+    }
     let bad_token = || MlflowError::InvalidParameter("invalid page_token".into());
     let (mut index, mut cursor) = match req.page_token.as_deref().filter(|t| !t.is_empty()) {
         None => (0usize, None),
@@ -538,13 +562,7 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
                 .get("mlflow.runName")
                 .cloned()
                 .unwrap_or_else(|| run.run_id.to_string());
-            let searched = mf::Searched {
-                status: mf::status_name(run.status),
-                run_name: &name,
-                tags: &run.tags,
-                params: &run.properties,
-                metrics: &metrics,
-            };
+            let searched = searched(&run, &name, &metrics);
             if filter.matches(&searched) {
                 runs.push(run_json(&state, &run).await?);
             }
@@ -562,6 +580,133 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         answer["next_page_token"] = format!("{index}:{c}").into();
     }
     Ok(Json(answer))
+}
+
+/// A run as `runs/search` filters and sorts it.
+fn searched<'a>(
+    run: &'a RunSummary,
+    name: &'a str,
+    metrics: &'a BTreeMap<String, f64>,
+) -> mf::Searched<'a> {
+    mf::Searched {
+        status: mf::status_name(run.status),
+        run_name: name,
+        tags: &run.tags,
+        params: &run.properties,
+        metrics,
+        run_id: run.run_id.as_str(),
+        start_time: run
+            .start_time_utc
+            .as_deref()
+            .or(Some(&run.created_utc))
+            .and_then(mf::millis),
+        end_time: run.end_time_utc.as_deref().and_then(mf::millis),
+    }
+}
+
+/// `runs/search` with `order_by`: every run of the experiments is read, filtered and
+/// sorted (MLflow's SQL store sorts in SQL; here the metrics' last values live in
+/// the series table, so the sort is in memory), then one page is cut. The page
+/// token is `sorted:<offset>`.
+async fn sorted_search(
+    state: &AppState,
+    names: &[String],
+    filter: &mf::Filter,
+    order: &mf::OrderBy,
+    max: usize,
+    page_token: Option<&str>,
+) -> Answer {
+    let offset: usize = match page_token.filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("sorted:")
+            .and_then(|o| o.parse().ok())
+            .ok_or_else(|| {
+                MlflowError::InvalidParameter(
+                    "invalid page_token: it is not from a search with this order_by".into(),
+                )
+            })?,
+    };
+    let mut found: Vec<(RunSummary, String, BTreeMap<String, f64>)> = Vec::new();
+    for experiment in names {
+        let mut cursor = None;
+        loop {
+            let query = RunQuery {
+                experiment: Some(experiment.clone()),
+                status: None,
+                limit: 1000,
+                cursor: cursor.take(),
+            };
+            let (page, next) = state.store.list_runs(&query).await?;
+            for run in page {
+                let metrics: BTreeMap<String, f64> = state
+                    .store
+                    .series_list(&run.run_id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.source == METRIC)
+                    .filter_map(|r| Some((r.name, r.last_value?)))
+                    .collect();
+                let name = run
+                    .tags
+                    .get("mlflow.runName")
+                    .cloned()
+                    .unwrap_or_else(|| run.run_id.to_string());
+                if filter.matches(&searched(&run, &name, &metrics)) {
+                    found.push((run, name, metrics));
+                }
+            }
+            match next {
+                Some(c) => {
+                    cursor = Some(crate::store::parse_cursor(&c).ok_or_else(|| {
+                        MlflowError::Internal(format!("the store's cursor {c:?} did not parse"))
+                    })?);
+                }
+                None => break,
+            }
+        }
+    }
+    found.sort_by(|a, b| order.compare(&searched(&a.0, &a.1, &a.2), &searched(&b.0, &b.1, &b.2)));
+    let mut runs = Vec::new();
+    for (run, _, _) in found.iter().skip(offset).take(max) {
+        runs.push(run_json(state, run).await?);
+    }
+    let mut answer = json!({"runs": runs});
+    let end = offset.saturating_add(max);
+    if end < found.len() {
+        answer["next_page_token"] = format!("sorted:{end}").into();
+    }
+    Ok(Json(answer))
+}
+
+/// `POST runs/delete`: Runboard's delete (`retention::delete_run`), which is for
+/// good: the rows and the folder go at once, a run that has not ended is cancelled
+/// first, and models registered from it stay. MLflow's soft delete has no
+/// counterpart (see `runs/restore`).
+pub async fn run_delete(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let caller = caller(&state, &headers, Access::EDITOR).await?;
+    caller.person()?;
+    let (req, _): (mf::RunRef, _) = body(raw).await?;
+    let record = run_for(&state, &caller, req.run_id.as_deref()).await?;
+    use crate::retention::DeleteError as E;
+    match crate::retention::delete_run(&state, &record.summary.run_id).await {
+        Ok(_) => Ok(Json(json!({}))),
+        Err(e @ E::NoSuchRun(_)) => Err(MlflowError::NotFound(e.to_string())),
+        Err(e @ (E::ChildOfLiveSweep { .. } | E::StillStopping(_))) => {
+            Err(MlflowError::InvalidParameter(e.to_string()))
+        }
+        Err(e) => Err(MlflowError::Internal(e.to_string())),
+    }
+}
+
+/// `POST runs/restore`: a run that exists is active already (`{}`, as MLflow answers
+/// for an active run); a deleted one cannot come back, and the answer says so.
+pub async fn run_restore(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let caller = caller(&state, &headers, Access::EDITOR).await?;
+    caller.person()?;
+    let (req, _): (mf::RunRef, _) = body(raw).await?;
+    run_for(&state, &caller, req.run_id.as_deref()).await?;
+    Ok(Json(json!({})))
 }
 
 /// Logs a batch to a run: MLflow's limits first, then Runboard's metrics ingest
@@ -987,6 +1132,18 @@ pub fn routes() -> Vec<super::ApiRoute> {
             "/api/2.0/mlflow/runs/search",
             Access::VIEWER,
             post(run_search),
+        ),
+        route(
+            Method::POST,
+            "/api/2.0/mlflow/runs/delete",
+            Access::EDITOR,
+            post(run_delete),
+        ),
+        route(
+            Method::POST,
+            "/api/2.0/mlflow/runs/restore",
+            Access::EDITOR,
+            post(run_restore),
         ),
         route(
             Method::POST,

@@ -494,7 +494,7 @@ async fn mlflow_limits_errors_and_unknown_routes_answer_in_mlflow_s_shape_and_ch
     for (method, path) in [
         ("POST", "/api/2.0/mlflow/registered-models/create"),
         ("GET", "/api/2.0/mlflow/registered-models/get"),
-        ("POST", "/api/2.0/mlflow/runs/restore"),
+        ("POST", "/api/2.0/mlflow/experiments/delete"),
         ("DELETE", "/api/2.0/mlflow/experiments/x"),
         ("POST", "/api/3.0/mlflow/traces"),
         ("POST", "/api/2.0/mlflow-artifacts/mpu/create"),
@@ -668,4 +668,122 @@ fn job_run_token(server: &Server, run_id: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Sorting, paging, deleting and restoring through the real client: four finished
+/// runs (one without `score`, one without `lr`), then deletes.
+const ORDER_AND_DELETE: &str = r#"
+import json, time
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
+
+mlflow.set_experiment("mlflow-order")
+ids = {}
+for name, score, lr in [("a", 0.5, "0.1"), ("b", 0.9, None), ("c", None, "0.01"), ("d", 0.7, "0.3")]:
+    with mlflow.start_run(run_name=name) as run:
+        if score is not None:
+            mlflow.log_metric("score", score)
+        if lr is not None:
+            mlflow.log_param("lr", lr)
+        ids[name] = run.info.run_id
+    # Distinct start times, so that ordering by them has no ties to break.
+    time.sleep(0.02)
+
+client = MlflowClient()
+eid = client.get_experiment_by_name("mlflow-order").experiment_id
+names = lambda runs: [r.info.run_name for r in runs]
+def error(call):
+    try:
+        call()
+        return None
+    except MlflowException as e:
+        return [e.error_code, e.message]
+
+out = {"ids": ids}
+out["score_desc"] = names(mlflow.search_runs(experiment_names=["mlflow-order"],
+                                             order_by=["metrics.score DESC"], output_format="list"))
+out["score_asc"] = names(client.search_runs([eid], order_by=["metrics.`score` ASC"]))
+out["start_asc"] = names(client.search_runs([eid], order_by=["attributes.start_time ASC"]))
+out["start_desc"] = names(client.search_runs([eid], order_by=["start_time DESC"]))
+out["lr_desc"] = names(client.search_runs([eid], order_by=["params.lr DESC"]))
+out["filtered"] = names(client.search_runs([eid], filter_string="metrics.score > 0.6",
+                                           order_by=["metrics.score ASC"]))
+first = client.search_runs([eid], order_by=["metrics.score DESC"], max_results=3)
+second = client.search_runs([eid], order_by=["metrics.score DESC"], max_results=3,
+                            page_token=first.token)
+out["pages"] = [names(first), names(second), second.token]
+out["bad_order"] = error(lambda: client.search_runs([eid], order_by=["attributes.artifact_uri"]))
+out["bad_direction"] = error(lambda: client.search_runs([eid], order_by=["metrics.score sideways"]))
+
+client.delete_run(ids["c"])
+out["after_delete"] = names(client.search_runs([eid]))
+out["deleted_only"] = names(client.search_runs([eid], run_view_type=ViewType.DELETED_ONLY))
+out["get_deleted"] = error(lambda: client.get_run(ids["c"]))
+out["restore_deleted"] = error(lambda: client.restore_run(ids["c"]))
+client.restore_run(ids["a"])
+out["restored_active"] = client.get_run(ids["a"]).info.status
+live = client.create_run(eid, run_name="live")
+out["live"] = live.info.run_id
+client.delete_run(live.info.run_id)
+out["live_deleted"] = error(lambda: client.get_run(live.info.run_id))
+print(json.dumps(out))
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_runs_orders_and_pages_and_delete_is_runboard_s_delete() {
+    let python = mlflow_python();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let out = client(&python, &server, ORDER_AND_DELETE);
+
+    // MLflow's SQL store: a value first, then none, in either direction.
+    assert_eq!(out["score_desc"], json!(["b", "d", "a", "c"]), "{out}");
+    assert_eq!(out["score_asc"], json!(["a", "d", "b", "c"]), "{out}");
+    assert_eq!(out["start_asc"], json!(["a", "b", "c", "d"]), "{out}");
+    assert_eq!(out["start_desc"], json!(["d", "c", "b", "a"]), "{out}");
+    // Params compare as strings: "0.3" > "0.1" > "0.01".
+    assert_eq!(out["lr_desc"], json!(["d", "a", "c", "b"]), "{out}");
+    assert_eq!(out["filtered"], json!(["d", "b"]), "{out}");
+    assert_eq!(out["pages"], json!([["b", "d", "a"], ["c"], null]), "{out}");
+    for (key, needle) in [("bad_order", "artifact_uri"), ("bad_direction", "sideways")] {
+        assert_eq!(out[key][0], "INVALID_PARAMETER_VALUE", "{key}: {out}");
+        let message = out[key][1].as_str().unwrap();
+        assert!(
+            message.contains("order_by") && message.contains(needle),
+            "{key}: {message}"
+        );
+    }
+
+    // Deleted for good: gone from searches, the folder gone, the run's URL says so.
+    let deleted = out["ids"]["c"].as_str().unwrap();
+    assert_eq!(out["after_delete"], json!(["d", "b", "a"]), "{out}");
+    assert_eq!(out["deleted_only"], json!([]), "{out}");
+    for key in ["get_deleted", "restore_deleted"] {
+        assert_eq!(out[key][0], "RESOURCE_DOES_NOT_EXIST", "{key}: {out}");
+        let message = out[key][1].as_str().unwrap();
+        assert!(
+            message.contains(deleted) && message.contains("was deleted at"),
+            "{key}: {message}"
+        );
+    }
+    assert_eq!(out["restored_active"], "FINISHED", "{out}");
+    assert!(!server.data_dir.join("runs").join(deleted).exists());
+    let response = server.get(&format!("/api/runs/{deleted}")).await;
+    assert_eq!(response.status().as_u16(), 404);
+    let said = response.text().await.unwrap();
+    assert!(said.contains("was deleted"), "{said}");
+
+    // A run still open in MLflow (Running in Runboard) is ended, then deleted.
+    let live = out["live"].as_str().unwrap();
+    assert_eq!(out["live_deleted"][0], "RESOURCE_DOES_NOT_EXIST", "{out}");
+    assert!(!server.data_dir.join("runs").join(live).exists());
+    let list: RunList = server.get("/api/runs").await.json().await.unwrap();
+    let left: Vec<&str> = list.runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(
+        !left.contains(&deleted) && !left.contains(&live),
+        "{left:?}"
+    );
 }

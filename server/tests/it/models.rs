@@ -284,3 +284,119 @@ async fn models_register_from_runs_and_uploads_count_versions_and_download_the_s
         "{said}"
     );
 }
+
+/// A job that uploads a file by path, one from a stream, a folder, and tries two
+/// bad uploads (a name outside the run's outputs, a file that is not there).
+const UPLOADER: &str = r#"
+import io, os
+from azureml.core import Run
+run = Run.get_context()
+os.makedirs("local/tree/sub", exist_ok=True)
+with open("local/a.txt", "w") as f:
+    f.write("from a path")
+with open("local/tree/x.txt", "w") as f:
+    f.write("x")
+with open("local/tree/sub/y.txt", "w") as f:
+    f.write("y")
+print("file", run.upload_file("outputs/up/a.txt", "local/a.txt"))
+print("stream", run.upload_file("b.bin", io.BytesIO(bytes([0, 1, 2, 255]))))
+print("folder", run.upload_folder("outputs/tree", "local/tree"))
+for name, source in [("outputs/../../escape.txt", "local/a.txt"), ("outputs/c.txt", "local/missing.txt")]:
+    try:
+        run.upload_file(name, source)
+        print("uploaded", name)
+    except Exception as e:
+        print("refused", name, type(e).__name__)
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_uploads_files_and_folders_into_outputs_and_get_runs_lists_newest_first_with_filters()
+{
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let job = source(&[("up.py", UPLOADER)]);
+    let estimator = json!({"entry_script": "up.py", "user_managed": true});
+    let first = server
+        .submit("uploads", job.path(), estimator.clone())
+        .await;
+    let first = first.run_id.to_string();
+    let details = server.wait_until_ended(&first).await;
+    let log = server.text(&first, "user_logs/std_log.txt").await;
+    assert_eq!(details.status, RunStatus::Completed, "{log}");
+    assert!(log.contains("file {'name': 'outputs/up/a.txt'}"), "{log}");
+    assert!(log.contains("stream {'name': 'outputs/b.bin'}"), "{log}");
+    assert!(
+        log.contains("folder ['outputs/tree/x.txt', 'outputs/tree/sub/y.txt']"),
+        "{log}"
+    );
+    assert!(
+        log.contains("refused outputs/../../escape.txt UserErrorException"),
+        "{log}"
+    );
+    assert!(
+        log.contains("refused outputs/c.txt FileNotFoundError"),
+        "{log}"
+    );
+    assert_eq!(server.text(&first, "outputs/up/a.txt").await, "from a path");
+    assert_eq!(server.file(&first, "outputs/b.bin").await, [0, 1, 2, 255]);
+    assert_eq!(server.text(&first, "outputs/tree/x.txt").await, "x");
+    assert_eq!(server.text(&first, "outputs/tree/sub/y.txt").await, "y");
+    // Nothing was written outside the run's outputs.
+    assert!(
+        !server
+            .data_dir
+            .join("runs")
+            .join(&first)
+            .join("escape.txt")
+            .exists()
+    );
+    assert!(!server.data_dir.join("runs").join("escape.txt").exists());
+    let files: Value = server
+        .get(&format!("/api/runs/{first}/files"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = files.to_string();
+    for path in [
+        "outputs/up/a.txt",
+        "outputs/b.bin",
+        "outputs/tree/sub/y.txt",
+    ] {
+        assert!(listed.contains(path), "{path} not in {listed}");
+    }
+
+    // exp.get_runs(): newest first, filtered by tags.
+    let second = server.submit("uploads", job.path(), estimator).await;
+    let second = second.run_id.to_string();
+    server.wait_until_ended(&second).await;
+    let script = format!(
+        "from azureml.core import Workspace, Experiment, Run\n\
+         ws = Workspace.from_config()\nexp = Experiment(ws, 'uploads')\n\
+         Run(exp, '{first}').tag('keep', 'yes')\n\
+         print('all', [r.id for r in exp.get_runs()])\n\
+         print('tagged', [r.id for r in exp.get_runs(tags={{'keep': 'yes'}})])\n\
+         print('named', [r.id for r in exp.get_runs(tags='keep')])\n\
+         print('other', [r.id for r in exp.get_runs(tags={{'keep': 'no'}})])\n"
+    );
+    let sdk = Command::new("python3")
+        .args(["-c", &script])
+        .env("PYTHONPATH", server.data_dir.join("python"))
+        .env("RUNBOARD_URL", &server.url)
+        .env("RUNBOARD_TOKEN", &server.token)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&sdk.stdout);
+    assert!(
+        sdk.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&sdk.stderr)
+    );
+    assert!(
+        said.contains(&format!("all ['{second}', '{first}']")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("tagged ['{first}']")), "{said}");
+    assert!(said.contains(&format!("named ['{first}']")), "{said}");
+    assert!(said.contains("other []"), "{said}");
+}

@@ -214,6 +214,8 @@ const EXPECTED: &[(&str, &str, Min)] = &[
     ("POST", "/api/2.0/mlflow/runs/update", Min::Editor),
     ("GET", "/api/2.0/mlflow/runs/get", Min::Viewer),
     ("POST", "/api/2.0/mlflow/runs/search", Min::Viewer),
+    ("POST", "/api/2.0/mlflow/runs/delete", Min::Editor),
+    ("POST", "/api/2.0/mlflow/runs/restore", Min::Editor),
     ("POST", "/api/2.0/mlflow/runs/log-metric", Min::Editor),
     ("POST", "/api/2.0/mlflow/runs/log-parameter", Min::Editor),
     ("POST", "/api/2.0/mlflow/runs/set-tag", Min::Editor),

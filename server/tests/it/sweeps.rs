@@ -632,3 +632,74 @@ async fn a_running_sweep_is_deleted_with_its_children_but_a_child_alone_is_refus
         .unwrap();
     assert_eq!(left["runs"], json!([]), "no child outlives its sweep");
 }
+
+/// A child that logs its score once, then runs far longer than the sweep may.
+const SLOW_PY: &str = r#"
+import argparse, time
+from azureml.core import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--a", type=int)
+parser.add_argument("--b", type=int)
+args = parser.parse_args()
+run = Run.get_context()
+run.log("score", args.a + 0.1 * args.b)
+run.flush()
+print("logged; sleeping", flush=True)
+time.sleep(600)
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_past_max_duration_minutes_cancels_its_running_children_and_starts_no_more() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&data.path().join("data"));
+    let project = source(&[("train.py", SLOW_PY)]);
+    let mut cfg = config(
+        project.path(),
+        json!({"sampling": "grid", "parameter_space": {"--a": ["choice", [[1, 3]]], "--b": ["choice", [[1, 2, 3]]]}}),
+    );
+    cfg["policy"] = Value::Null;
+    cfg["max_total_runs"] = json!(6);
+    cfg["max_concurrent_runs"] = json!(2);
+    // The smallest the SDK allows: the test takes a minute.
+    cfg["max_duration_minutes"] = json!(1);
+    let response = post_sweep(&server, "sweep-deadline", project.path(), &cfg).await;
+    assert_eq!(response.status(), 201);
+    let parent = response.json::<Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let details = server
+        .wait_for(&parent, Duration::from_secs(240), |d| {
+            d.status.is_terminal()
+        })
+        .await;
+    let log = server.text(&parent, "user_logs/std_log.txt").await;
+    assert_eq!(details.status, RunStatus::Completed, "{log}");
+    // The deadline is a minute after the sweep started, not earlier.
+    let started = time(details.start_time_utc.as_deref().unwrap());
+    let ended = time(details.end_time_utc.as_deref().unwrap());
+    assert!(ended - started >= chrono::Duration::minutes(1), "{log}");
+    assert!(
+        log.contains(
+            "max_duration_minutes (1) reached: starting no more children and cancelling those that run"
+        ),
+        "{log}"
+    );
+    // Only the first two children ever started; both were cancelled, saying why, and
+    // the best of them is still named from what they logged.
+    let list = children(&server, &parent).await;
+    assert_eq!(list.children.len(), 2, "{log}");
+    for child in &list.children {
+        assert_eq!(
+            child.run.status,
+            RunStatus::Canceled,
+            "{}",
+            child.run.run_id
+        );
+        assert_eq!(
+            child.stopped.as_deref(),
+            Some("max_duration_minutes (1) reached")
+        );
+    }
+    assert!(log.contains("Best child: "), "{log}");
+}

@@ -399,6 +399,8 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
     // A sweep's page (children by primary metric, charts) is server-rendered too; its
     // link is hidden, not left out, on other runs (which costs the download less).
     let sweep_href = format!("/runs/{id}/sweep");
+    // The models registered from this run: a server-rendered page as well.
+    let models_href = format!("/runs/{id}/models");
 
     view! {
         <header class="run-head">
@@ -414,6 +416,7 @@ fn RunHeader(data: RunData, connection: RwSignal<Connection>) -> impl IntoView {
                 <button type="button" on:click=copy_link>"Copy link"</button>
                 <a class="button" href=share_href rel="external">"Share"</a>
                 <a class="button" class:hidden=move || details().is_none_or(|d| d.target != "hyperdrive") href=sweep_href rel="external">"Sweep"</a>
+                <a class="button" href=models_href rel="external">"Models"</a>
                 <a class="button danger" href=delete_href rel="external">"Delete"</a>
                 <span class="message" role="status" aria-live="polite">{move || message.get()}</span>
             </div>

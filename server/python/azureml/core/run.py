@@ -330,6 +330,20 @@ class _BaseRun(Run):
         self._emit("image", name, source, entry)
 
 
+def _output_name(name):
+    """The path under `outputs/` of an uploaded run file `name`: Runboard keeps a
+    run's uploaded files in `outputs/`, so `outputs/a.txt` is `a.txt` and a name
+    outside it (`a.txt`) goes under it too."""
+    rel = str(name).replace("\\", "/").lstrip("/")
+    while rel.startswith("./"):
+        rel = rel[2:]
+    if rel.startswith("outputs/"):
+        rel = rel[len("outputs/"):]
+    if not rel or rel == "outputs":
+        raise UserErrorException("upload_file needs a file name, such as 'outputs/model.pkl'")
+    return rel
+
+
 class _OfflineRun(_BaseRun):
     """The run outside Runboard: prints what it would have logged, like the SDK."""
 
@@ -345,6 +359,12 @@ class _OfflineRun(_BaseRun):
 
     def tag(self, key, value=None):
         print("Attempted to tag {}: {}".format(key, value))
+
+    def upload_file(self, name, path_or_stream, datastore_name=None):
+        print("Attempted to upload {} as {}".format(path_or_stream, name))
+
+    def upload_folder(self, name, path, datastore_name=None):
+        print("Attempted to upload the folder {} as {}".format(path, name))
 
     def set_tags(self, tags):
         for key, value in tags.items():
@@ -366,6 +386,9 @@ class _SubmittedRun(_BaseRun):
     def __init__(self, url, run_id, token):
         self.id = run_id
         self._url = "{}/api/runs/{}/metrics".format(url, run_id)
+        # Uploads go through the MLflow artifacts route, which a run's token may
+        # write for its own run (into its outputs/, indexed at once).
+        self._artifacts = "{}/api/2.0/mlflow-artifacts/artifacts/{}/outputs/".format(url, run_id)
         self._token = token
         self._lock = threading.Lock()
         self._pending = {"metrics": [], "tags": {}, "properties": {}}
@@ -379,6 +402,53 @@ class _SubmittedRun(_BaseRun):
         with self._lock:
             self._pending["metrics"].append(entry)
         self._wake.set()
+
+    def upload_file(self, name, path_or_stream, datastore_name=None):
+        """Uploads a file (a path, or a binary stream) as the run file `name`, under
+        `outputs/` (`outputs/model.pkl`; a name outside `outputs/` goes under it).
+        It is in the run's files at once, and stays after the job ends."""
+        from azureml._runboard import error_from, segment
+
+        rel = _output_name(name)
+        if hasattr(path_or_stream, "read"):
+            data = path_or_stream.read()
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+        else:
+            with open(path_or_stream, "rb") as f:
+                data = f.read()
+        request = urllib.request.Request(
+            self._artifacts + "/".join(segment(p) for p in rel.split("/")),
+            data=data,
+            method="PUT",
+            headers={"Content-Type": "application/octet-stream", "Authorization": "Bearer " + self._token},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=300):
+                pass
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                message = json.loads(raw.decode("utf-8"))["message"]
+            except (ValueError, KeyError, TypeError):
+                raise error_from(e.code, raw) from None
+            raise UserErrorException("upload_file {!r}: {}".format(name, message)) from None
+        return {"name": "outputs/" + rel}
+
+    def upload_folder(self, name, path, datastore_name=None):
+        """Uploads every file under the folder `path` as `name/<its path>` (under
+        `outputs/`, as `upload_file`)."""
+        if not os.path.isdir(path):
+            raise UserErrorException("upload_folder: {!r} is not a folder".format(path))
+        prefix = str(name).rstrip("/")
+        uploaded = []
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for file in sorted(files):
+                full = os.path.join(root, file)
+                rel = os.path.relpath(full, path).replace(os.sep, "/")
+                uploaded.append(self.upload_file(prefix + "/" + rel, full)["name"])
+        return uploaded
 
     def tag(self, key, value=None):
         """Sets a tag (`value` None means an empty tag, as in the SDK)."""
