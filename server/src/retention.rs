@@ -147,17 +147,32 @@ async fn stop(state: &AppState, run_id: &RunId) -> Result<(), DeleteError> {
 
 /// Bytes of the regular files under `dir`, not following links.
 fn size_of(dir: &Path) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    size_once(dir, &mut seen)
+}
+
+/// The bytes of the files under `dir`, each file counted once however many hard links
+/// it has there (a run's `kept/` links share the log files' blocks).
+fn size_once(dir: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u64 {
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    entries
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(t) if t.is_dir() => size_of(&entry.path()),
-            Ok(t) if t.is_file() => entry.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
+    let mut total = 0;
+    for entry in entries.flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => total += size_once(&entry.path(), seen),
+            Ok(t) if t.is_file() => {
+                if let Ok(m) = entry.metadata()
+                    && seen.insert((m.dev(), m.ino()))
+                {
+                    total += m.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    total
 }
 
 /// Removes the `.deleted-*` folders a crash left in `runs/`.
@@ -171,5 +186,18 @@ pub fn remove_leftovers(runs: &Path) {
         {
             tracing::warn!(path = %entry.path().display(), error = %e, "could not remove a deleted run's folder");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_file_with_two_links_in_the_folder_counts_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("kept")).unwrap();
+        std::fs::write(dir.path().join("log.txt"), vec![b'x'; 1000]).unwrap();
+        std::fs::write(dir.path().join("other.txt"), vec![b'y'; 10]).unwrap();
+        std::fs::hard_link(dir.path().join("log.txt"), dir.path().join("kept/1")).unwrap();
+        assert_eq!(super::size_of(dir.path()), 1010);
     }
 }
