@@ -115,7 +115,27 @@ pub async fn ingest(
         }
     }
 
+    if let Some(id) = &batch.batch
+        && (id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        return Err(MetricsError::Invalid(format!(
+            "batch: {:?} is not a batch id (1 to 64 letters, digits, '-' or '_')",
+            cut(id)
+        )));
+    }
+
     let _guard = state.metric_locks.lock(run_id).await;
+    // A batch sent again after its answer was lost: stored already, answered alike.
+    if let Some(id) = &batch.batch
+        && state.metric_locks.seen(run_id, id)
+    {
+        return Ok(0);
+    }
+    let batch_id = batch.batch.clone();
     let mut stored = 0;
     let now = now_secs();
     for m in batch.metrics {
@@ -169,6 +189,9 @@ pub async fn ingest(
         .store
         .add_properties(run_id, &batch.properties)
         .await?;
+    if let Some(id) = batch_id {
+        state.metric_locks.remember(run_id, id);
+    }
     Ok(stored)
 }
 
@@ -227,12 +250,22 @@ async fn record_scalars_locked(
 }
 
 /// One lock per run for metric writes. A run's lock exists while someone holds or
-/// waits for it, so the map holds only runs being written.
+/// waits for it, so the map holds only runs being written. Beside them, the ids of
+/// each run's last [`RECENT_BATCHES`] stored batches (for [`MAX_RUNS_REMEMBERED`] runs
+/// at most), so that a batch sent again after a lost answer is not stored twice.
 #[derive(Debug, Default)]
 pub struct RunLocks {
     locks:
         std::sync::Mutex<std::collections::HashMap<RunId, std::sync::Weak<tokio::sync::Mutex<()>>>>,
+    recent: std::sync::Mutex<std::collections::HashMap<RunId, std::collections::VecDeque<String>>>,
 }
+
+/// Batch ids remembered per run: the SDK sends one batch at a time and retries the
+/// one that failed before any newer, so a few suffice.
+pub const RECENT_BATCHES: usize = 32;
+/// Runs whose batch ids are remembered; past it, the map starts over (a retry that
+/// old is then stored again).
+pub const MAX_RUNS_REMEMBERED: usize = 10_000;
 
 impl RunLocks {
     /// Waits for `run_id`'s lock.
@@ -250,6 +283,27 @@ impl RunLocks {
             }
         };
         lock.lock_owned().await
+    }
+
+    /// Whether batch `id` of `run_id` was stored. The caller holds the run's lock.
+    pub fn seen(&self, run_id: &RunId, id: &str) -> bool {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .get(run_id)
+            .is_some_and(|ids| ids.iter().any(|seen| seen == id))
+    }
+
+    /// Notes that batch `id` of `run_id` was stored.
+    pub fn remember(&self, run_id: &RunId, id: String) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() >= MAX_RUNS_REMEMBERED && !recent.contains_key(run_id) {
+            recent.clear();
+        }
+        let ids = recent.entry(run_id.clone()).or_default();
+        if ids.len() == RECENT_BATCHES {
+            ids.pop_front();
+        }
+        ids.push_back(id);
     }
 }
 

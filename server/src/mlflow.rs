@@ -482,6 +482,7 @@ pub fn to_metrics_batch(batch: &LogBatch, now_ms: i64) -> MetricsBatch {
             .iter()
             .map(|p| (p.key.clone(), p.value.clone()))
             .collect(),
+        batch: None,
     }
 }
 

@@ -392,6 +392,10 @@ pub struct MetricsBatch {
     /// Properties to add (`run.add_properties`).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// The batch's id, chosen by the sender (the SDK: a random hex string): a batch
+    /// sent again after a lost answer is answered without being stored twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// Values of one metric in a batch. Numbers go to the metric's scalar series:

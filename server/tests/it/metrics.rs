@@ -319,6 +319,10 @@ async fn a_run_token_writes_its_own_run_only_and_bad_batches_change_nothing() {
             json!({"metrics": [{"name": "ok", "value": 1}, {"name": "x", "value": 1, "values": [2]}]}),
             "not both",
         ),
+        (
+            json!({"metrics": [{"name": "ok", "value": 1}], "batch": "not/an id"}),
+            "batch: \"not/an id\" is not a batch id",
+        ),
     ];
     for (body, needle) in bad {
         let (status, answer) = post_metrics(&server, &ids[0], &tokens[0], body).await;
@@ -340,6 +344,26 @@ async fn a_run_token_writes_its_own_run_only_and_bad_batches_change_nothing() {
         json!({"loss": 0.5}),
         "the bad batches stored nothing"
     );
+
+    // A batch sent again under its id (the SDK does, when an answer was lost) is
+    // answered alike and stored once; another id is another batch.
+    let batch = json!({"metrics": [{"name": "acc", "values": [0.1, 0.2]}], "batch": "b1"});
+    for _ in 0..2 {
+        let (status, answer) = post_metrics(&server, &ids[0], &tokens[0], batch.clone()).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let again = json!({"metrics": [{"name": "acc", "values": [0.3]}], "batch": "b2"});
+    assert_eq!(
+        post_metrics(&server, &ids[0], &tokens[0], again).await.0,
+        200
+    );
+    let metrics: serde_json::Value = server
+        .get(&format!("/api/runs/{}/metrics", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metrics["acc"], json!([0.1, 0.2, 0.3]));
 }
 
 #[tokio::test(flavor = "multi_thread")]

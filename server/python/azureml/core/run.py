@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 from azureml.exceptions import UserErrorException
 
@@ -392,6 +393,8 @@ class _SubmittedRun(_BaseRun):
         self._token = token
         self._lock = threading.Lock()
         self._pending = {"metrics": [], "tags": {}, "properties": {}}
+        # A batch whose send failed, sent again before anything newer.
+        self._retry = None
         self._wake = threading.Event()
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="runboard-metrics", daemon=True)
@@ -468,6 +471,12 @@ class _SubmittedRun(_BaseRun):
 
     def _take(self):
         with self._lock:
+            if self._retry is not None:
+                # A batch whose send failed goes again as it was, under its id: the
+                # server may have stored it before the answer was lost, and then
+                # answers without storing it twice.
+                batch, self._retry = self._retry, None
+                return batch
             batch = self._pending
             self._pending = {"metrics": [], "tags": {}, "properties": {}}
             # The server takes at most _MAX_POINTS values per request: keep the
@@ -495,14 +504,12 @@ class _SubmittedRun(_BaseRun):
             self._wake.set()
         if not (batch["metrics"] or batch["tags"] or batch["properties"]):
             return None
+        batch["batch"] = uuid.uuid4().hex
         return batch
 
     def _give_back(self, batch):
         with self._lock:
-            batch["metrics"].extend(self._pending["metrics"])
-            batch["tags"].update(self._pending["tags"])
-            batch["properties"].update(self._pending["properties"])
-            self._pending = batch
+            self._retry = batch
 
     def _send(self, batch):
         body = json.dumps(batch).encode("utf-8")
