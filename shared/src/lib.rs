@@ -17,4 +17,5 @@ pub mod kernel;
 pub mod logview;
 pub mod notebook;
 pub mod run;
+pub mod runview;
 pub mod sweep;

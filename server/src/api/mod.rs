@@ -18,6 +18,7 @@ mod models;
 mod models_page;
 mod people;
 mod runs;
+mod runview;
 mod sdk_index;
 mod snapshot;
 mod sweep_page;
@@ -181,6 +182,30 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/runs/{id}/scalars/series",
             run_page,
             get(metrics::scalar_series),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/view",
+            run_page,
+            get(runview::view),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/log",
+            run_page,
+            get(runview::range),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/log/search",
+            run_page,
+            get(runview::search),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/series",
+            run_page,
+            get(runview::series),
         ),
         route(
             Method::GET,
