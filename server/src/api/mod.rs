@@ -11,6 +11,7 @@ mod events;
 mod files;
 mod files_area;
 pub mod guard;
+mod log_search_page;
 mod login;
 mod metrics;
 mod mlflow;
@@ -432,6 +433,7 @@ pub fn app(state: AppState) -> Router {
         .merge(login::router())
         .merge(account::router(&state))
         .merge(sweep_page::router(&state))
+        .merge(log_search_page::router(&state))
         .merge(models_page::router(&state))
         .route(
             "/runs/{id}/tensorboard",

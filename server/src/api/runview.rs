@@ -177,6 +177,18 @@ pub struct SearchQuery {
     limit: Option<usize>,
 }
 
+impl SearchQuery {
+    /// The log searched.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The text searched for.
+    pub fn text(&self) -> &str {
+        &self.q
+    }
+}
+
 /// `GET /api/runs/{id}/log/search?path=&q=&limit=`: the lines of a whole log that
 /// contain `q`, read in 256 KiB pieces on the blocking pool (memory does not grow
 /// with the log).

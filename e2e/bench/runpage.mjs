@@ -1,0 +1,37 @@
+// Part of `cargo xtask bench scale` (server/benches/runpage/mod.rs): in Chromium, the
+// time from navigation start until a run page reaches a state, each page loaded cold
+// (a new browser context: empty cache), on a server the bench started and filled.
+//
+// Input (environment): BENCH_URL, BENCH_TOKEN, BENCH_PAGES (JSON: [{name, path,
+// ready}], `ready` a JavaScript expression that is true once the state is reached),
+// ROUNDS (default 3). Prints one JSON object: {name: [ms, …], …}.
+import { chromium } from "@playwright/test";
+import { chromiumArgs, chromiumPath } from "../lib/runboard.mjs";
+
+const url = process.env.BENCH_URL;
+const token = process.env.BENCH_TOKEN;
+const pages = JSON.parse(process.env.BENCH_PAGES ?? "[]");
+const rounds = Number(process.env.ROUNDS ?? 3);
+
+const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+const result = {};
+try {
+  for (const { name, path, ready } of pages) {
+    result[name] = [];
+    for (let i = 0; i < rounds; i++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await context.request.get(`${url}/?token=${token}`, { maxRedirects: 0 });
+      const page = await context.newPage();
+      await page.goto(`${url}${path}`);
+      // Polled once per animation frame; the time is taken one frame after the state
+      // is reached, so it has been laid out and painted.
+      await page.waitForFunction(ready, null, { timeout: 300_000, polling: "raf" });
+      const ms = await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(performance.now()))));
+      result[name].push(Math.round(ms));
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
