@@ -1,7 +1,7 @@
 //! `/runs/{id}/log-search?path=&q=`: a search of one whole log, on the server, as a
-//! page (the portal's Logs tab links it; its own search covers the lines the page
-//! holds). Rendered here, without script, like the sweep page: the portal's wasm has
-//! no room left. The data is `GET /api/runs/{id}/log/search`'s (`runview::search`).
+//! page (the portal's Logs tab's search box is a GET form to it: the portal holds
+//! only part of a long log). Rendered here, without script, like the sweep page: the
+//! portal's wasm has no room left. The data is `GET /api/runs/{id}/log/search`'s (`runview::search`).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
