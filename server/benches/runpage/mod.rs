@@ -179,12 +179,18 @@ impl Drop for Portal {
     }
 }
 
-/// Loads each page in Chromium (cold, `ROUNDS` times) until its `ready` expression
-/// holds: ms from navigation start, by name.
-fn chromium(portal: &Portal, pages: &[(&str, String, &str)]) -> BTreeMap<String, Vec<u64>> {
+/// Loads each page in Chromium (cold, `ROUNDS` times) until its state (`ready` with
+/// its `arg`, see `e2e/bench/runpage.mjs`) is reached: ms from navigation start, by
+/// name.
+fn chromium(
+    portal: &Portal,
+    pages: &[(&str, String, &str, serde_json::Value)],
+) -> BTreeMap<String, Vec<u64>> {
     let pages: Vec<serde_json::Value> = pages
         .iter()
-        .map(|(name, path, ready)| serde_json::json!({"name": name, "path": path, "ready": ready}))
+        .map(|(name, path, ready, arg)| {
+            serde_json::json!({"name": name, "path": path, "ready": ready, "arg": arg})
+        })
         .collect();
     let output = Command::new("node")
         .arg("bench/runpage.mjs")
@@ -209,9 +215,6 @@ fn median(values: &[u64]) -> u64 {
     v.sort_unstable();
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
-
-/// A chart whose lines stand for every point, drawn.
-const CHARTS_READY: &str = "[...document.querySelectorAll('.chart-plot')].some(p => p.getAttribute('data-logged') === String(window.__points) && p.querySelector('canvas'))";
 
 /// Scenario 4: a run with `points` points of one metric.
 async fn million_points(dir: &Path) {
@@ -239,10 +242,14 @@ async fn million_points(dir: &Path) {
         sent += n;
     }
     let ingest = ingest.elapsed();
-    let ready = CHARTS_READY.replace("window.__points", &points.to_string());
     let times = chromium(
         &portal,
-        &[("charts", format!("/runs/{id}?tab=metrics"), ready.as_str())],
+        &[(
+            "charts",
+            format!("/runs/{id}?tab=metrics"),
+            "charts",
+            points.into(),
+        )],
     );
     let (replay, bytes) = portal.replay_from_zero(&id).await;
     let (peak, _) = portal.memory_mib();
@@ -282,7 +289,8 @@ async fn big_log(dir: &Path) {
         &[(
             "logs",
             format!("/runs/{id}?tab=logs"),
-            "[...document.querySelectorAll('.log .ln')].some(l => l.textContent === 'the last line')",
+            "line",
+            "the last line".into(),
         )],
     );
     let (peak_page, rss) = portal.memory_mib();
@@ -354,11 +362,7 @@ async fn paint_with(runs: usize) -> u64 {
     let id = some.expect("a run");
     let times = chromium(
         &portal,
-        &[(
-            "paint",
-            format!("/runs/{id}"),
-            "document.querySelector('.run-head .run-id') && document.querySelectorAll('.timeline li').length >= 3",
-        )],
+        &[("paint", format!("/runs/{id}"), "paint", 3.into())],
     );
     median(&times["paint"])
 }
