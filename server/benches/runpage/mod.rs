@@ -277,7 +277,7 @@ async fn big_log(dir: &Path) {
     let mib = env_or("RUNPAGE_LOG_MB", 1024);
     let portal = Portal::start(&dir.join("data"));
     let script = format!(
-        "import sys\nblock = b''.join(b'line %08d of a big log, padded to one hundred bytes with dots ................\\n' % i for i in range(10486))\n\
+        "import sys\nblock = b''.join(b'line %08d %s\\n' % (i, b'.' * 85) for i in range(10486))\n\
          for _ in range({mib}):\n    sys.stdout.buffer.write(block)\nsys.stdout.buffer.flush()\nprint('the last line', flush=True)\n"
     );
     let written = Instant::now();
