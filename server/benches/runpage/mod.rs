@@ -44,12 +44,17 @@ struct Portal {
 
 impl Portal {
     fn start(data_dir: &Path) -> Self {
+        Self::start_serving(data_dir, &root().join("static/pkg"))
+    }
+
+    /// A server of the web app in `static_dir` (an older build, for a baseline).
+    fn start_serving(data_dir: &Path, static_dir: &Path) -> Self {
         std::fs::create_dir_all(data_dir).expect("mkdir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_runboard"))
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(data_dir)
             .arg("--static-dir")
-            .arg(root().join("static/pkg"))
+            .arg(static_dir)
             .env("RUNBOARD_CONFIG", data_dir.join("client.json"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -192,6 +197,36 @@ fn chromium(
             serde_json::json!({"name": name, "path": path, "ready": ready, "arg": arg})
         })
         .collect();
+    chromium_pages(portal, pages)
+        .into_iter()
+        .map(|(name, times)| (name, reached(&times)))
+        .collect()
+}
+
+/// The old page (the build in `RUNPAGE_OLD_STATIC`, e.g. main's `static/pkg` before
+/// the run view), on the same data, once, within `timeout_ms`: its ms, `None` when it
+/// did not get there, or no figure when no old build was given.
+fn old_page(
+    data_dir: &Path,
+    path: String,
+    ready: &str,
+    arg: serde_json::Value,
+    timeout_ms: u64,
+) -> Option<Option<u64>> {
+    let old = std::env::var_os("RUNPAGE_OLD_STATIC")?;
+    let portal = Portal::start_serving(data_dir, Path::new(&old));
+    let page = serde_json::json!({
+        "name": "old", "path": path, "ready": ready, "arg": arg, "rounds": 1, "timeout": timeout_ms,
+    });
+    let times = chromium_pages(&portal, vec![page]);
+    Some(times["old"].first().copied().flatten())
+}
+
+/// [`chromium`] of pages as `e2e/bench/runpage.mjs` takes them.
+fn chromium_pages(
+    portal: &Portal,
+    pages: Vec<serde_json::Value>,
+) -> BTreeMap<String, Vec<Option<u64>>> {
     let output = Command::new("node")
         .arg("bench/runpage.mjs")
         .current_dir(root().join("e2e"))
@@ -208,6 +243,27 @@ fn chromium(
         .rev()
         .find_map(|l| serde_json::from_str(l).ok())
         .unwrap_or_else(|| panic!("e2e/bench/runpage.mjs printed no result:\n{stdout}"))
+}
+
+/// The loads that got there.
+fn reached(times: &[Option<u64>]) -> Vec<u64> {
+    times.iter().flatten().copied().collect()
+}
+
+/// The old page's line, when it was measured.
+fn print_old(old: &Option<Option<u64>>, state: &str, limit_s: u64) {
+    match old {
+        Some(Some(ms)) => println!(
+            "  {:<58} {ms:>8} ms   (one cold load)",
+            format!("baseline: the old page (after=0), {state}")
+        ),
+        Some(None) => println!(
+            "  {:<58} {:>11}   (one cold load)",
+            format!("baseline: the old page (after=0), {state}"),
+            format!("> {limit_s} s")
+        ),
+        None => println!("  (old page not measured: set RUNPAGE_OLD_STATIC to its static/pkg)"),
+    }
 }
 
 fn median(values: &[u64]) -> u64 {
@@ -253,10 +309,19 @@ async fn million_points(dir: &Path) {
     );
     let (replay, bytes) = portal.replay_from_zero(&id).await;
     let (peak, _) = portal.memory_mib();
+    drop(portal);
+    let old = old_page(
+        &dir.join("data"),
+        format!("/runs/{id}?tab=metrics"),
+        "points",
+        points.into(),
+        120_000,
+    );
     println!(
         "scale, scenario 4: a run with {points} points of one metric (logged in {:.1} s)",
         ingest.as_secs_f64()
     );
+    print_old(&old, "charts drawn", 120);
     println!(
         "  {:<58} {:>8} ms   goal <= 1000 ms  (each: {:?})",
         "run page, navigation -> chart drawn (median, Chromium)",
@@ -296,6 +361,14 @@ async fn big_log(dir: &Path) {
     let (peak_page, rss) = portal.memory_mib();
     let (replay, bytes) = portal.replay_from_zero(&id).await;
     let (peak_replay, _) = portal.memory_mib();
+    drop(portal);
+    let old = old_page(
+        &dir.join("data"),
+        format!("/runs/{id}?tab=logs"),
+        "line",
+        "the last line".into(),
+        120_000,
+    );
     println!(
         "scale, scenario 5: a run with a {mib} MiB log (written and read in {:.1} s)",
         written.as_secs_f64()
@@ -310,6 +383,7 @@ async fn big_log(dir: &Path) {
         "  {:<58} {:>8.1} MiB  after ingest; {peak_page:.1} MiB after the page loads (RSS now {rss:.1} MiB)",
         "server peak RSS", peak_ingest
     );
+    print_old(&old, "last lines shown", 120);
     println!(
         "  {:<58} {:>8.0} ms   ({:.1} MB of frames; server peak RSS then {peak_replay:.1} MiB)",
         "baseline: replay from after=0 to caught_up (old page)",
