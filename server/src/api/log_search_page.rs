@@ -9,20 +9,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use runboard_shared::runview::LogMatches;
 
-use super::account::{error_page, require_page};
+use super::account::error_page;
 use super::runview::{self, SearchQuery};
 use crate::AppState;
 use crate::people::Access;
 use crate::sweep_view::escape;
 
-/// The route, for viewers.
-pub fn router(state: &AppState) -> axum::Router<AppState> {
-    use axum::middleware::from_fn_with_state;
-    let viewer = from_fn_with_state((state.clone(), Access::VIEWER), require_page);
-    axum::Router::new().route(
-        "/runs/{id}/log-search",
-        axum::routing::get(page).route_layer(viewer),
-    )
+/// The route. Who may open it is checked in [`page`]: whoever may read the run's
+/// logs, a share link of this run included (as `GET /api/runs/{id}/log/search`).
+pub fn router(_state: &AppState) -> axum::Router<AppState> {
+    axum::Router::new().route("/runs/{id}/log-search", axum::routing::get(page))
 }
 
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -34,8 +30,17 @@ border-bottom:1px solid #eee;padding:.15rem 0}.n{color:#666;display:inline-block
 async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Response {
+    let access = Access::shared(crate::people::Shared::Run);
+    match super::auth::authorize(&state, &headers, access, &[("id", &id)], None).await {
+        Ok(_) => {}
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        Err(e) => return error_page(&e),
+    }
     let shown = query
         .as_ref()
         .ok()

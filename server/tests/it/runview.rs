@@ -157,6 +157,21 @@ async fn the_run_page_starts_from_the_logs_tail_and_sampled_series_then_follows_
         (found.truncated, found.searched),
         (false, whole.len() as u64)
     );
+    // The same search as the page the Logs tab's form opens.
+    let page = server
+        .get(&format!("/runs/{id}/log-search?path={LOG}&q=LINE+1999"))
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("11 lines contain it."), "{html}");
+    assert!(
+        html.contains("<span class=\"n\">line 20000</span>line 19999 of the log</li>"),
+        "{html}"
+    );
+    let refused = server
+        .get(&format!("/runs/{id}/log-search?path={LOG}&q="))
+        .await;
+    assert_eq!(refused.status(), 400);
     let capped: LogMatches = ok(
         &server,
         &format!("/api/runs/{id}/log/search?path={LOG}&q=line&limit=3"),
