@@ -97,8 +97,8 @@ function el(tag, attrs = {}, children = []) {
  * Mounts a tab in `root`. `kind`: `metrics` (source `metric`: a table of values
  * logged once and non-numbers, a chart per series) or `tensorboard` (a chart per tag,
  * grouped by the tag's prefix, one line per TensorBoard run). Returns
- * `{append(source, run, name, steps, walls, values), value(name, kind, value, count),
- * destroy()}`. The TensorBoard tab also lists the non-scalar summaries (histograms,
+ * `{start(series, values), append(source, run, name, steps, walls, values),
+ * value(name, kind, value, count), destroy()}`. The TensorBoard tab also lists the non-scalar summaries (histograms,
  * images, text) that `GET /api/runs/{runId}/scalars` counted.
  */
 export function mount(root, kind, runId) {
@@ -109,6 +109,8 @@ export function mount(root, kind, runId) {
   const series = new Map();
   /** name → {kind, value, count} */
   const values = new Map();
+  /** name → how many values were logged before the page started following */
+  const base = new Map();
   /** chart id → {figure, plot, lines: [key], uplot, shape, drawn, zoomed} */
   const charts = new Map();
   let frame = 0;
@@ -207,7 +209,7 @@ export function mount(root, kind, runId) {
     const rows = [];
     if (kind === "metrics") {
       for (const s of series.values()) {
-        if (s.values.length === 1) rows.push([s.name, "number", formatNumber(s.values.data[0])]);
+        if (s.values.length === 1 && !(s.total > 1)) rows.push([s.name, "number", formatNumber(s.values.data[0])]);
       }
       for (const [name, v] of values) {
         let text = v.kind === "image" ? "(image)" : typeof v.value === "string" ? v.value : JSON.stringify(v.value);
@@ -227,7 +229,7 @@ export function mount(root, kind, runId) {
     // Charts: which exist, in which group.
     const wantedCharts = new Map();
     for (const [key, s] of series) {
-      if (kind === "metrics" && s.values.length < 2) continue;
+      if (kind === "metrics" && s.values.length < 2 && !(s.total > 1)) continue;
       const id = chartIdOf(s);
       const prefix = kind === "metrics" ? "" : s.name.includes("/") ? s.name.slice(0, s.name.indexOf("/")) : "";
       if (!wantedCharts.has(id)) wantedCharts.set(id, { prefix, lines: [] });
@@ -308,6 +310,9 @@ export function mount(root, kind, runId) {
     chart.shape = shape;
     chart.drawn = total;
     chart.plot.setAttribute("data-points", String(total));
+    // How many points the lines stand for (a sampled start counts what it samples).
+    const logged = lines.reduce((n, s) => n + s.values.length + (s.total || 0) - (s.sampled || 0), 0);
+    chart.plot.setAttribute("data-logged", String(logged));
   }
 
   function create(chart, labels, data) {
@@ -382,9 +387,47 @@ export function mount(root, kind, runId) {
       if (kind === "metrics" && before < 2) structureChanged = true;
       schedule();
     },
+    // Where the page started following the run (`GET /api/runs/{id}/view`): each
+    // series' first `count` points, read sampled from the server (`GET
+    // /api/runs/{id}/series`: min, max and last of each of 1,000 slices) and put before
+    // the points appended live; each value in brief, which live values count on from.
+    start(starts, briefs) {
+      for (const v of briefs ?? []) {
+        if (kind !== "metrics") break;
+        base.set(v.name, v.count);
+        values.set(v.name, { kind: v.kind, value: v.last, count: v.count });
+        structureChanged = true;
+      }
+      for (const { source, run, name, count } of starts ?? []) {
+        if (source !== wanted || !runId || count < 1) continue;
+        const key = `${run}\u0000${name}`;
+        const q = new URLSearchParams({ source, run, name, upto: String(count), slices: "1000" });
+        fetch(`/api/runs/${encodeURIComponent(runId)}/series?${q}`, { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .then((body) => {
+            if (destroyed || !body || !Array.isArray(body.points)) return;
+            const live = series.get(key);
+            const s = { run, name, steps: new Column(), walls: new Column(), values: new Column(), total: count, sampled: body.points.length };
+            s.steps.push(body.points.map((p) => p.step));
+            s.walls.push(body.points.map((p) => p.wall_time));
+            s.values.push(body.points.map((p) => p.value));
+            if (live) {
+              s.steps.push(live.steps.view());
+              s.walls.push(live.walls.view());
+              s.values.push(live.values.view());
+            }
+            series.set(key, s);
+            for (const c of charts.values()) c.drawn = -1;
+            structureChanged = true;
+            schedule();
+          })
+          .catch(() => {});
+      }
+      schedule();
+    },
     value(name, valueKind, value, count) {
       if (kind !== "metrics") return;
-      values.set(name, { kind: valueKind, value, count });
+      values.set(name, { kind: valueKind, value, count: count + (base.get(name) ?? 0) });
       structureChanged = true;
       schedule();
     },

@@ -124,6 +124,20 @@ pub fn run(id: &RunId) -> impl Future<Output = Result<RunDetails, ApiError>> + u
     get_json(format!("/api/runs/{id}"))
 }
 
+/// `GET /api/runs/{id}/log?path=&end=`: the lines of a log before byte `end`, a
+/// `runboard_shared::runview::LogRange` (read as a JSON value: a typed decoder of its
+/// own would cost the bundle more).
+pub fn log_before(
+    id: &RunId,
+    path: &str,
+    end: u64,
+) -> impl Future<Output = Result<serde_json::Value, ApiError>> + use<> {
+    get_json(format!(
+        "/api/runs/{id}/log?path={}&end={end}",
+        encode(path)
+    ))
+}
+
 /// `GET /api/runs/{id}/files`: `outputs/`, `logs/`, `user_logs/`, `system_logs/`.
 pub fn files(id: &RunId) -> impl Future<Output = Result<RunFileList, ApiError>> + use<> {
     get_json(format!("/api/runs/{id}/files"))
@@ -461,7 +475,29 @@ pub fn follow_run(
     connection: RwSignal<Connection>,
     on_event: impl FnMut(RunEvent) + 'static,
 ) -> futures_util::future::AbortHandle {
-    let (task, abort) = futures_util::future::abortable(follow_loop(id, connection, on_event));
+    let none = None::<std::future::Ready<Result<serde_json::Value, ApiError>>>;
+    spawn_follow(follow_loop(id, connection, none, |_| {}, on_event))
+}
+
+/// [`follow_run`] for the run page: it starts where `GET /api/runs/{id}/view` says
+/// (handed to `on_view`: the logs' tails, the series' lengths), so only what follows
+/// comes over the socket, whatever the size of the run; without that answer, from
+/// the first event. (A notebook cell that re-attaches needs every event: it uses
+/// [`follow_run`].) The answer, a `runboard_shared::runview::ViewStart`, is handed on
+/// as a JSON value: a typed decoder of its own would cost the bundle more.
+pub fn follow_run_view(
+    id: RunId,
+    connection: RwSignal<Connection>,
+    on_view: impl FnOnce(serde_json::Value) + 'static,
+    on_event: impl FnMut(RunEvent) + 'static,
+) -> futures_util::future::AbortHandle {
+    let view = get_json::<serde_json::Value>(format!("/api/runs/{id}/view"));
+    spawn_follow(follow_loop(id, connection, Some(view), on_view, on_event))
+}
+
+/// Runs a follower until the current reactive owner is cleaned up.
+fn spawn_follow(task: impl Future<Output = ()> + 'static) -> futures_util::future::AbortHandle {
+    let (task, abort) = futures_util::future::abortable(task);
     leptos::task::spawn_local(async move {
         let _ = task.await;
     });
@@ -473,9 +509,18 @@ pub fn follow_run(
 async fn follow_loop(
     id: RunId,
     connection: RwSignal<Connection>,
+    view: Option<impl Future<Output = Result<serde_json::Value, ApiError>>>,
+    on_view: impl FnOnce(serde_json::Value),
     mut on_event: impl FnMut(RunEvent),
 ) {
     let mut cursor = Cursor::after(0);
+    if let Some(Ok(view)) = match view {
+        Some(v) => Some(v.await),
+        None => None,
+    } {
+        cursor = Cursor::after(view["seq"].as_u64().unwrap_or(0));
+        on_view(view);
+    }
     let mut attempt = 0u32;
     loop {
         while !browser::online() {

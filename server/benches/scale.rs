@@ -11,8 +11,12 @@
 //! Scenario 1: 100,000 runs in 100 experiments created through the store's write
 //! path, then the experiments page's API and the first page of one experiment's runs,
 //! beside the same calls on 1,000 runs.
+//!
+//! Scenarios 4 and 5, and scenario 1's run page in Chromium: `runpage` (its own
+//! module; `SCALE_ONLY=runpage` runs it alone).
 
 mod common;
+mod runpage;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -294,6 +298,11 @@ async fn many_runs(runs: usize) -> (f64, f64, f64) {
 
 #[tokio::main]
 async fn main() {
+    // Scenarios 1 (run page), 4 and 5: the run page in Chromium (`runpage`).
+    // `SCALE_ONLY=runpage` runs only those.
+    if std::env::var("SCALE_ONLY").as_deref() == Ok("runpage") {
+        return runpage::main().await;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let limit = format!("[local]\nmax_concurrent_runs = {}\n", RUNS + 10);
 
@@ -345,4 +354,5 @@ async fn main() {
         "  {:<42} {:>9.1} ms {:>11.1} ms   goal <= 50 ms",
         "first page of one experiment's runs", big_page, small_page
     );
+    runpage::main().await;
 }

@@ -8,6 +8,8 @@
 
 mod mlflow;
 mod models;
+mod runview;
+pub use runview::ViewRows;
 mod sweeps;
 
 pub use models::{ModelRow, NewModel};

@@ -99,6 +99,20 @@ pub async fn tail_logs(
     eof: bool,
 ) -> Result<Vec<RunEvent>, StoreError> {
     let mut events = Vec::new();
+    tail_logs_each(store, run_id, run_dir, eof, |e| events.push(e)).await?;
+    Ok(events)
+}
+
+/// [`tail_logs`], handing each event to `each` as soon as it is committed: the
+/// driver publishes it then, so a log read in one pass (a 1 GiB log written faster
+/// than the driver wakes) is never held in memory whole, only one 256 KiB chunk of it.
+pub async fn tail_logs_each(
+    store: &Store,
+    run_id: &RunId,
+    run_dir: &Path,
+    eof: bool,
+    mut each: impl FnMut(RunEvent),
+) -> Result<(), StoreError> {
     let dir = run_dir.to_owned();
     let logs = tokio::task::spawn_blocking(move || {
         let logs = log_files(&dir);
@@ -137,13 +151,13 @@ pub async fn tail_logs(
                 eof: eof && !full,
             };
             let event = store.append_log(run_id, read, text).await?;
-            events.push(event);
+            each(event);
             if !full {
                 break;
             }
         }
     }
-    Ok(events)
+    Ok(())
 }
 
 /// The folder of a run where the server keeps a hard link to each of the job's logs

@@ -15,4 +15,5 @@ pub mod grammar;
 pub mod logview;
 pub mod notebook;
 pub mod run;
+pub mod runview;
 pub mod sweep;

@@ -48,6 +48,10 @@ pub struct Series {
 #[derive(Debug, Clone, Copy)]
 pub struct Scalars {
     data: StoredValue<BTreeMap<SeriesKey, Series>>,
+    /// Where the page started following the run (`GET /api/runs/{id}/view`): the
+    /// module reads each series' points up to there from the server, sampled, and
+    /// `data` holds what came after; its values in brief too.
+    view: StoredValue<serde_json::Value>,
     /// Bumped on every append.
     pub version: RwSignal<u64>,
 }
@@ -63,8 +67,15 @@ impl Scalars {
     pub fn new() -> Self {
         Self {
             data: StoredValue::new(BTreeMap::new()),
+            view: StoredValue::new(serde_json::Value::Null),
             version: RwSignal::new(0),
         }
+    }
+
+    /// Sets where the page started (the answer of `GET /api/runs/{id}/view`).
+    pub fn start(&self, view: serde_json::Value) {
+        self.view.set_value(view);
+        self.version.update(|v| *v += 1);
     }
 
     /// Appends points to a series.
@@ -98,6 +109,8 @@ struct Mounted {
     handle: JsValue,
     /// Each value's count when it was handed over.
     values: BTreeMap<String, u64>,
+    /// Whether the series' starts were handed over.
+    started: bool,
 }
 
 /// The Metrics (`kind = "metrics"`) or TensorBoard (`"tensorboard"`) tab: mounts the
@@ -211,6 +224,7 @@ fn feed(
         *mounted = Some(Mounted {
             handle,
             values: BTreeMap::new(),
+            started: false,
         });
         scalars
             .data
@@ -219,6 +233,19 @@ fn feed(
     let Some(m) = mounted.as_mut() else {
         return Ok(());
     };
+    if !m.started {
+        scalars.view.with_value(|view| -> Result<(), JsValue> {
+            if !view.is_null() {
+                call(
+                    &m.handle,
+                    "start",
+                    &[to_js(&view["series"]), to_js(&view["values"])],
+                )?;
+                m.started = true;
+            }
+            Ok(())
+        })?;
+    }
     scalars
         .data
         .try_update_value(|all| -> Result<(), JsValue> {

@@ -28,6 +28,13 @@ pub struct RunLogs {
     /// Bumped at most once per animation frame after text arrived.
     tick: RwSignal<u64>,
     frame_pending: StoredValue<bool>,
+    /// Logs the page started at their tail: the byte of the file where the text held
+    /// starts, and that text (what earlier lines are put in front of). Two maps of
+    /// types the app has anyway: each new map type costs the bundle.
+    starts: StoredValue<BTreeMap<String, u64>>,
+    held: StoredValue<BTreeMap<String, String>>,
+    /// Bumped when a buffer is rebuilt with earlier lines: the view draws it afresh.
+    epoch: StoredValue<u64>,
 }
 
 impl RunLogs {
@@ -38,11 +45,77 @@ impl RunLogs {
             panes: RwSignal::new(Vec::new()),
             tick: RwSignal::new(0),
             frame_pending: StoredValue::new(false),
+            starts: StoredValue::new(BTreeMap::new()),
+            held: StoredValue::new(BTreeMap::new()),
+            epoch: StoredValue::new(0),
         }
+    }
+
+    /// Starts the log at `path` with `text`, the file from byte `start` on (its tail).
+    pub fn start(&self, path: &str, start: u64, text: &str) {
+        self.starts.update_value(|s| {
+            s.insert(path.to_owned(), start);
+        });
+        self.held
+            .update_value(|h| drop(h.insert(path.to_owned(), String::new())));
+        self.push(path, text);
+    }
+
+    /// Where the text held of the log at `path` starts in its file, when earlier
+    /// lines can be read.
+    pub fn earlier(&self, path: &str) -> Option<u64> {
+        self.starts
+            .with_value(|s| s.get(path).copied())
+            .filter(|start| *start > 0)
+    }
+
+    /// Puts `text`, the bytes of the log at `path` before `end`, from `start` on, in
+    /// front of what the page holds, if it still fits there.
+    pub fn prepend(&self, path: &str, start: u64, end: u64, text: &str) {
+        if self.starts.with_value(|s| s.get(path) != Some(&end)) {
+            return;
+        }
+        self.starts.update_value(|s| {
+            s.insert(path.to_owned(), start);
+        });
+        let mut all = text.to_owned();
+        self.held.update_value(|h| {
+            if let Some(held) = h.get_mut(path) {
+                all.push_str(held);
+                held.insert_str(0, text);
+            }
+        });
+        let mut buffer = LogBuffer::new(MAX_LINES);
+        buffer.push(&all);
+        self.buffers
+            .update_value(|b| drop(b.insert(path.to_owned(), buffer)));
+        self.epoch.update_value(|e| *e += 1);
+        self.tick.update(|t| *t += 1);
     }
 
     /// Adds `text` to the log at `path`.
     pub fn push(&self, path: &str, text: &str) {
+        let mut cut = 0;
+        self.held.update_value(|h| {
+            if let Some(raw) = h.get_mut(path) {
+                raw.push_str(text);
+                // Held text stays bounded: past 32 MiB its first half (from a line)
+                // is let go, and earlier lines are read from there.
+                if raw.len() > 32 << 20 {
+                    cut = raw[raw.len() / 2..]
+                        .find('\n')
+                        .map_or(0, |i| raw.len() / 2 + i + 1);
+                    raw.drain(..cut);
+                }
+            }
+        });
+        if cut > 0 {
+            self.starts.update_value(|s| {
+                if let Some(at) = s.get_mut(path) {
+                    *at += cut as u64;
+                }
+            });
+        }
         let mut is_new = false;
         self.buffers.update_value(|buffers| {
             buffers
@@ -152,22 +225,20 @@ struct Drawn {
     /// The number of the line of `nodes[0]`.
     first: u64,
     nodes: VecDeque<Element>,
-    /// The node marked as the current search match.
-    current: Option<Element>,
+    /// [`RunLogs::epoch`] when drawn.
+    epoch: u64,
 }
 
 /// One log, drawn live. `follow` keeps the newest line in view (it turns off when the
-/// reader scrolls up, and on again at the bottom); `query` highlights matches and
-/// `matches` receives the numbers of the matching lines; `current` is the match to
-/// scroll to.
+/// reader scrolls up, and on again at the bottom). Searching is the server's: the
+/// page holds only part of a long log.
 #[component]
 pub fn LogView(
     logs: RunLogs,
     #[prop(into)] path: Signal<String>,
-    #[prop(into)] query: Signal<String>,
     follow: RwSignal<bool>,
-    matches: RwSignal<Vec<u64>>,
-    #[prop(into)] current: Signal<Option<u64>>,
+    /// Called when the reader scrolls to the top (to read earlier lines).
+    on_top: Callback<()>,
 ) -> impl IntoView {
     let container = NodeRef::<Div>::new();
     let drawn = StoredValue::new_local(Drawn::default());
@@ -175,51 +246,34 @@ pub fn LogView(
     // Draw what changed since the last frame.
     Effect::new(move |_| {
         logs.track();
-        let (path, query) = (path.get(), query.get());
+        // Search is the server's (the Logs tab's form): lines are drawn unmarked.
+        let (path, query) = (path.get(), String::new());
         let Some(element) = container.get() else {
             return;
         };
         let document = document();
+        let epoch = logs.epoch.get_value();
+        let height = element.scroll_height();
+        let rebuilt = drawn.with_value(|d| d.epoch != epoch);
         let found = logs.with(&path, |buffer| {
-            drawn.update_value(|d| draw(&document, &element, d, buffer, &path, &query));
-            runboard_shared::logview::find(buffer.lines(), &query)
+            drawn.update_value(|d| {
+                if d.epoch != epoch {
+                    // Earlier lines were put in front: draw it all again.
+                    d.path.clear();
+                    d.epoch = epoch;
+                }
+                draw(&document, &element, d, buffer, &path, &query)
+            });
         });
         if found.is_none() {
             drawn.update_value(|d| draw_empty(&element, d, &path, &query));
         }
-        let found = found.unwrap_or_default();
-        if matches.with_untracked(|m| *m != found) {
-            matches.set(found);
-        }
         if follow.get_untracked() {
             element.set_scroll_top(element.scroll_height());
+        } else if rebuilt {
+            // The lines in view stay in view.
+            element.set_scroll_top(element.scroll_top() + element.scroll_height() - height);
         }
-    });
-
-    // Mark and show the current match.
-    Effect::new(move |_| {
-        let number = current.get();
-        logs.track();
-        drawn.update_value(|d| {
-            let node = number.and_then(|n| {
-                let index = usize::try_from(n.checked_sub(d.first)?).ok()?;
-                d.nodes.get(index).cloned()
-            });
-            if d.current == node {
-                return;
-            }
-            if let Some(old) = d.current.take() {
-                let _ = old.class_list().remove_1("current");
-            }
-            if let Some(node) = &node {
-                let _ = node.class_list().add_1("current");
-                let options = web_sys::ScrollIntoViewOptions::new();
-                options.set_block(web_sys::ScrollLogicalPosition::Center);
-                node.scroll_into_view_with_scroll_into_view_options(&options);
-                follow.set(false);
-            }
-            d.current = node;
-        });
     });
 
     let on_scroll = move |_| {
@@ -228,6 +282,9 @@ pub fn LogView(
                 element.scroll_height() - element.scroll_top() - element.client_height() < 24;
             if follow.get_untracked() != at_bottom {
                 follow.set(at_bottom);
+            }
+            if element.scroll_top() == 0 {
+                on_top.run(());
             }
         }
     };
@@ -261,6 +318,7 @@ fn draw_empty(element: &Element, drawn: &mut Drawn, path: &str, query: &str) {
         *drawn = Drawn {
             path: path.to_owned(),
             query: query.to_owned(),
+            epoch: drawn.epoch,
             ..Drawn::default()
         };
     }
@@ -284,6 +342,7 @@ fn draw(
             path: path.to_owned(),
             query: query.to_owned(),
             first: buffer.dropped(),
+            epoch: drawn.epoch,
             ..Drawn::default()
         };
         let fragment = document.create_document_fragment();

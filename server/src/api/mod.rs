@@ -11,6 +11,7 @@ mod events;
 mod files;
 mod files_area;
 pub mod guard;
+mod log_search_page;
 mod login;
 mod metrics;
 mod mlflow;
@@ -19,6 +20,7 @@ mod models_page;
 mod people;
 mod pip_proxy;
 mod runs;
+mod runview;
 mod sdk_index;
 mod snapshot;
 mod sweep_page;
@@ -182,6 +184,30 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
             "/api/runs/{id}/scalars/series",
             run_page,
             get(metrics::scalar_series),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/view",
+            run_page,
+            get(runview::view),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/log",
+            run_page,
+            get(runview::range),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/log/search",
+            run_page,
+            get(runview::search),
+        ),
+        route(
+            Method::GET,
+            "/api/runs/{id}/series",
+            run_page,
+            get(runview::series),
         ),
         route(
             Method::GET,
@@ -408,6 +434,7 @@ pub fn app(state: AppState) -> Router {
         .merge(login::router())
         .merge(account::router(&state))
         .merge(sweep_page::router(&state))
+        .merge(log_search_page::router(&state))
         .merge(models_page::router(&state))
         .route(
             "/runs/{id}/tensorboard",

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 
 use crate::AppState;
 use crate::store::StoreError;
-use crate::watch::{scan_files, tail_logs};
+use crate::watch::{scan_files, tail_logs, tail_logs_each};
 use control::{Exit, ExitReason, Job};
 
 /// Errors of the runner.
@@ -235,10 +235,10 @@ async fn drive(
             match prepare_environment(state, run_id, &record.definition, &run_dir).await {
                 Ok(environment) => environment,
                 Err(message) => {
-                    state.publish_all(
-                        run_id,
-                        tail_logs(&state.store, run_id, &run_dir, true).await?,
-                    );
+                    tail_logs_each(&state.store, run_id, &run_dir, true, |e| {
+                        state.hub.publish(run_id, e)
+                    })
+                    .await?;
                     state
                         .set_status(run_id, RunStatus::Failed, Some(&message))
                         .await?;
@@ -303,10 +303,10 @@ async fn drive(
                 .await
                 .map_err(|e| RunnerError::io("polling the job")(std::io::Error::other(e)))??
         };
-        state.publish_all(
-            run_id,
-            tail_logs(&state.store, run_id, &run_dir, false).await?,
-        );
+        tail_logs_each(&state.store, run_id, &run_dir, false, |e| {
+            state.hub.publish(run_id, e)
+        })
+        .await?;
         if let Err(e) =
             crate::metrics::tail_event_files(state, run_id, &run_dir, &mut event_files).await
         {
@@ -344,10 +344,10 @@ async fn drive(
             .set_status(run_id, RunStatus::Finalizing, None)
             .await?;
     }
-    state.publish_all(
-        run_id,
-        tail_logs(&state.store, run_id, &run_dir, true).await?,
-    );
+    tail_logs_each(&state.store, run_id, &run_dir, true, |e| {
+        state.hub.publish(run_id, e)
+    })
+    .await?;
     state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
 
     if let Err(e) =

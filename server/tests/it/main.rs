@@ -28,6 +28,7 @@ mod restart;
 mod retention;
 mod roles;
 mod runs;
+mod runview;
 mod security;
 mod slurm;
 mod support;

@@ -1,5 +1,6 @@
 //! The Logs tab: one pane per log file (the main output, each process rank, the
-//! environment build), live, with follow-tail, search and download.
+//! environment build), live, from its tail, with earlier lines on request, follow-tail,
+//! search (on the server) and download.
 
 use leptos::prelude::*;
 
@@ -19,53 +20,37 @@ pub(super) fn LogsTab(data: RunData, state: LogsState) -> impl IntoView {
             .or_else(|| panes.with(|all| all.first().cloned()))
             .unwrap_or_default()
     });
-    let matches = RwSignal::new(Vec::<u64>::new());
-    let position = RwSignal::new(None::<usize>);
-    // A new query or pane starts the match count again.
-    Effect::new(move |_| {
-        state.query.track();
-        pane.track();
-        position.set(None);
-    });
-    let current = Signal::derive(move || {
-        let i = position.get()?;
-        matches.with(|m| m.get(i).copied())
-    });
-    let step = move |forward: bool| {
-        let count = matches.with_untracked(Vec::len);
-        if count == 0 {
+    let download = move || api::file_url(&data.id.get_value(), FileArea::Run, &pane.get());
+    // The page starts at each log's tail; earlier lines are read when asked for (the
+    // button, or scrolling to the top), one range at a time.
+    let loading = RwSignal::new(false);
+    let earlier = move || {
+        data.logs.track();
+        data.logs.earlier(&pane.get()).is_some()
+    };
+    let load_earlier = move |()| {
+        let path = pane.get_untracked();
+        let Some(end) = data
+            .logs
+            .earlier(&path)
+            .filter(|_| !loading.get_untracked())
+        else {
             return;
-        }
-        position.update(|p| {
-            *p = Some(match (*p, forward) {
-                (None, true) => 0,
-                (None, false) => count - 1,
-                (Some(i), true) => (i + 1) % count,
-                (Some(i), false) => (i + count - 1) % count,
-            })
+        };
+        loading.set(true);
+        let request = api::log_before(&data.id.get_value(), &path, end);
+        leptos::task::spawn_local(async move {
+            if let Ok(r) = request.await {
+                let at = |k: &str| r[k].as_u64().unwrap_or(0);
+                let text = r["text"].as_str().unwrap_or_default();
+                data.logs.prepend(&path, at("start"), at("end"), text);
+            }
+            loading.set(false);
         });
     };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" {
-            ev.prevent_default();
-            step(!ev.shift_key());
-        }
-    };
-    let count_text = move || {
-        let n = matches.with(Vec::len);
-        if state.query.with(String::is_empty) {
-            String::new()
-        } else if n == 0 {
-            "No matches".to_owned()
-        } else {
-            match position.get() {
-                Some(i) => format!("{} of {n}", i + 1),
-                None => format!("{n} match{}", if n == 1 { "" } else { "es" }),
-            }
-        }
-    };
-    let download = move || api::file_url(&data.id.get_value(), FileArea::Run, &pane.get());
-
+    // Search reads the whole log on the server (a page of its own): the page holds
+    // only part of a long log.
+    let search_action = move || format!("/runs/{}/log-search", data.id.get_value());
     view! {
         <Show
             when=move || panes.with(|p| !p.is_empty())
@@ -108,31 +93,29 @@ pub(super) fn LogsTab(data: RunData, state: LogsState) -> impl IntoView {
                         />
                         "Follow"
                     </label>
-                    <div class="search" role="search">
+                    <form class="search" role="search" method="get" action=search_action>
+                        <input type="hidden" name="path" prop:value=move || pane.get() />
                         <input
                             type="search"
-                            placeholder="Search this log"
+                            name="q"
+                            required=true
+                            placeholder="Search the whole log"
                             aria-label="Search this log"
                             prop:value=move || state.query.get()
                             on:input=move |ev| state.query.set(event_target_value(&ev))
-                            on:keydown=on_key
                         />
-                        <button type="button" on:click=move |_| step(false) aria-label="Previous match"
-                            disabled=move || matches.with(Vec::is_empty)>"↑"</button>
-                        <button type="button" on:click=move |_| step(true) aria-label="Next match"
-                            disabled=move || matches.with(Vec::is_empty)>"↓"</button>
-                        <span class="match-count" aria-live="polite">{count_text}</span>
-                    </div>
+                        <button type="submit">"Search"</button>
+                    </form>
                     <a class="button" href=download download="">"Download"</a>
                 </div>
             </div>
+            <button type="button" class="earlier" class:hidden=move || !earlier()
+                disabled=loading on:click=move |_| load_earlier(())>"Load earlier lines"</button>
             <LogView
+                on_top=Callback::new(load_earlier)
                 logs=data.logs
                 path=pane
-                query=state.query
                 follow=state.follow
-                matches=matches
-                current=current
             />
         </Show>
     }

@@ -111,7 +111,25 @@ fn RunView(id: RunId) -> impl IntoView {
 
     // The events first: the first log line should not wait for the details.
     let on_event = move |event: RunEvent| apply(event, live, logs, scalars, values);
-    let following = StoredValue::new(api::follow_run(id.clone(), connection, on_event));
+    // Where to start: each log's tail, each series' length, each value, as of one
+    // event; the socket carries only what follows it.
+    let on_view = move |view: serde_json::Value| {
+        for log in view["logs"].as_array().into_iter().flatten() {
+            let text = |k: &str| log[k].as_str().unwrap_or_default();
+            logs.start(
+                text("path"),
+                log["start"].as_u64().unwrap_or(0),
+                text("text"),
+            );
+        }
+        scalars.start(view);
+    };
+    let following = StoredValue::new(api::follow_run_view(
+        id.clone(),
+        connection,
+        on_view,
+        on_event,
+    ));
     let load = move || {
         let id = stored_id.get_value();
         let details_request = api::run(&id);
