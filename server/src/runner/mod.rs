@@ -776,6 +776,20 @@ fn prepare_dirs(run_dir: &Path) -> Result<(), RunnerError> {
     Ok(())
 }
 
+/// Runs a tool (`uv --version`, `squeue …`) without input; its stdout, trimmed, when
+/// it succeeds, else `None`.
+fn stdout_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 #[cfg(test)]
 mod failure_tests {
     use super::mpi_failed_rank;
@@ -789,18 +803,4 @@ the job to be terminated. The first process to do so was:\n\n  Process name: [[4
         assert_eq!(mpi_failed_rank("  Process name: [[5,1],12]"), Some(12));
         assert_eq!(mpi_failed_rank("all good"), None);
     }
-}
-
-/// Runs a tool (`uv --version`, `squeue …`) without input; its stdout, trimmed, when
-/// it succeeds, else `None`.
-fn stdout_of(program: &str, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
