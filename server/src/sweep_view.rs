@@ -4,7 +4,7 @@
 //! `/runs/{id}/sweep`, is `api::sweep_page`.
 //!
 //! The page is drawn on the server because the portal's wasm has no room left (see
-//! ARCHITECTURE "Build"); it has no script, so the charts are SVG built here.
+//! docs/decisions.md, "Build"); it has no script, so the charts are SVG built here.
 
 use std::cmp::Ordering;
 use std::fmt::Write;
