@@ -2,8 +2,8 @@
 
 Inside a Runboard run (RUNBOARD_URL, RUNBOARD_RUN_ID and RUNBOARD_RUN_TOKEN are set)
 metrics, tags and properties are queued in memory and sent by a background thread
-to `POST /api/runs/<id>/metrics` as soon as it is free: what is logged while a send is
-under way goes in the next batch. Logging never blocks and never
+to `POST /api/runs/<id>/metrics`: a value logged after a quiet spell at once, a burst
+at most one request every 50 ms (what is logged meanwhile goes in the next batch). Logging never blocks and never
 raises because of the server: when the server cannot be reached the batch is kept
 and retried, and whatever is still unsent when the script ends is written to
 `logs/runboard-metrics-spool-<pid>.jsonl`, which the server reads when the run ends.
@@ -535,12 +535,20 @@ class _SubmittedRun(_BaseRun):
         # Send as soon as something is logged; what is logged while a send is under
         # way goes in the next batch. After a failure, back off before trying again.
         backoff = _SEND_EVERY
+        last_send = 0.0
         while not self._stop:
             self._wake.wait(1.0)
             self._wake.clear()
+            # At most one request every _SEND_EVERY seconds: a value logged after a
+            # quiet spell goes at once, a burst of `run.log` calls goes in batches (one
+            # event a batch for the run's viewers, not one a point).
+            pause = last_send + _SEND_EVERY - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             batch = self._take()
             if batch is None:
                 continue
+            last_send = time.monotonic()
             if self._send(batch):
                 backoff = _SEND_EVERY
             else:
