@@ -224,12 +224,11 @@ def error_of(exc, cell_files):
 # unpacked, so a failure leaves nothing half-installed. Pure logic first, tested in
 # test_runboard_kernel.py; the installer at the end.
 
-import html.parser  # noqa: E402 — this section's imports stay in this section
+# `html.parser`, `platform` and `shlex` are imported where they are used: together they
+# cost about 0.8 s of import in the browser, which every notebook would pay at start.
 import importlib  # noqa: E402
 import importlib.metadata  # noqa: E402
-import platform  # noqa: E402
 import posixpath  # noqa: E402
-import shlex  # noqa: E402
 import sysconfig  # noqa: E402
 import tempfile  # noqa: E402
 import zipfile  # noqa: E402
@@ -253,6 +252,8 @@ def parse_pip_args(line):
     """`%pip`'s arguments: `(requirements, options)`; anything but `install` with `-q`
     and `--no-deps` is a `UsageError`."""
     try:
+        import shlex
+
         words = shlex.split(line)
     except ValueError as e:
         raise UsageError("%pip {}: {}".format(line.strip(), e)) from None
@@ -445,6 +446,8 @@ VERSION_VARIABLES = ("python_version", "python_full_version", "implementation_ve
 
 def marker_environment():
     """PEP 508's marker variables for this Python (`extra` is set per requirement)."""
+    import platform
+
     info = sys.implementation.version
     return {
         "python_version": "{}.{}".format(*sys.version_info[:2]),
@@ -550,34 +553,41 @@ def evaluate_marker(marker, environment, extras=()):
 
 # The server's PEP 503 pages and the choice of a wheel.
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links = []
-        self._open = None
+def _links_of(page):
+    """The `<a>` elements of an HTML page: their attributes, and `text`."""
+    import html.parser
 
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self._open = dict(attrs)
-            self._open["text"] = ""
-
-    def handle_data(self, data):
-        if self._open is not None:
-            self._open["text"] += data
-
-    def handle_endtag(self, tag):
-        if tag == "a" and self._open is not None:
-            self.links.append(self._open)
+    class Links(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.links = []
             self._open = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self._open = dict(attrs)
+                self._open["text"] = ""
+
+        def handle_data(self, data):
+            if self._open is not None:
+                self._open["text"] += data
+
+        def handle_endtag(self, tag):
+            if tag == "a" and self._open is not None:
+                self.links.append(self._open)
+                self._open = None
+
+    parser = Links()
+    parser.feed(page)
+    return parser.links
 
 
 def parse_index_page(page):
     """The files of a PEP 503 project page: dicts of `filename`, `path` (the link
     without its fragment), `sha256` (or None), `requires_python`, `yanked`."""
-    parser = _Links()
-    parser.feed(page)
+    links = _links_of(page)
     files = []
-    for link in parser.links:
+    for link in links:
         href = link.get("href") or ""
         path, _, fragment = href.partition("#")
         sha = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
@@ -731,7 +741,7 @@ class PipInstaller:
         the `(name, version)` installed."""
         target = self.target
         environment = marker_environment()
-        python_version = platform.python_version()
+        python_version = environment["python_full_version"]
         log = (lambda text: None) if quiet else self.say
         queue = [(r, None, ()) for r in requirements]
         chosen = {}  # key -> (name, version, data, requirement)
