@@ -138,6 +138,10 @@ pub async fn ingest(
     let batch_id = batch.batch.clone();
     let mut stored = 0;
     let now = now_secs();
+    // The numbers of each metric, in the order logged: one append and one event per
+    // metric per batch, however many `run.log` calls the batch holds (each viewer of
+    // the run then gets a frame a batch, not a frame a point).
+    let mut numbers_of: Vec<(String, Vec<(Option<i64>, Option<f64>, f64)>)> = Vec::new();
     for m in batch.metrics {
         let kind = m.kind.clone().unwrap_or_else(|| "scalar".to_owned());
         let numbers: Option<Vec<f64>> = match (&m.value, kind.as_str()) {
@@ -148,18 +152,19 @@ pub async fn ingest(
         };
         match numbers {
             Some(values) => {
-                let (_, count) = state.store.series(run_id, METRIC, "", &m.name).await?;
-                let points: Vec<ScalarPoint> = values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| ScalarPoint {
-                        step: m.steps.get(i).copied().unwrap_or(count as i64 + i as i64),
-                        wall_time: m.wall_times.get(i).copied().unwrap_or(now),
-                        value: *v,
-                    })
-                    .collect();
-                stored += points.len();
-                record_scalars_locked(state, run_id, METRIC, "", &m.name, &points).await?;
+                let at = match numbers_of.iter().position(|(name, _)| *name == m.name) {
+                    Some(at) => at,
+                    None => {
+                        numbers_of.push((m.name.clone(), Vec::new()));
+                        numbers_of.len() - 1
+                    }
+                };
+                numbers_of[at].1.extend(
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (m.steps.get(i).copied(), m.wall_times.get(i).copied(), *v)),
+                );
             }
             None => {
                 let kind = if kind == "scalar" {
@@ -176,6 +181,20 @@ pub async fn ingest(
                 stored += 1;
             }
         }
+    }
+    for (name, numbers) in numbers_of {
+        let (_, count) = state.store.series(run_id, METRIC, "", &name).await?;
+        let points: Vec<ScalarPoint> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, (step, wall_time, value))| ScalarPoint {
+                step: step.unwrap_or(count as i64 + i as i64),
+                wall_time: wall_time.unwrap_or(now),
+                value: *value,
+            })
+            .collect();
+        stored += points.len();
+        record_scalars_locked(state, run_id, METRIC, "", &name, &points).await?;
     }
     if !batch.tags.is_empty() {
         let patch = runboard_shared::api::TagsPatch {

@@ -364,6 +364,41 @@ async fn a_run_token_writes_its_own_run_only_and_bad_batches_change_nothing() {
         .await
         .unwrap();
     assert_eq!(metrics["acc"], json!([0.1, 0.2, 0.3]));
+
+    // A batch of many `run.log` calls of one metric is one append and one event for
+    // the run's viewers, with the points in the order logged.
+    let before: runboard_shared::api::EventsPage = server
+        .get(&format!("/api/runs/{}/events?after=0", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let after = before.events.last().map_or(0, |e| e.seq);
+    let calls = json!({"metrics": [
+        {"name": "f1", "value": 0.5}, {"name": "f1", "value": 0.6}, {"name": "note", "value": "hi"},
+        {"name": "f1", "value": 0.7, "steps": [9]}
+    ], "batch": "b3"});
+    assert_eq!(
+        post_metrics(&server, &ids[0], &tokens[0], calls).await.0,
+        200
+    );
+    let page: runboard_shared::api::EventsPage = server
+        .get(&format!("/api/runs/{}/events?after={after}", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f1: Vec<Vec<(i64, f64)>> = page
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            runboard_shared::event::EventBody::Scalars { name, points, .. } if name == "f1" => {
+                Some(points.iter().map(|p| (p.step, p.value)).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(f1, [vec![(0, 0.5), (1, 0.6), (9, 0.7)]]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
