@@ -141,7 +141,7 @@ pub async fn ingest(
     // The numbers of each metric, in the order logged: one append and one event per
     // metric per batch, however many `run.log` calls the batch holds (each viewer of
     // the run then gets a frame a batch, not a frame a point).
-    let mut numbers_of: Vec<(String, Vec<(Option<i64>, Option<f64>, f64)>)> = Vec::new();
+    let mut numbers_of: Vec<(String, Vec<LoggedNumber>)> = Vec::new();
     for m in batch.metrics {
         let kind = m.kind.clone().unwrap_or_else(|| "scalar".to_owned());
         let numbers: Option<Vec<f64>> = match (&m.value, kind.as_str()) {
@@ -267,6 +267,9 @@ async fn record_scalars_locked(
     state.publish_all(run_id, events.clone());
     Ok(events)
 }
+
+/// A number as logged: its step and wall time when given, and its value.
+type LoggedNumber = (Option<i64>, Option<f64>, f64);
 
 /// One lock per run for metric writes. A run's lock exists while someone holds or
 /// waits for it, so the map holds only runs being written. Beside them, the ids of

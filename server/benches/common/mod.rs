@@ -14,6 +14,26 @@ use runboard_shared::event::{EventBody, Frame};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 /// The median of some durations.
+/// The URL and the login token a starting `runboard serve` prints on its stdout (which
+/// must be piped); the rest of its output is read and dropped, so the server never
+/// writes to a closed pipe.
+pub fn serving(child: &mut Child) -> (String, String) {
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let url = lines
+        .next()
+        .and_then(Result::ok)
+        .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
+        .expect("url");
+    // Lines follow (the data folder, who jobs run as) before the login URL.
+    let token = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once("?token=").map(|(_, t)| t.to_owned()))
+        .expect("token");
+    std::thread::spawn(move || lines.for_each(drop));
+    (url, token)
+}
+
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -70,20 +90,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("runboard serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = lines
-            .next()
-            .and_then(Result::ok)
-            .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
-            .expect("url");
-        // Lines follow (the data folder, who jobs run as) before the login URL.
-        let token = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split_once("?token=").map(|(_, t)| t.to_owned()))
-            .expect("token");
-        // The rest is read, so the server never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let (url, token) = serving(&mut child);
         Self {
             child,
             url,

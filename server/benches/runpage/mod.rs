@@ -13,7 +13,6 @@
 //! `RUNPAGE_RUNS`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -60,18 +59,7 @@ impl Portal {
             .stderr(Stdio::null())
             .spawn()
             .expect("runboard serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = lines
-            .next()
-            .and_then(Result::ok)
-            .and_then(|l| l.strip_prefix("Runboard is serving ").map(str::to_owned))
-            .expect("url");
-        let token = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split_once("?token=").map(|(_, t)| t.to_owned()))
-            .expect("token");
-        std::thread::spawn(move || lines.for_each(drop));
+        let (url, token) = super::common::serving(&mut child);
         Self {
             child,
             url,
