@@ -268,7 +268,6 @@ test("Interrupt stops a cell waiting on a run and a looping cell, keeping the va
   // stops with KeyboardInterrupt, as in Jupyter, and the session keeps its variables.
   await runCell(page, "loop");
   await expect(page.locator('[data-cell="loop"]')).toHaveAttribute("data-state", "running");
-  await page.waitForTimeout(500);
   await page.keyboard.press("i");
   await page.keyboard.press("i");
   await expect(outputOf(page, "loop")).toContainText("KeyboardInterrupt", { timeout: 5_000 });
@@ -276,6 +275,24 @@ test("Interrupt stops a cell waiting on a run and a looping cell, keeping the va
   await runCell(page, "kept");
   await expect(outputOf(page, "kept")).toContainText("n counted True");
   await expect(outputOf(page, "kept")).toContainText("41");
+
+  // Interrupt pressed in the same instant as the run, before the worker has even
+  // received the cell, still stops that cell (and does not restart the kernel).
+  await page.locator('[data-cell="loop"]').click();
+  await page.keyboard.press("Escape");
+  await page.evaluate(() => {
+    const key = (key: string, ctrlKey = false) =>
+      document.body.dispatchEvent(new KeyboardEvent("keydown", { key, ctrlKey, bubbles: true }));
+    key("Enter", true);
+    key("i");
+    key("i");
+  });
+  await expect(outputOf(page, "loop")).toContainText("KeyboardInterrupt", { timeout: 5_000 });
+  await expect(outputOf(page, "loop")).not.toContainText("restarted");
+  // And an interrupt meant for an ended cell does not reach the next one.
+  await runCell(page, "kept");
+  await expect(outputOf(page, "kept")).toContainText("41");
+  await expect(outputOf(page, "kept")).not.toContainText("KeyboardInterrupt");
 });
 
 test("without cross-origin isolation, Interrupt restarts a kernel stuck in a loop", async ({

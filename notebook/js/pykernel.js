@@ -12,7 +12,8 @@
 // `ready` and stores 2 (SIGINT) in it; Pyodide reads it between bytecodes
 // (`setInterruptBuffer`) and raises KeyboardInterrupt in the running cell. The
 // `interrupt` message itself cannot be read while a cell runs (the cell holds this
-// thread), so it is ignored.
+// thread), so it is ignored. The page resets the buffer when a cell's `done` reaches
+// it, so an interrupt stored before this worker began the cell still stops it.
 import { loadPyodide } from "{{pyodide/pyodide.mjs}}";
 
 const PYODIDE_MODULE = "{{pyodide/pyodide.mjs}}";
@@ -72,8 +73,6 @@ function pump() {
       self.postMessage(failed(text, startError));
       continue;
     }
-    // Whatever the page stored while no cell ran is not meant for this one.
-    if (interrupts) Atomics.store(interrupts, 0, 0);
     try {
       kernel.handle(text);
     } catch (e) {

@@ -9,7 +9,10 @@
 //! also shares an interrupt buffer with the worker, an `Int32Array` over a
 //! `SharedArrayBuffer` posted as the page's first message once the worker is ready:
 //! Interrupt stores SIGINT (2) in it, and Pyodide raises `KeyboardInterrupt` at the
-//! cell's next bytecode. Without isolation (plain HTTP on another host than localhost, a
+//! cell's next bytecode. The page (not the worker) sets it back to 0 when a cell's
+//! `done` arrives, before it can send the next cell: an Interrupt clicked while the
+//! `run` message is still on its way reaches that cell, and one clicked as a cell ends
+//! never reaches the next. Without isolation (plain HTTP on another host than localhost, a
 //! browser without `credentialless`) the page falls back to restarting the kernel.
 
 use std::cell::RefCell;
@@ -100,7 +103,18 @@ impl KernelWorker {
                     }
                     on_message(FromWorker::Ready);
                 }
-                Ok(message) => on_message(message),
+                Ok(message) => {
+                    // The cell has ended: an interrupt meant for it is not meant for
+                    // the next one, which the page sends only after this.
+                    if let (FromWorker::Done { .. }, (_, Some(counter))) = (&message, &ready)
+                        && let Err(e) = js_sys::Atomics::store(counter, 0, 0)
+                    {
+                        leptos::logging::warn!(
+                            "kernel: could not reset the interrupt counter: {e:?}"
+                        );
+                    }
+                    on_message(message)
+                }
                 Err(e) => leptos::logging::warn!("kernel: unreadable message ({e}): {text}"),
             }
         });
