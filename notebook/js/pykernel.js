@@ -65,20 +65,42 @@ function failed(text, why) {
   });
 }
 
-function pump() {
-  if (!kernel && !startError) return;
-  while (queue.length > 0) {
-    const text = queue.shift();
-    if (startError) {
-      self.postMessage(failed(text, startError));
-      continue;
+let pumping = false;
+
+/** Runs the queued messages in order, one at a time. Before each, the files area's
+ * listing is fetched here, asynchronously, and handed to the kernel: a synchronous
+ * request from Python costs several times as much in a worker (issue 11's 200-line
+ * cell). Should the fetch fail, the kernel asks again itself and reports the error. */
+async function pump() {
+  if ((!kernel && !startError) || pumping) return;
+  pumping = true;
+  try {
+    while (queue.length > 0) {
+      const text = queue.shift();
+      if (startError) {
+        self.postMessage(failed(text, startError));
+        continue;
+      }
+      const listing = await fetchListing();
+      try {
+        kernel.handle(text, listing);
+      } catch (e) {
+        console.error("runboard kernel: a cell broke the kernel", e);
+        self.postMessage(failed(text, `the kernel failed: ${e}`));
+      }
     }
-    try {
-      kernel.handle(text);
-    } catch (e) {
-      console.error("runboard kernel: a cell broke the kernel", e);
-      self.postMessage(failed(text, `the kernel failed: ${e}`));
-    }
+  } finally {
+    pumping = false;
+  }
+}
+
+/** `GET /api/files` as text, or null when it did not answer 200. */
+async function fetchListing() {
+  try {
+    const response = await fetch("/api/files", { credentials: "same-origin", cache: "no-store" });
+    return response.ok ? await response.text() : null;
+  } catch (e) {
+    return null;
   }
 }
 

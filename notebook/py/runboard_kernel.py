@@ -857,14 +857,18 @@ class Kernel:
 
     # The page's messages.
 
-    def handle(self, text):
-        """Runs one `run` or `attach` message to its `done`."""
+    def handle(self, text, listing=None):
+        """Runs one `run` or `attach` message to its `done`. `listing`: the files
+        area's listing (`GET /api/files`, as text) when the host fetched it for this
+        message (the browser's worker, asynchronously: cheaper than a synchronous
+        request from here); else the drive asks for it."""
         message = json.loads(text)
         kind = message.get("type")
+        cwd = message.get("cwd", "")
         if kind == "run":
-            done = self.run(message["cell"], message["source"], message.get("cwd", ""))
+            done = self.run(message["cell"], message["source"], cwd, listing)
         elif kind == "attach":
-            done = self.attach(message["cell"], message["run"], message.get("cwd", ""))
+            done = self.attach(message["cell"], message["run"], cwd, listing)
         else:
             return
         self.post(done)
@@ -894,14 +898,14 @@ class Kernel:
 
     # Cells.
 
-    def run(self, cell, source, cwd):
+    def run(self, cell, source, cwd, listing=None):
         """Runs a cell; returns its `done` message."""
         self.count += 1
-        result, error = self._in_cell(cell, cwd, lambda: self._execute(source))
+        result, error = self._in_cell(cell, cwd, lambda: self._execute(source), listing)
         return {"type": "done", "cell": cell, "execution_count": self.count,
                 "result": result, "error": error}
 
-    def attach(self, cell, run, cwd):
+    def attach(self, cell, run, cwd, listing=None):
         """Follows again a run the cell waited on before the page was reloaded, binding
         the cell's names for it again."""
 
@@ -915,12 +919,13 @@ class Kernel:
             followed.wait_for_completion(show_output=bool(run.get("show_output")))
             return None
 
-        result, error = self._in_cell(cell, cwd, follow)
+        result, error = self._in_cell(cell, cwd, follow, listing)
         return {"type": "done", "cell": cell, "execution_count": 0,
                 "result": result, "error": error}
 
-    def _in_cell(self, cell, cwd, body):
-        """Runs `body` as cell `cell` in folder `cwd`: streams, files, errors."""
+    def _in_cell(self, cell, cwd, body, listing=None):
+        """Runs `body` as cell `cell` in folder `cwd`: streams, files (`listing`: see
+        `handle`), errors."""
         self.cell = cell
         saved = sys.stdout, sys.stderr
         sys.stdout = Stream("stdout", self._emit)
@@ -928,7 +933,7 @@ class Kernel:
         result = error = None
         try:
             if self.drive is not None:
-                self.drive.pull()
+                self.drive.pull(listing)
             folder = os.path.join(self.root, cwd) if cwd else self.root
             os.makedirs(folder, exist_ok=True)
             os.chdir(folder)
@@ -1058,9 +1063,12 @@ class Drive:
         with open(self._local(path), "rb") as f:
             return hashlib.sha256(f.read()).hexdigest()
 
-    def pull(self):
+    def pull(self, listing=None):
+        """`listing`: the files area's listing as text, when already fetched."""
         os.makedirs(self.root, exist_ok=True)
-        listing = json.loads(self._call("GET", "").decode("utf-8"))
+        if listing is None:
+            listing = self._call("GET", "").decode("utf-8")
+        listing = json.loads(listing)
         server_sizes = {f["path"]: f["size"] for f in listing.get("files", [])}
         server_folders = set(listing.get("folders", []))
         for folder in sorted(server_folders):

@@ -203,6 +203,26 @@ class DriveTest(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(root, "nb", ".tmpX1")))
             self.assertEqual(sorted(drive.files), ["nb/a.txt"])
 
+    def test_a_listing_the_host_fetched_is_used_without_asking_again(self):
+        # The browser's worker fetches `GET /api/files` asynchronously before each
+        # message and hands it over; the drive then asks only for the files.
+        asked = []
+
+        def send(method, url, body=None, content_type=None):
+            asked.append((method, url))
+            return (200, b"hi") if url == "/api/files/nb/a.txt" else (404, b"")
+
+        cwd = os.getcwd()
+        with tempfile.TemporaryDirectory() as root:
+            kernel = rk.Kernel(lambda text: None, rk.Drive(send, root), root)
+            listing = json.dumps({"files": [{"path": "nb/a.txt", "size": 2}], "folders": ["nb"]})
+            try:
+                kernel.handle(json.dumps({"type": "run", "cell": "c", "source": "open('a.txt').read()",
+                                          "cwd": "nb"}), listing)
+            finally:
+                os.chdir(cwd)  # the cell's folder goes with the temporary one
+            self.assertEqual(asked, [("GET", "/api/files/nb/a.txt")])
+
 
 # --- %pip install ---------------------------------------------------------------
 
