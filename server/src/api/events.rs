@@ -2,6 +2,7 @@
 //! from the store and then live; asked without a websocket upgrade, one page of them
 //! as JSON, waiting up to `wait` seconds for the first (a long poll).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -17,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiError, run_id};
 use crate::AppState;
+use crate::hub::Live;
 
 /// Query of the events route.
 #[derive(Debug, Deserialize)]
@@ -71,14 +73,20 @@ pub async fn websocket(
         .max_frame_size(crate::limits::MAX_WS_MESSAGE_BYTES);
     Ok(upgrade.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
-        let mut sink = Box::pin(sink.with(|frame: Frame| async move {
-            let json = serde_json::to_string(&frame).map_err(axum::Error::new)?;
-            Ok::<_, axum::Error>(Message::Text(json.into()))
+        let mut sink = Box::pin(sink.with(|out: Outgoing| async move {
+            let text = match out {
+                Outgoing::Frame(frame) => serde_json::to_string(&frame)
+                    .map_err(axum::Error::new)?
+                    .into(),
+                // Encoded once for every viewer of the run.
+                Outgoing::Live(live) => live.frame_text().map_err(axum::Error::new)?,
+            };
+            Ok::<_, axum::Error>(Message::Text(text))
         }));
         let incoming = stream.take_while(|m| {
             std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
         });
-        let ended = session(
+        let ended = follow(
             state,
             id.clone(),
             query.after,
@@ -111,12 +119,49 @@ pub enum Ended {
     Closed,
 }
 
+/// What a session sends: a frame, or a live event as the hub shares it.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A frame made for this client (replayed events, caught-up, resume).
+    Frame(Frame),
+    /// A live event, shared with every subscriber (its JSON is encoded once).
+    Live(Arc<Live>),
+}
+
+impl Outgoing {
+    /// The frame itself.
+    pub fn into_frame(self) -> Frame {
+        match self {
+            Self::Frame(frame) => frame,
+            Self::Live(live) => Frame::Event {
+                event: live.event.clone(),
+            },
+        }
+    }
+}
+
+/// [`follow`] for a sink of [`Frame`]s.
+pub async fn session<S, I, T>(
+    state: AppState,
+    run_id: RunId,
+    after: u64,
+    sink: S,
+    incoming: I,
+) -> Ended
+where
+    S: Sink<Frame> + Unpin,
+    I: Stream<Item = T> + Unpin,
+{
+    let sink = sink.with(|out: Outgoing| std::future::ready(Ok::<_, S::Error>(out.into_frame())));
+    follow(state, run_id, after, Box::pin(sink), incoming).await
+}
+
 /// Sends a run's events after `after` to `sink`: first those in the store, then a
 /// [`Frame::CaughtUp`], then live ones, filling any gap from the store, until the
 /// client goes away (`incoming` ends). A client that falls more than the hub's
 /// capacity behind gets [`Frame::Resume`] and is dropped: server memory per client
 /// stays bounded and the client loses nothing. Says why it ended.
-pub async fn session<S, I, T>(
+pub async fn follow<S, I, T>(
     state: AppState,
     run_id: RunId,
     after: u64,
@@ -124,7 +169,7 @@ pub async fn session<S, I, T>(
     mut incoming: I,
 ) -> Ended
 where
-    S: Sink<Frame> + Unpin,
+    S: Sink<Outgoing> + Unpin,
     I: Stream<Item = T> + Unpin,
 {
     let mut live = state.hub.subscribe(&run_id);
@@ -142,14 +187,14 @@ where
         Ok(true) => {}
         _ => return Ended::Client,
     }
-    send!(Frame::CaughtUp { seq: last });
+    send!(Outgoing::Frame(Frame::CaughtUp { seq: last }));
     loop {
         tokio::select! {
             received = live.recv() => match received {
-                Ok(event) if event.seq <= last => {}
-                Ok(event) if event.seq == last + 1 => {
-                    last = event.seq;
-                    send!(Frame::Event { event });
+                Ok(live) if live.event.seq <= last => {}
+                Ok(live) if live.event.seq == last + 1 => {
+                    last = live.event.seq;
+                    send!(Outgoing::Live(live));
                 }
                 Ok(_) => {
                     // A gap: events committed but published out of order. The store
@@ -160,7 +205,7 @@ where
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
-                    send!(Frame::Resume { after: last, reason: "client too slow; reconnect with after".into() });
+                    send!(Outgoing::Frame(Frame::Resume { after: last, reason: "client too slow; reconnect with after".into() }));
                     return Ended::Client;
                 }
                 Err(RecvError::Closed) => return Ended::Closed,
@@ -202,7 +247,7 @@ async fn long_poll(
 
 /// Sends every stored event after `*last`, advancing it. `Ok(false)` when the client
 /// went away.
-async fn replay<S: Sink<Frame> + Unpin>(
+async fn replay<S: Sink<Outgoing> + Unpin>(
     state: &AppState,
     run_id: &RunId,
     last: &mut u64,
@@ -222,7 +267,12 @@ async fn replay<S: Sink<Frame> + Unpin>(
         }
         for event in events {
             let seq = event.seq;
-            match tokio::time::timeout(SEND_TIMEOUT, sink.send(Frame::Event { event })).await {
+            match tokio::time::timeout(
+                SEND_TIMEOUT,
+                sink.send(Outgoing::Frame(Frame::Event { event })),
+            )
+            .await
+            {
                 Ok(Ok(())) => *last = seq,
                 _ => return Ok(false),
             }
