@@ -242,7 +242,7 @@ test("Interrupt stops a cell waiting on a run and a looping cell, keeping the va
           "run.wait_for_completion(show_output=True)",
       ],
       ["after", "kept + 1"],
-      ["loop", "n = 0\nwhile True:\n    n += 1"],
+      ["loop", "n = 0\nprint('looping', flush=True)\nwhile True:\n    n += 1"],
       ["kept", "print('n counted', n > 1000)\nkept"],
     ]),
   );
@@ -268,6 +268,9 @@ test("Interrupt stops a cell waiting on a run and a looping cell, keeping the va
   // stops with KeyboardInterrupt, as in Jupyter, and the session keeps its variables.
   await runCell(page, "loop");
   await expect(page.locator('[data-cell="loop"]')).toHaveAttribute("data-state", "running");
+  // Counting has begun (an interrupt sent sooner stops the cell before it counts).
+  await expect(outputOf(page, "loop")).toContainText("looping");
+  await page.waitForTimeout(500);
   await page.keyboard.press("i");
   await page.keyboard.press("i");
   await expect(outputOf(page, "loop")).toContainText("KeyboardInterrupt", { timeout: 5_000 });

@@ -12,7 +12,7 @@ test("the kernel is restored from the bundle's snapshot and works", { tag: "@rel
       cells: [
         ["modules", "import sys\nsorted(m for m in ('tarfile', 'http.client', 'sysconfig') if m in sys.modules)"],
         ["sdk", "from azureml.core import Workspace\nws = Workspace.from_config()\nprint(type(ws).__name__, sys.platform)"],
-        ["loop", "n = 0\nwhile True:\n    n += 1"],
+        ["loop", "n = 0\nprint('looping', flush=True)\nwhile True:\n    n += 1"],
         ["after", "n > 0, type(ws).__name__"],
       ].map(([id, source]) => ({ cell_type: "code", execution_count: null, id, metadata: {}, outputs: [], source })),
       metadata: {},
@@ -50,6 +50,8 @@ test("the kernel is restored from the bundle's snapshot and works", { tag: "@rel
   await expect(cell("sdk").locator(".nb-outputs")).toContainText("Workspace emscripten");
   await run("loop");
   await expect(cell("loop")).toHaveAttribute("data-state", "running");
+  // Counting has begun (an interrupt sent sooner stops the cell before `n = 0`).
+  await expect(cell("loop").locator(".nb-outputs")).toContainText("looping");
   await page.getByRole("button", { name: "Interrupt" }).click();
   await expect(cell("loop").locator(".nb-outputs")).toContainText("KeyboardInterrupt", { timeout: 10_000 });
   await run("after");
