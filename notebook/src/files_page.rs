@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 use runboard_frontend::api::{self, ApiError};
+use runboard_portal_view::display::format_bytes;
 use runboard_shared::api::{FilesAreaAction, FilesAreaList};
-use runboard_shared::display::format_bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 

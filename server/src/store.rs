@@ -555,20 +555,26 @@ impl Store {
         if let Some((at, id)) = cursor {
             q = q.bind(at).bind(id);
         }
-        let rows = q.bind(query.limit + 1).fetch_all(&self.read).await?;
+        let mut rows = q.bind(query.limit + 1).fetch_all(&self.read).await?;
+        let more = rows.len() > query.limit as usize;
+        rows.truncate(query.limit as usize);
+        let runs = self.summaries(&rows).await?;
+        let next = runs
+            .last()
+            .filter(|_| more)
+            .map(|r| format!("{}|{}", r.created_utc, r.run_id));
+        Ok((runs, next))
+    }
+
+    /// Runs' summaries from rows of [`RUN_COLUMNS`], with their tags, properties and
+    /// places in line.
+    async fn summaries(&self, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<RunSummary>> {
         let mut runs: Vec<RunSummary> = rows
             .iter()
             .map(|r| run_record(r).map(|r| r.summary))
             .collect::<Result<_>>()?;
-        let next = if runs.len() > query.limit as usize {
-            runs.truncate(query.limit as usize);
-            runs.last()
-                .map(|r| format!("{}|{}", r.created_utc, r.run_id))
-        } else {
-            None
-        };
         self.fill_maps(&mut runs).await?;
-        Ok((runs, next))
+        Ok(runs)
     }
 
     /// Every experiment with its run count, last run and status counts.
@@ -875,14 +881,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let tags: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM tags WHERE run_id = ?")
-                .bind(run_id.as_str())
-                .fetch_all(&mut *tx)
-                .await?;
-        let body = EventBody::Tags {
-            tags: tags.into_iter().collect(),
-        };
+        let tags = key_values(&mut *tx, "tags", run_id).await?;
+        let body = EventBody::Tags { tags };
         let event = append_event(&mut tx, run_id, &now(), body).await?;
         tx.commit().await?;
         Ok(event)
@@ -904,14 +904,8 @@ impl Store {
                 .await?;
                 run.queue_position = u32::try_from(position).ok().filter(|p| *p > 0);
             }
-            for (table, map) in [("tags", &mut run.tags), ("properties", &mut run.properties)] {
-                let rows: Vec<(String, String)> =
-                    sqlx::query_as(&format!("SELECT key, value FROM {table} WHERE run_id = ?"))
-                        .bind(run.run_id.as_str())
-                        .fetch_all(&self.read)
-                        .await?;
-                *map = rows.into_iter().collect();
-            }
+            run.tags = key_values(&self.read, "tags", &run.run_id).await?;
+            run.properties = key_values(&self.read, "properties", &run.run_id).await?;
         }
         Ok(())
     }
@@ -942,7 +936,7 @@ pub enum SessionOwner {
 }
 
 /// A browser session as listed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SessionRow {
     /// Its id (not its secret).
     pub id: i64,
@@ -957,7 +951,7 @@ pub struct SessionRow {
 }
 
 /// A personal API token as listed (never its secret).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TokenRow {
     /// Its id.
     pub id: i64,
@@ -1221,44 +1215,17 @@ impl Store {
     /// Sessions, newest first: every one (`None`), or those of one owner (`Some(None)`:
     /// the built-in admin's).
     pub async fn sessions(&self, person: Option<Option<&str>>) -> Result<Vec<SessionRow>> {
-        let columns = "SELECT id, person, share_link, created_at, last_seen FROM sessions";
-        type Row = (i64, Option<String>, Option<i64>, i64, i64);
-        let rows: Vec<Row> = match person {
-            None => {
-                sqlx::query_as(&format!("{columns} ORDER BY id DESC"))
-                    .fetch_all(&self.read)
-                    .await?
-            }
-            Some(person) => {
-                sqlx::query_as(&format!(
-                    "{columns} WHERE person IS ? AND share_link IS NULL ORDER BY id DESC"
-                ))
-                .bind(person)
-                .fetch_all(&self.read)
-                .await?
-            }
-        };
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, person, share_link, created_at, last_seen)| SessionRow {
-                    id,
-                    person,
-                    share_link,
-                    created_at,
-                    last_seen,
-                },
-            )
-            .collect())
+        self.newest_first(
+            "SELECT id, person, share_link, created_at, last_seen FROM sessions",
+            "person IS ? AND share_link IS NULL",
+            person,
+        )
+        .await
     }
 
     /// Deletes a session; `false` when there was none with this id.
     pub async fn delete_session(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.delete_by_id("sessions", id).await
     }
 
     /// Stores a personal API token (`person` `None`: the built-in admin's); returns
@@ -1304,38 +1271,54 @@ impl Store {
     /// API tokens, newest first: every one (`None`) or one owner's (`Some(None)`: the
     /// built-in admin's).
     pub async fn tokens(&self, person: Option<Option<&str>>) -> Result<Vec<TokenRow>> {
-        let columns = "SELECT id, person, label, created_at FROM api_tokens";
-        let rows: Vec<(i64, Option<String>, String, i64)> = match person {
+        self.newest_first(
+            "SELECT id, person, label, created_at FROM api_tokens",
+            "person IS ?",
+            person,
+        )
+        .await
+    }
+
+    /// The rows of `select` (`SELECT … FROM table`), newest first: every one (`owner`
+    /// `None`), or those the condition `mine` picks for one owner (`Some(None)`: the
+    /// built-in admin's), `mine` taking the person as its one parameter.
+    async fn newest_first<T>(
+        &self,
+        select: &str,
+        mine: &str,
+        owner: Option<Option<&str>>,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        Ok(match owner {
             None => {
-                sqlx::query_as(&format!("{columns} ORDER BY id DESC"))
+                sqlx::query_as(&format!("{select} ORDER BY id DESC"))
                     .fetch_all(&self.read)
                     .await?
             }
             Some(person) => {
-                sqlx::query_as(&format!("{columns} WHERE person IS ? ORDER BY id DESC"))
+                sqlx::query_as(&format!("{select} WHERE {mine} ORDER BY id DESC"))
                     .bind(person)
                     .fetch_all(&self.read)
                     .await?
             }
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(id, person, label, created_at)| TokenRow {
-                id,
-                person,
-                label,
-                created_at,
-            })
-            .collect())
+        })
     }
 
-    /// Deletes an API token; `false` when there was none with this id.
-    pub async fn delete_token(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM api_tokens WHERE id = ?")
+    /// Deletes the row `id` of `table` (sessions, API tokens, share links); `false` when
+    /// there was none.
+    async fn delete_by_id(&self, table: &str, id: i64) -> Result<bool> {
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE id = ?"))
             .bind(id)
             .execute(&self.write)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes an API token; `false` when there was none with this id.
+    pub async fn delete_token(&self, id: i64) -> Result<bool> {
+        self.delete_by_id("api_tokens", id).await
     }
 
     /// Stores a share link; returns its id.
@@ -1407,11 +1390,7 @@ impl Store {
 
     /// Revokes a share link and ends its sessions; `false` when there was none.
     pub async fn delete_share_link(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM share_links WHERE id = ?")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.delete_by_id("share_links", id).await
     }
 
     /// Deletes a run's rows, all in one transaction: everything in
@@ -1586,6 +1565,20 @@ pub fn parse_cursor(cursor: &str) -> Option<(String, String)> {
 }
 
 /// Records how far the file `path` of a run has been read.
+/// A run's rows of a key/value table (`tags`, `properties`).
+async fn key_values<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    executor: E,
+    table: &str,
+    run_id: &RunId,
+) -> Result<BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as(&format!("SELECT key, value FROM {table} WHERE run_id = ?"))
+            .bind(run_id.as_str())
+            .fetch_all(executor)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 async fn set_offset<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
     run_id: &RunId,

@@ -6,13 +6,10 @@
 
 pub mod api;
 pub mod cell;
-pub mod display;
 pub mod environment;
 pub mod estimator;
 pub mod event;
-pub mod filetree;
 pub mod grammar;
-pub mod logview;
 pub mod notebook;
 pub mod run;
 pub mod runview;

@@ -4,9 +4,11 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
+use runboard_portal_view::display::format_bytes;
+use runboard_portal_view::filetree::{
+    Preview, TreeRow, looks_like_text, preview_kind, tree, visible,
+};
 use runboard_shared::api::RunFile;
-use runboard_shared::display::format_bytes;
-use runboard_shared::filetree::{Preview, TreeRow, looks_like_text, preview_kind, tree, visible};
 use runboard_shared::run::RunId;
 
 use crate::api::{self, FileArea};

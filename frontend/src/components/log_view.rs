@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use runboard_shared::logview::{Line, LogBuffer};
+use runboard_portal_view::logview::{Line, LogBuffer};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 

@@ -1,7 +1,7 @@
 //! Status badges: a run's status, and the state of a page's live connection.
 
 use leptos::prelude::*;
-use runboard_shared::display::status_label;
+use runboard_portal_view::display::status_label;
 use runboard_shared::run::RunStatus;
 
 use crate::api::Connection;

@@ -5,8 +5,8 @@
 //! needs it.
 
 use leptos::prelude::*;
+use runboard_portal_view::display::{format_bytes, format_time, parse_time};
 use runboard_shared::api::EnvironmentSummary;
-use runboard_shared::display::{format_bytes, format_time, parse_time};
 
 use crate::api;
 use crate::browser;

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use runboard_shared::api::{RunList, RunSummary};
-use runboard_shared::display::{
+use runboard_portal_view::display::{
     format_duration, format_time, git_source, parse_time, run_duration,
 };
+use runboard_shared::api::{RunList, RunSummary};
 use runboard_shared::run::RunStatus;
 
 use crate::api::{self, ApiError, RunQuery};

@@ -2,8 +2,8 @@
 //! how many runs are in each status.
 
 use leptos::prelude::*;
+use runboard_portal_view::display::{format_ago, format_time, parse_time};
 use runboard_shared::api::ExperimentSummary;
-use runboard_shared::display::{format_ago, format_time, parse_time};
 
 use crate::api;
 use crate::browser;

@@ -6,7 +6,7 @@ use runboard_shared::api::RunSummary;
 use runboard_shared::event::RunEvent;
 use runboard_shared::run::{RunId, RunStatus};
 
-use super::{NewRun, RUN_COLUMNS, Result, Store, StoreError, insert_run, now, run_record};
+use super::{NewRun, RUN_COLUMNS, Result, Store, StoreError, insert_run, now};
 
 /// A sweep as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,11 +173,6 @@ impl Store {
         .bind(parent.as_str())
         .fetch_all(&self.read)
         .await?;
-        let mut runs: Vec<RunSummary> = rows
-            .iter()
-            .map(|r| run_record(r).map(|r| r.summary))
-            .collect::<Result<_>>()?;
-        self.fill_maps(&mut runs).await?;
-        Ok(runs)
+        self.summaries(&rows).await
     }
 }

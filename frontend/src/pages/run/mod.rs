@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use runboard_shared::api::{RunDetails, RunFile, StatusChange};
-use runboard_shared::display::{
+use runboard_portal_view::display::{
     format_duration, format_time, git_source, merge_history, parse_time, run_duration, timeline,
 };
+use runboard_shared::api::{RunDetails, RunFile, StatusChange};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
 

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
+use runboard_portal_view::display::{format_time, json_rows, parse_time, shell_join};
 use runboard_shared::api::{RunDetails, TagsPatch};
-use runboard_shared::display::{format_time, json_rows, parse_time, shell_join};
 
 use super::RunData;
 use crate::api;

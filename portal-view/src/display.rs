@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::api::StatusChange;
-use crate::run::RunStatus;
+use runboard_shared::api::StatusChange;
+use runboard_shared::run::RunStatus;
 
 /// Milliseconds since the Unix epoch of an RFC 3339 time such as
 /// `2026-11-27T05:47:04.622Z` or `2026-11-27T06:47:04+01:00`; `None` if it is not one.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::RunFile;
+use runboard_shared::api::RunFile;
 
 /// One row of a file tree, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
