@@ -7,6 +7,8 @@
 pub mod api;
 pub mod cell;
 pub mod display;
+#[cfg(feature = "endpoints")]
+pub mod endpoints;
 pub mod environment;
 pub mod estimator;
 pub mod event;
