@@ -241,12 +241,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(
         "POST",
         "/api/runs/{id}/cancel",
-        "Ask a run to stop",
+        "Ask a run to stop: 202 while the job stops, 200 when a queued run is canceled at once",
         NONE,
         Body::Empty,
         202,
         Body::AnyJson("{\"status\": the run's status}"),
-        &[404, 409],
+        &[200, 404, 409],
     ),
     e(
         "PATCH",
@@ -478,12 +478,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(
         "PUT",
         "/api/files/{*path}",
-        "Write a file of the files area",
+        "Write a file of the files area (201 new, 200 replaced)",
         NONE,
         Body::Bytes,
         201,
         json!(api::RunFile),
-        UPLOAD,
+        &[200, 400, 404, 409, 413, 415],
     ),
     e(
         "POST",
@@ -618,12 +618,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(
         "POST",
         "/api/session/logout",
-        "End this session",
+        "End this browser session (a bearer token has none: 400)",
         NONE,
         Body::Empty,
-        303,
+        204,
         Body::Empty,
-        &[],
+        &[400],
     ),
     e(
         "GET",
