@@ -18,6 +18,7 @@ pub mod logread;
 pub mod metrics;
 pub mod mlflow;
 pub mod models;
+pub mod openapi;
 pub mod people;
 pub mod pypi;
 pub mod replay;

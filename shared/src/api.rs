@@ -190,6 +190,13 @@ pub enum FilesAreaAction {
     CreateFolder {},
 }
 
+/// Answer to `POST /api/files/{path}`: the path the action made or moved to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilesAreaActed {
+    /// The file's or folder's path in the files area after the action.
+    pub path: String,
+}
+
 /// `PATCH /api/runs/{id}/tags`: tags to set, and tag names to remove.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -256,6 +263,20 @@ pub struct EnvironmentSummary {
 pub struct EnvironmentList {
     /// The environments, by hash.
     pub environments: Vec<EnvironmentSummary>,
+}
+
+/// Answer to `GET /api/frameworks/{framework}/versions`: the versions a framework
+/// preset may name, as the package index lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkVersions {
+    /// The preset (`SKLearn`, `PyTorch`, ...).
+    pub framework: String,
+    /// The package it installs.
+    pub package: String,
+    /// The server's Python version, which the versions must support.
+    pub python_version: String,
+    /// The versions, as the index lists them.
+    pub versions: Vec<String>,
 }
 
 /// One point of a scalar series.
@@ -396,6 +417,13 @@ pub struct MetricsBatch {
     /// sent again after a lost answer is answered without being stored twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
+}
+
+/// Answer to `POST /api/runs/{id}/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsIngested {
+    /// How many values were stored (0 for a batch sent again under its id).
+    pub stored: usize,
 }
 
 /// Values of one metric in a batch. Numbers go to the metric's scalar series:

@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod cell;
+#[cfg(feature = "endpoints")]
+pub mod endpoints;
 pub mod environment;
 pub mod estimator;
 pub mod event;

@@ -7,6 +7,7 @@
 mod bench;
 mod e2e;
 mod frontend;
+mod fuzz;
 mod kernel_bench;
 mod portal;
 mod pykernel;
@@ -32,11 +33,14 @@ fn main() -> Result<()> {
             result
         }
         Some("bench") => bench::main(&args[1..]),
+        // The API fuzzing step of `test` alone.
+        Some("fuzz") => fuzz::test(),
         Some("frontend") => frontend::build(args[1..].iter().any(|a| a == "--release")),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [--release]       build everything and start the server\n\
                  \x20      cargo xtask test                  fmt, clippy, unit, integration and browser tests\n\
+                 \x20      cargo xtask fuzz                  schemathesis against a real server's /api/openapi.json\n\
                  \x20      cargo xtask bench [NAME]          benchmarks: {}\n\
                  \x20      cargo xtask frontend [--release]  build the browser app into static/pkg/",
                 bench::NAMES.join(", ")
@@ -122,6 +126,7 @@ fn test() -> Result<()> {
     setup::slurm()?;
     step("cargo test");
     cargo(&["test", "--workspace"])?;
+    fuzz::test()?;
     e2e::test(None)?;
     // The release bundle differs from the dev one (size-optimised, through wasm-opt):
     // the browser tests tagged @release run again on it.

@@ -68,7 +68,7 @@ pub async fn delete(
 pub async fn framework_versions(
     State(state): State<AppState>,
     Path(framework): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<runboard_shared::api::FrameworkVersions>, ApiError> {
     let parsed: runboard_shared::estimator::Framework = framework.parse().map_err(|_| {
         ApiError::not_found(format!(
             "no framework {framework:?}; known: SKLearn, PyTorch, TensorFlow, Chainer"
@@ -84,10 +84,10 @@ pub async fn framework_versions(
                 e.to_string(),
             )
         })?;
-    Ok(Json(serde_json::json!({
-        "framework": parsed.name(),
-        "package": package,
-        "python_version": state.envs.python_version,
-        "versions": versions,
-    })))
+    Ok(Json(runboard_shared::api::FrameworkVersions {
+        framework: parsed.name().to_owned(),
+        package: package.to_owned(),
+        python_version: state.envs.python_version.clone(),
+        versions,
+    }))
 }

@@ -96,7 +96,7 @@ pub async fn act(
     State(state): State<AppState>,
     Path(path): Path<String>,
     action: Result<Json<FilesAreaAction>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<runboard_shared::api::FilesAreaActed>), ApiError> {
     let Json(action) = action.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::json(e);
@@ -112,12 +112,12 @@ pub async fn act(
     let root = area(&state);
     match action {
         FilesAreaAction::RenameTo(to) => {
-            let answer = serde_json::json!({"path": to});
+            let answer = runboard_shared::api::FilesAreaActed { path: to.clone() };
             blocking(move || files::rename(&root, &path, &to)).await?;
             Ok((StatusCode::OK, Json(answer)))
         }
         FilesAreaAction::CreateFolder {} => {
-            let answer = serde_json::json!({"path": path});
+            let answer = runboard_shared::api::FilesAreaActed { path: path.clone() };
             let created = blocking(move || files::make_folder(&root, &path)).await?;
             let status = if created {
                 StatusCode::CREATED

@@ -38,7 +38,7 @@ pub async fn ingest(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<MetricsBatch>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<runboard_shared::api::MetricsIngested>, ApiError> {
     let unauthorized = ApiError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -74,7 +74,7 @@ pub async fn ingest(
     }
     let Json(batch) = body.map_err(ApiError::json)?;
     let stored = metrics::ingest(&state, &id, batch).await?;
-    Ok(Json(serde_json::json!({ "stored": stored })))
+    Ok(Json(runboard_shared::api::MetricsIngested { stored }))
 }
 
 /// `GET /api/runs/{id}/metrics`: the SDK's `get_metrics()`.

@@ -17,6 +17,7 @@ mod metrics;
 mod mlflow;
 mod models;
 mod models_page;
+mod openapi;
 mod people;
 mod pip_proxy;
 mod runs;
@@ -74,6 +75,12 @@ pub fn routes(state: &AppState) -> Vec<ApiRoute> {
     };
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
     vec![
+        route(
+            Method::GET,
+            "/api/openapi.json",
+            A::VIEWER,
+            get(openapi::document),
+        ),
         route(
             Method::GET,
             "/api/experiments",

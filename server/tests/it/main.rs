@@ -11,6 +11,7 @@ mod cli;
 mod datastores;
 mod distributed;
 mod docs;
+mod endpoints;
 mod environments;
 mod files_area;
 mod hardening;

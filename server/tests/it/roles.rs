@@ -137,6 +137,7 @@ enum Min {
 
 /// Every route with who may call it, as the issue states the roles.
 const EXPECTED: &[(&str, &str, Min)] = &[
+    ("GET", "/api/openapi.json", Min::Viewer),
     ("GET", "/api/experiments", Min::Viewer),
     ("POST", "/api/experiments/{name}/runs", Min::Editor),
     ("GET", "/api/experiments/{name}/metrics", Min::Viewer),
