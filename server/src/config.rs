@@ -64,8 +64,8 @@ impl Config {
             public_url: "http://127.0.0.1:8070".into(),
             token: String::new(),
             python: "python3".into(),
-            max_snapshot_bytes: crate::runner::snapshot::DEFAULT_LIMIT,
-            max_upload_bytes: crate::runner::snapshot::DEFAULT_LIMIT + 16 * 1024 * 1024,
+            max_snapshot_bytes: crate::snapshot::DEFAULT_LIMIT,
+            max_upload_bytes: crate::snapshot::DEFAULT_LIMIT + 16 * 1024 * 1024,
             supervisor_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runboard")),
             grace_seconds: 3,
             poll_interval: Duration::from_millis(20),
@@ -94,7 +94,8 @@ impl Config {
     /// Makes every path of the settings absolute against the current directory: the
     /// data folder, the web app's folder, an interpreter given as a path, and the Slurm
     /// targets' shared folders. `runboard serve` calls it once, before anything uses
-    /// them; [`crate::AppState::open`] refuses settings where it was not called.
+    /// them; opening the server's state (`api::state`) refuses settings where it was
+    /// not called.
     pub fn resolve_paths(mut self) -> std::io::Result<Self> {
         self.data_dir = std::path::absolute(&self.data_dir)?;
         if let Some(dir) = &self.static_dir {

@@ -1,6 +1,6 @@
 //! Datastores: in Runboard a datastore is a folder of the server,
 //! `<data>/datastores/<name>/`, which a run's data references point at
-//! ([`crate::AppState::script_args`]). The SDK's `Datastore.upload` copies a folder or
+//! ([`crate::runner::Runner::script_args`]). The SDK's `Datastore.upload` copies a folder or
 //! file of the files area into one ([`upload`]); `runboard notebook run` sends its
 //! local files one by one ([`put`]).
 //!

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use runboard_shared::api::{FilesAreaList, RunFile};
 
-use crate::runner::snapshot::{self, PathProblem};
+use crate::snapshot::{self, PathProblem};
 
 /// The sample notebook copied into a new files area.
 pub const QUICKSTART: &str = include_str!("../../notebooks/Quickstart.ipynb");

@@ -1,7 +1,7 @@
 //! The limits the server states and enforces on what clients and jobs send it, in
 //! one place. Each is answered with a clear error naming it: 413 for sizes and
 //! counts, 400 for malformed values. The snapshot's own limits live beside its
-//! reader (`runner::snapshot::{MAX_ENTRIES, MAX_HEADER_EXTENSION}`; the size limit
+//! reader (`snapshot::{MAX_ENTRIES, MAX_HEADER_EXTENSION}`; the size limit
 //! is the server's `--max-snapshot-mb`) and uploads keep `max_upload_bytes`.
 
 /// The largest JSON request body (tags, files-area actions, datastore uploads...):

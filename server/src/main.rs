@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use runboard_server::api::AppState;
 use runboard_server::cli::{Client, SubmitArgs, parse_run_id};
 use runboard_server::config::{self, ClientConfig, Config};
-use runboard_server::{AppState, api, runner};
+use runboard_server::{api, runner};
 
 mod notebook;
 mod user;
@@ -353,13 +354,16 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 tracing::warn!(error = %e, "could not note the public URL in the data folder");
             }
             let state = AppState::open(config.clone()).await?;
-            runner::resume_all(&state).await?;
-            runboard_server::sweep::resume_all(&state).await?;
+            runner::resume_all(&state.runner).await?;
+            runboard_server::sweep::resume_all(&state.runner).await?;
             let reaper = state.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                    reaper.tensorboards.stop_idle(runner::tensorboard::IDLE);
+                    reaper
+                        .runner
+                        .tensorboards
+                        .stop_idle(runner::tensorboard::IDLE);
                 }
             });
             let client = ClientConfig {

@@ -11,9 +11,9 @@ use runboard_shared::api::{MetricBrief, MetricsBatch, ScalarPoint, SeriesBody};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::RunId;
 
-use crate::AppState;
+use crate::events::Events;
 use crate::series::{self, XAxis};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::tfevents::{self, EventFileReader};
 
 /// Errors of metric handling.
@@ -52,10 +52,36 @@ fn now_secs() -> f64 {
     chrono::Utc::now().timestamp_micros() as f64 / 1e6
 }
 
+/// What metric ingest and reading need: the store, the [`Events`] service, the
+/// per-run locks and where run folders are. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    store: Store,
+    events: Events,
+    metric_locks: std::sync::Arc<RunLocks>,
+    data_dir: PathBuf,
+}
+
+impl Metrics {
+    /// Metrics of the runs under `<data_dir>/runs`.
+    pub fn new(store: Store, events: Events, data_dir: PathBuf) -> Self {
+        Self {
+            store,
+            events,
+            metric_locks: std::sync::Arc::default(),
+            data_dir,
+        }
+    }
+
+    fn run_dir(&self, run_id: &RunId) -> PathBuf {
+        crate::run_dir(&self.data_dir, run_id)
+    }
+}
+
 /// Stores a batch from a run's script. Checks the whole batch before storing any of
 /// it, so a bad batch changes nothing.
 pub async fn ingest(
-    state: &AppState,
+    state: &Metrics,
     run_id: &RunId,
     batch: MetricsBatch,
 ) -> Result<usize, MetricsError> {
@@ -173,11 +199,13 @@ pub async fn ingest(
                     kind
                 };
                 let value = m.value.clone().unwrap_or(serde_json::Value::Null);
-                let event = state
-                    .store
-                    .add_metric_value(run_id, &m.name, &kind, &value)
+                state
+                    .events
+                    .commit(
+                        run_id,
+                        state.store.add_metric_value(run_id, &m.name, &kind, &value),
+                    )
                     .await?;
-                state.hub.publish(run_id, event);
                 stored += 1;
             }
         }
@@ -201,8 +229,10 @@ pub async fn ingest(
             set: batch.tags,
             remove: Vec::new(),
         };
-        let event = state.store.patch_tags(run_id, &patch).await?;
-        state.hub.publish(run_id, event);
+        state
+            .events
+            .commit(run_id, state.store.patch_tags(run_id, &patch))
+            .await?;
     }
     state
         .store
@@ -217,7 +247,7 @@ pub async fn ingest(
 /// Appends points to a series and publishes them. The caller holds the run's
 /// [`RunLocks`] lock.
 async fn record_scalars_locked(
-    state: &AppState,
+    state: &Metrics,
     run_id: &RunId,
     source: &str,
     tb_run: &str,
@@ -255,16 +285,18 @@ async fn record_scalars_locked(
         })
         .collect();
     let events = state
-        .store
-        .advance_series(
+        .events
+        .commit(
             run_id,
-            id,
-            count + points.len() as u64,
-            points.last().copied(),
-            events,
+            state.store.advance_series(
+                run_id,
+                id,
+                count + points.len() as u64,
+                points.last().copied(),
+                events,
+            ),
         )
         .await?;
-    state.publish_all(run_id, events.clone());
     Ok(events)
 }
 
@@ -332,7 +364,7 @@ impl RunLocks {
 /// The SDK's `get_metrics()`: name → the value, or the list of values when the
 /// metric was logged more than once.
 pub async fn get_metrics(
-    state: &AppState,
+    state: &Metrics,
     run_id: &RunId,
 ) -> Result<serde_json::Map<String, serde_json::Value>, MetricsError> {
     let mut out = serde_json::Map::new();
@@ -364,7 +396,7 @@ pub async fn get_metrics(
 
 /// Each metric of `run_id` in brief (count and last value), by name: numeric series
 /// from their index rows, the other kinds from their stored values.
-pub async fn briefs(state: &AppState, run_id: &RunId) -> Result<Vec<MetricBrief>, MetricsError> {
+pub async fn briefs(state: &Metrics, run_id: &RunId) -> Result<Vec<MetricBrief>, MetricsError> {
     let mut out: Vec<MetricBrief> = state
         .store
         .series_list(run_id)
@@ -416,7 +448,7 @@ type SeriesParts = (
 
 /// A series of a run, whole or in `buckets`.
 pub async fn series_body(
-    state: &AppState,
+    state: &Metrics,
     run_id: &RunId,
     source: &str,
     tb_run: &str,
@@ -501,7 +533,7 @@ pub struct EventFiles {
 /// Reads what was appended to the run's TensorBoard event files and stores the
 /// scalars (each point published with its sequence number) and counts the rest.
 pub async fn tail_event_files(
-    state: &AppState,
+    state: &Metrics,
     run_id: &RunId,
     run_dir: &Path,
     files: &mut EventFiles,
@@ -581,7 +613,7 @@ pub const SPOOL_PREFIX: &str = "runboard-metrics-spool";
 /// Ingests the shim's spool files of a run (one [`MetricsBatch`] per line), then
 /// renames each to `….ingested` so it is never read twice. Problems are logged:
 /// a bad spool must not fail a run that completed.
-pub async fn ingest_spools(state: &AppState, run_id: &RunId, run_dir: &Path) {
+pub async fn ingest_spools(state: &Metrics, run_id: &RunId, run_dir: &Path) {
     let Some(Ok(entries)) =
         crate::confined::real_folder(run_dir, Path::new("wd/logs")).map(std::fs::read_dir)
     else {

@@ -22,8 +22,7 @@ use runboard_shared::run::{ExperimentName, RunId, RunStatus};
 use runboard_shared::sweep::{Child, SweepConfig, argument_name, best_child};
 use tokio::sync::watch;
 
-use crate::AppState;
-use crate::runner::{self, RunnerError};
+use crate::runner::{self, Runner, RunnerError};
 use crate::store::{NewRun, StoreError, SweepChildRow};
 
 /// The compute target name of a sweep's parent run: not a real target.
@@ -60,7 +59,7 @@ pub enum SweepError {
 }
 
 /// At server start: the scheduler of every sweep that has not ended.
-pub async fn resume_all(state: &AppState) -> Result<(), SweepError> {
+pub async fn resume_all(state: &Runner) -> Result<(), SweepError> {
     for id in state.store.live_sweeps().await? {
         tracing::info!(run_id = %id, "resuming sweep");
         spawn(state, id);
@@ -70,7 +69,7 @@ pub async fn resume_all(state: &AppState) -> Result<(), SweepError> {
 
 /// Starts the scheduler of the sweep whose parent run is `parent` (nothing when one
 /// already runs).
-pub fn spawn(state: &AppState, parent: RunId) {
+pub fn spawn(state: &Runner, parent: RunId) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     if !state.register_driver(&parent, cancel_tx) {
         return;
@@ -90,7 +89,7 @@ pub fn spawn(state: &AppState, parent: RunId) {
 }
 
 /// Appends a line to the parent's log, publishing it as the watcher would.
-async fn note(state: &AppState, parent: &RunId, line: &str) -> Result<(), SweepError> {
+async fn note(state: &Runner, parent: &RunId, line: &str) -> Result<(), SweepError> {
     let path = state.run_dir(parent).join(LOG);
     let text = format!("[{}] {line}\n", crate::store::now());
     let written = {
@@ -118,21 +117,25 @@ async fn note(state: &AppState, parent: &RunId, line: &str) -> Result<(), SweepE
         len: text.len() as u64,
         eof: false,
     };
-    let event = state.store.append_log(parent, read, text).await?;
-    state.hub.publish(parent, event);
-    if let Some(event) = state
-        .store
-        .upsert_file(parent, LOG, written, &crate::store::now(), false)
-        .await?
-    {
-        state.hub.publish(parent, event);
-    }
+    state
+        .events
+        .commit(parent, state.store.append_log(parent, read, text))
+        .await?;
+    state
+        .events
+        .commit(
+            parent,
+            state
+                .store
+                .upsert_file(parent, LOG, written, &crate::store::now(), false),
+        )
+        .await?;
     Ok(())
 }
 
 /// The values of each child's primary metric (one per interval), in child order.
 pub async fn primary_values(
-    state: &AppState,
+    state: &Runner,
     children: &[SweepChildRow],
     metric: &str,
 ) -> Result<Vec<Vec<f64>>, SweepError> {
@@ -157,15 +160,20 @@ pub async fn primary_values(
 }
 
 /// Asks a child to stop, as `POST /api/runs/{id}/cancel` does.
-async fn cancel_child(state: &AppState, id: &RunId) -> Result<(), SweepError> {
+async fn cancel_child(state: &Runner, id: &RunId) -> Result<(), SweepError> {
     let status = state.current_status(id).await?;
     if status == RunStatus::Queued
-        && let Some(event) = state
-            .store
-            .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None)
+        && state
+            .events
+            .commit(
+                id,
+                state
+                    .store
+                    .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None),
+            )
             .await?
+            .is_some()
     {
-        state.hub.publish(id, event);
         runner::queue::admit_or_log(state).await;
         return Ok(());
     }
@@ -205,7 +213,7 @@ struct Parent<'a> {
 
 /// Creates child `idx` with `parameters` added to the estimator's `script_params`.
 async fn create_child(
-    state: &AppState,
+    state: &Runner,
     sweep: &Parent<'_>,
     idx: u32,
     parameters: &[(String, serde_json::Value)],
@@ -244,7 +252,7 @@ async fn create_child(
         let run_dir = run_dir.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             crate::jobuser::create_run_dir(&run_dir, "")?;
-            runner::snapshot::copy_tree(&snapshot, &run_dir.join("snapshot"))
+            crate::snapshot::copy_tree(&snapshot, &run_dir.join("snapshot"))
         })
         .await
         .map_err(|e| SweepError::Io("copying the snapshot".into(), std::io::Error::other(e)))?
@@ -261,16 +269,16 @@ async fn create_child(
         tags: BTreeMap::new(),
         submitted_by: sweep.submitted_by.clone(),
     };
-    match state
-        .store
-        .create_sweep_child(parent, idx, &new, &values)
+    if let Err(e) = state
+        .events
+        .commit(
+            &run_id,
+            state.store.create_sweep_child(parent, idx, &new, &values),
+        )
         .await
     {
-        Ok(event) => state.hub.publish(&run_id, event),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&run_dir);
-            return Err(e.into());
-        }
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(e.into());
     }
     Ok(run_id)
 }
@@ -278,7 +286,7 @@ async fn create_child(
 /// The scheduler's loop, from wherever the store says the sweep is to its end.
 #[tracing::instrument(skip_all, fields(run_id = %parent))]
 async fn schedule(
-    state: &AppState,
+    state: &Runner,
     parent: &RunId,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<(), SweepError> {
@@ -491,7 +499,7 @@ async fn schedule(
 
 /// Ends the parent: best child, status by the SDK's rules, all in its log.
 async fn finish(
-    state: &AppState,
+    state: &Runner,
     parent: &RunId,
     config: &SweepConfig,
     children: &[SweepChildRow],

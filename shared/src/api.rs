@@ -704,3 +704,13 @@ pub struct ChildList {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_metric_goal: Option<String>,
 }
+
+/// Answer to `POST /api/runs/{id}/cancel`: the run and its status now, `Canceled`
+/// (200: it ended at once) or `CancelRequested` (202: its job is being stopped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCanceled {
+    /// The run.
+    pub run_id: RunId,
+    /// Its status after the cancel.
+    pub status: RunStatus,
+}

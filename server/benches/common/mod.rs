@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use runboard_shared::event::{EventBody, Frame};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 

@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use runboard_shared::event::Frame;
 use tokio_tungstenite::tungstenite::Message;
 

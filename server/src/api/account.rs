@@ -16,8 +16,9 @@ use axum::{Extension, Form, Json};
 use serde::Deserialize;
 
 use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use super::people;
-use crate::AppState;
 use crate::people::{Access, Principal};
 
 /// The routes, each behind [`require_page`] with its role.
@@ -452,15 +453,10 @@ async fn revoke_token(
     }
 }
 
-async fn run_delete_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let run_id = match super::run_id(&id) {
-        Ok(run_id) => run_id,
+async fn run_delete_page(Path(id): Path<String>, run: Result<KnownRun, ApiError>) -> Response {
+    let summary = match run {
+        Ok(KnownRun(record)) => record.summary,
         Err(e) => return error_page(&e),
-    };
-    let summary = match state.store.run(&run_id).await {
-        Ok(Some(record)) => record.summary,
-        Ok(None) => return error_page(&super::no_run(&state, &run_id).await),
-        Err(e) => return error_page(&ApiError::from(e)),
     };
     let base = Kind::Run.page_path(&id);
     let running = if summary.status.is_terminal() {
@@ -489,7 +485,7 @@ async fn delete_run(State(state): State<AppState>, Path(id): Path<String>) -> Re
         Err(e) => return error_page(&e),
     };
     let experiment = run_id.experiment().to_owned();
-    match crate::retention::delete_run(&state, &run_id).await {
+    match crate::runs::delete::delete_run(&state.runner, &run_id).await {
         Ok(_) => back_to(&Kind::Experiment.page_path(&experiment)),
         Err(e) => error_page(&ApiError::from(e)),
     }
@@ -526,7 +522,7 @@ async fn experiment_delete_page(
 }
 
 async fn delete_experiment(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match crate::retention::delete_experiment(&state, &name).await {
+    match crate::runs::delete::delete_experiment(&state.runner, &name).await {
         Ok(_) => back_to("/"),
         Err(e) => error_page(&ApiError::from(e)),
     }

@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use runboard_shared::run::RunId;
 
+use super::AppState;
 use super::{ApiError, constant_time_eq};
-use crate::AppState;
 use crate::people::{self, Access, Decision, Principal, Role, ShareScope, Shared, Target};
 use crate::store::SessionOwner;
 

@@ -11,7 +11,7 @@ use runboard_shared::api::{DatastoreUpload, DatastoreUploaded};
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::AppState;
+use super::AppState;
 use crate::datastores::{self, DatastoreError};
 
 impl From<DatastoreError> for ApiError {

@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use runboard_shared::api::{EnvironmentList, EnvironmentSummary};
 
 use super::ApiError;
-use crate::AppState;
+use super::AppState;
 
 fn summaries(state: &AppState) -> Vec<EnvironmentSummary> {
     state
+        .runner
         .envs
         .list()
         .into_iter()
@@ -56,7 +57,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    match state.envs.remove(&hash) {
+    match state.runner.envs.remove(&hash) {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         Ok(false) => Err(ApiError::not_found(format!("no environment {hash:?}"))),
         Err(e) => Err(ApiError::internal(e)),
@@ -87,7 +88,7 @@ pub async fn framework_versions(
     Ok(Json(runboard_shared::api::FrameworkVersions {
         framework: parsed.name().to_owned(),
         package: package.to_owned(),
-        python_version: state.envs.python_version.clone(),
+        python_version: state.runner.envs.python_version.clone(),
         versions,
     }))
 }

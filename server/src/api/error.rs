@@ -9,7 +9,7 @@ use runboard_shared::api::{ErrorBody, ErrorDetail, FieldErrorBody};
 use runboard_shared::estimator::FieldError;
 
 use crate::runner::RunnerError;
-use crate::runner::snapshot::SnapshotError;
+use crate::snapshot::SnapshotError;
 use crate::store::StoreError;
 
 /// An error answer of the API.

@@ -16,8 +16,9 @@ use runboard_shared::run::RunId;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{ApiError, run_id};
-use crate::AppState;
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use crate::hub::Live;
 
 /// Query of the events route.
@@ -48,11 +49,10 @@ pub async fn websocket(
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let id = run_id(&id)?;
+    let id = super::run_id(&id)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    // A bad query is told so before whether the run exists.
+    let id = KnownRun::find(&state, id.as_str()).await?.into_id();
     let Ok(upgrade) = upgrade else {
         let wait = match query.wait {
             None => Duration::ZERO,
@@ -172,7 +172,7 @@ where
     S: Sink<Outgoing> + Unpin,
     I: Stream<Item = T> + Unpin,
 {
-    let mut live = state.hub.subscribe(&run_id);
+    let mut live = state.events.subscribe(&run_id);
     let mut last = after;
     macro_rules! send {
         ($frame:expr) => {
@@ -225,7 +225,7 @@ async fn long_poll(
 ) -> Result<EventsPage, crate::store::StoreError> {
     // Subscribed before the first read, so an event committed in between still wakes
     // the wait.
-    let mut live = state.hub.subscribe(run_id);
+    let mut live = state.events.subscribe(run_id);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let events = crate::replay::events_after(

@@ -7,19 +7,17 @@ use axum::response::{IntoResponse, Response};
 use runboard_shared::api::RunFileList;
 use tower::ServiceExt;
 
-use super::{ApiError, run_id};
-use crate::AppState;
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use crate::watch::AREAS;
 
 /// `GET /api/runs/{id}/files`.
 pub async fn list(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<RunFileList>, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     Ok(Json(RunFileList {
         files: state.store.files(&id).await?,
     }))
@@ -28,13 +26,11 @@ pub async fn list(
 /// `GET /api/runs/{id}/files/{*path}`: the file's bytes (Range requests honoured).
 pub async fn download(
     State(state): State<AppState>,
-    Path((id, path)): Path<(String, String)>,
+    run: KnownRun,
+    Path((_, path)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     let run_dir = state.run_dir(&id);
     let opened = tokio::task::spawn_blocking(move || open(&run_dir, &path))
         .await

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use runboard_shared::api::{FilesAreaAction, FilesAreaList, RunFile};
 
 use super::ApiError;
-use crate::AppState;
+use super::AppState;
 use crate::files::{self, FilesError};
 
 impl From<FilesError> for ApiError {

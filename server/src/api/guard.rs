@@ -32,7 +32,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::AppState;
+use super::AppState;
 use crate::config::Config;
 
 /// The middleware: refuses a foreign `Host` and cross-site requests (module doc).

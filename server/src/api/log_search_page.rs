@@ -9,9 +9,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use runboard_shared::runview::LogMatches;
 
+use super::AppState;
+use super::KnownRun;
 use super::account::error_page;
 use super::runview::{self, SearchQuery};
-use crate::AppState;
 use crate::people::Access;
 use crate::sweep_view::escape;
 
@@ -45,7 +46,11 @@ async fn page(
         .as_ref()
         .ok()
         .map(|Query(q)| (q.path().to_owned(), q.text().to_owned()));
-    match runview::search(State(state), Path(id.clone()), query).await {
+    let found = match KnownRun::find(&state, &id).await {
+        Ok(run) => runview::search(State(state), run, query).await,
+        Err(e) => Err(e),
+    };
+    match found {
         Ok(axum::Json(found)) => {
             let (path, q) = shown.unwrap_or_default();
             render(&id, &path, &q, &found)

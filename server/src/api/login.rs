@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::ApiError;
+use super::AppState;
 use super::auth::{now, principal, start_session};
-use crate::AppState;
 use crate::people::{self, Principal, ShareScope};
 
 /// The login routes, outside `/api`.

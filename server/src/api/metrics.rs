@@ -10,8 +10,9 @@ use runboard_shared::api::{
     MetricsBatch, OtherSummary, RunMetrics, RunsMetrics, ScalarList, ScalarSummary, SeriesBody,
 };
 
+use super::AppState;
+use super::KnownRun;
 use super::{ApiError, authorize, constant_time_eq, run_id};
-use crate::AppState;
 use crate::metrics::{self, MetricsError, TENSORBOARD};
 use crate::people::Access;
 use crate::series::XAxis;
@@ -64,29 +65,28 @@ pub async fn ingest(
             Err(e) => return Err(e),
         }
     }
-    let Ok(id) = run_id(&id) else {
-        return Err(ApiError::not_found(crate::no_such_run(&format_args!(
-            "{id:?}"
-        ))));
+    // Read before the credentials were checked (a run's token is its own): a run
+    // that is not there is answered as any other handler answers it.
+    let id = match record {
+        Some(record) => record.summary.run_id,
+        None => {
+            return Err(KnownRun::find(&state, &id).await.err().unwrap_or_else(|| {
+                ApiError::internal("the run appeared while its metrics were checked")
+            }));
+        }
     };
-    if record.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
     let Json(batch) = body.map_err(ApiError::json)?;
-    let stored = metrics::ingest(&state, &id, batch).await?;
+    let stored = metrics::ingest(&state.metrics, &id, batch).await?;
     Ok(Json(runboard_shared::api::MetricsIngested { stored }))
 }
 
 /// `GET /api/runs/{id}/metrics`: the SDK's `get_metrics()`.
 pub async fn get_metrics(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<serde_json::Map<String, serde_json::Value>>, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
-    Ok(Json(metrics::get_metrics(&state, &id).await?))
+    let id = run.into_id();
+    Ok(Json(metrics::get_metrics(&state.metrics, &id).await?))
 }
 
 /// Most runs one comparison may ask for (the experiment page shows 50).
@@ -128,7 +128,7 @@ pub async fn compare(
             }
         }
         runs.push(RunMetrics {
-            metrics: metrics::briefs(&state, &id).await?,
+            metrics: metrics::briefs(&state.metrics, &id).await?,
             run_id: id,
         });
     }
@@ -183,7 +183,7 @@ pub async fn metric_series(
 ) -> Result<Json<SeriesBody>, ApiError> {
     let id = run_id(&id)?;
     let (buckets, x) = series_query(&params, &["buckets", "x"])?;
-    metrics::series_body(&state, &id, metrics::METRIC, "", &name, buckets, x)
+    metrics::series_body(&state.metrics, &id, metrics::METRIC, "", &name, buckets, x)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("run {id} has no numeric metric '{name}'")))
@@ -192,12 +192,9 @@ pub async fn metric_series(
 /// `GET /api/runs/{id}/scalars`: TensorBoard scalar series and other summaries.
 pub async fn scalars(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<ScalarList>, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     let scalars = state
         .store
         .series_list(&id)
@@ -239,7 +236,7 @@ pub async fn scalar_series(
         .get("tag")
         .ok_or_else(|| ApiError::bad_request("invalid_query", "tag is required"))?;
     let tb_run = params.get("run").map(String::as_str).unwrap_or(".");
-    metrics::series_body(&state, &id, TENSORBOARD, tb_run, tag, buckets, x)
+    metrics::series_body(&state.metrics, &id, TENSORBOARD, tb_run, tag, buckets, x)
         .await?
         .map(Json)
         .ok_or_else(|| {

@@ -20,8 +20,8 @@ use runboard_shared::run::RunId;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::{ApiError, authorize};
-use crate::AppState;
 use crate::metrics::{self, METRIC, MetricsError};
 use crate::mlflow::{self as mf, MlflowError};
 use crate::people::{Access, Principal};
@@ -421,14 +421,14 @@ pub async fn run_create(State(state): State<AppState>, headers: HeaderMap, raw: 
         tags,
         submitted_by: Some(principal.name().to_owned()),
     };
-    let event = match state.store.create_external_run(&new).await {
-        Ok(event) => event,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&run_dir);
-            return Err(e.into());
-        }
-    };
-    state.hub.publish(&run_id, event);
+    if let Err(e) = state
+        .events
+        .commit(&run_id, state.store.create_external_run(&new))
+        .await
+    {
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(e.into());
+    }
     let record = state
         .store
         .run(&run_id)
@@ -459,8 +459,10 @@ pub async fn run_update(State(state): State<AppState>, headers: HeaderMap, raw: 
             set: BTreeMap::from([("mlflow.runName".to_owned(), name.to_owned())]),
             remove: Vec::new(),
         };
-        let event = state.store.patch_tags(&run_id, &patch).await?;
-        state.hub.publish(&run_id, event);
+        state
+            .events
+            .commit(&run_id, state.store.patch_tags(&run_id, &patch))
+            .await?;
     }
     if record.summary.target == mf::TARGET {
         for status in ending {
@@ -679,7 +681,7 @@ async fn sorted_search(
     Ok(Json(answer))
 }
 
-/// `POST runs/delete`: Runboard's delete (`retention::delete_run`), which is for
+/// `POST runs/delete`: Runboard's delete (`runs::delete::delete_run`), which is for
 /// good: the rows and the folder go at once, a run that has not ended is cancelled
 /// first, and models registered from it stay. MLflow's soft delete has no
 /// counterpart (see `runs/restore`).
@@ -688,8 +690,8 @@ pub async fn run_delete(State(state): State<AppState>, headers: HeaderMap, raw: 
     caller.person()?;
     let (req, _): (mf::RunRef, _) = body(raw).await?;
     let record = run_for(&state, &caller, req.run_id.as_deref()).await?;
-    use crate::retention::DeleteError as E;
-    match crate::retention::delete_run(&state, &record.summary.run_id).await {
+    use crate::runs::delete::DeleteError as E;
+    match crate::runs::delete::delete_run(&state.runner, &record.summary.run_id).await {
         Ok(_) => Ok(Json(json!({}))),
         Err(e @ E::NoSuchRun(_)) => Err(MlflowError::NotFound(e.to_string())),
         Err(e @ (E::ChildOfLiveSweep { .. } | E::StillStopping(_))) => {
@@ -717,7 +719,7 @@ async fn log(state: &AppState, caller: &Caller, batch: mf::LogBatch, bytes: usiz
     mf::check_batch(bytes, &batch)?;
     mf::param_conflict(&record.summary.properties, &batch.params)?;
     let metrics_batch = mf::to_metrics_batch(&batch, now_ms());
-    metrics::ingest(state, &record.summary.run_id, metrics_batch).await?;
+    metrics::ingest(&state.metrics, &record.summary.run_id, metrics_batch).await?;
     Ok(Json(json!({})))
 }
 
@@ -779,11 +781,11 @@ pub async fn delete_tag(State(state): State<AppState>, headers: HeaderMap, raw: 
         set: BTreeMap::new(),
         remove: vec![req.item.key],
     };
-    let event = state
-        .store
-        .patch_tags(&record.summary.run_id, &patch)
+    let run_id = &record.summary.run_id;
+    state
+        .events
+        .commit(run_id, state.store.patch_tags(run_id, &patch))
         .await?;
-    state.hub.publish(&record.summary.run_id, event);
     Ok(Json(json!({})))
 }
 
@@ -826,7 +828,7 @@ pub async fn metric_history(
         })?,
     };
     let body = metrics::series_body(
-        &state,
+        &state.metrics,
         &record.summary.run_id,
         METRIC,
         "",
@@ -950,19 +952,16 @@ pub async fn artifact_put(
         .modified()
         .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339())
         .unwrap_or_default();
-    if let Some(event) = state
-        .store
-        .upsert_file(
+    let path = format!("outputs/{rel}");
+    state
+        .events
+        .commit(
             &run_id,
-            &format!("outputs/{rel}"),
-            meta.len(),
-            &modified,
-            true,
+            state
+                .store
+                .upsert_file(&run_id, &path, meta.len(), &modified, true),
         )
-        .await?
-    {
-        state.hub.publish(&run_id, event);
-    }
+        .await?;
     Ok(Json(json!({})))
 }
 

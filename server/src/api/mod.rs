@@ -11,6 +11,7 @@ mod events;
 mod files;
 mod files_area;
 pub mod guard;
+mod known_run;
 mod log_search_page;
 mod login;
 mod metrics;
@@ -24,6 +25,7 @@ mod runs;
 mod runview;
 mod sdk_index;
 mod snapshot;
+mod state;
 mod sweep_page;
 mod sweeps;
 mod tensorboard;
@@ -39,8 +41,9 @@ use runboard_shared::run::RunId;
 pub use auth::{authorize, principal};
 pub use error::ApiError;
 pub use events::session;
+pub use known_run::KnownRun;
+pub use state::{AppState, Inner};
 
-use crate::AppState;
 use crate::people::{Access, Shared};
 
 /// One route of the API. Every route in [`routes`] requires credentials.
@@ -469,14 +472,6 @@ pub fn app(state: AppState) -> Router {
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The 404 for a run that is not there: one that was deleted says so and when.
-async fn no_run(state: &AppState, id: &RunId) -> ApiError {
-    match state.store.deleted_at(id).await {
-        Ok(Some(when)) => ApiError::not_found(format!("run {id} was deleted ({when})")),
-        _ => ApiError::not_found(crate::no_such_run(id)),
-    }
 }
 
 /// Parses a run id from a path, answering 404 for one that cannot exist.

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use runboard_shared::api::{ModelList, ModelVersion, RegisterModel};
 use serde::Deserialize;
 
+use super::AppState;
 use super::{ApiError, run_id};
-use crate::AppState;
 use crate::models::{self, ModelError};
 use crate::store::{ModelRow, NewModel};
 

@@ -7,9 +7,10 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use super::account::{error_page, page, require_page};
-use super::{ApiError, run_id};
-use crate::AppState;
 use crate::people::Access;
 use crate::store::ModelRow;
 
@@ -45,16 +46,11 @@ async fn versions(State(state): State<AppState>, Path(name): Path<String>) -> Re
     }
 }
 
-async fn run_models(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let run = match run_id(&id) {
-        Ok(run) => run,
+async fn run_models(State(state): State<AppState>, run: Result<KnownRun, ApiError>) -> Response {
+    let run = match run {
+        Ok(run) => run.into_id(),
         Err(e) => return error_page(&e),
     };
-    match state.store.run(&run).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return error_page(&super::no_run(&state, &run).await),
-        Err(e) => return error_page(&ApiError::from(e)),
-    }
     match state.store.run_models(run.as_str()).await {
         Ok(rows) => page(
             axum::http::StatusCode::OK,

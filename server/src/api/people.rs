@@ -13,9 +13,9 @@ use runboard_shared::api::{
 };
 use runboard_shared::run::ExperimentName;
 
+use super::AppState;
 use super::auth::{clear_cookie, now, rfc3339};
 use super::{ApiError, run_id};
-use crate::AppState;
 use crate::people::{self, BUILTIN_ADMIN, Principal, ShareScope};
 use crate::store::ShareLinkRow;
 

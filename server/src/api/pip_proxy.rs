@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use crate::AppState;
+use super::AppState;
 use crate::pypi::{self, UpstreamFile};
 
 /// The largest wheel the proxy downloads.

@@ -7,16 +7,18 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use runboard_shared::api::{ExperimentList, RunDetails, RunList, SubmitResponse, TagsPatch};
-use runboard_shared::environment::env_spec;
-use runboard_shared::estimator::{Estimator, FieldError};
-use runboard_shared::run::{ExperimentName, RunId, RunStatus};
+use runboard_shared::api::{
+    ExperimentList, RunCanceled, RunDetails, RunList, SubmitResponse, TagsPatch,
+};
+use runboard_shared::estimator::Estimator;
+use runboard_shared::run::{ExperimentName, RunStatus};
 
+use super::AppState;
+use super::KnownRun;
 use super::{ApiError, run_id};
-use crate::AppState;
 use crate::people::Principal;
-use crate::runner::{self, snapshot};
-use crate::store::{NewRun, RunQuery, parse_cursor};
+use crate::runs::{RunError, cancel, submit, tags};
+use crate::store::{RunQuery, parse_cursor};
 
 /// The multipart fields of a submission.
 #[derive(Debug, Default)]
@@ -108,114 +110,18 @@ pub async fn submit(
         )
     })?;
     let estimator = Estimator::from_json(&estimator_json).map_err(ApiError::fields)?;
-    let target = estimator
-        .compute_target
-        .clone()
-        .unwrap_or_else(|| "local".to_owned());
-    if state.target(&target).is_err() {
-        return Err(ApiError::fields(vec![FieldError {
-            field: "compute_target".into(),
-            message: format!(
-                "unknown compute target '{target}'; this server has: {}",
-                state.target_names().join(", ")
-            ),
-        }]));
-    }
-    if target != "local"
-        && matches!(
-            estimator.distribution(),
-            Some(runboard_shared::estimator::DistributedTraining::ParameterServer { .. })
-        )
-    {
-        return Err(ApiError::fields(vec![FieldError::new(
-            "distributed_training",
-            format!(
-                "ParameterServer jobs run on the local target only; '{target}' does not lay out TF_CONFIG tasks yet"
-            ),
-        )]));
-    }
-    if target == "local" && estimator.node_count > 1 {
-        return Err(ApiError::fields(vec![FieldError::new(
-            "node_count",
-            format!(
-                "{} nodes asked, but the compute target 'local' is one machine; submit to a Slurm compute target for several nodes",
-                estimator.node_count
-            ),
-        )]));
-    }
-    let archive = match sub.snapshot {
-        Some(archive) => archive,
-        None => pack_from_files_area(&state, &estimator.source_directory).await?,
-    };
-
-    // Unpack into a temporary folder that disappears on any error below.
-    let incoming_root = state.config.data_dir.join("incoming");
-    std::fs::create_dir_all(&incoming_root).map_err(ApiError::internal)?;
-    let incoming = tempfile::TempDir::new_in(&incoming_root).map_err(ApiError::internal)?;
-    let limit = state.config.max_snapshot_bytes;
-    let dst = incoming.path().to_owned();
-    tokio::task::spawn_blocking(move || snapshot::unpack(archive.as_ref(), &dst, limit))
-        .await
-        .map_err(ApiError::internal)??;
-    let environment = environment_for(&state, &estimator, incoming.path())?;
-    let entry = incoming.path().join(&estimator.entry_script);
-    if !snapshot::is_inside(std::path::Path::new(&estimator.entry_script)) || !entry.is_file() {
-        return Err(ApiError::fields(vec![FieldError {
-            field: "entry_script".into(),
-            message: format!(
-                "'{}' is not a file inside source_directory '{}'",
-                estimator.entry_script, estimator.source_directory
-            ),
-        }]));
-    }
-
-    let now = chrono::Utc::now();
-    let run_id = RunId::new(
-        &experiment,
-        u64::try_from(now.timestamp()).unwrap_or(0),
-        rand::random(),
-    );
-    let argv = state.script_args(&estimator);
-    let python = match environment["hash"].as_str() {
-        Some(hash) => state
-            .envs
-            .root
-            .join(hash)
-            .join("bin/python")
-            .display()
-            .to_string(),
-        None => state.config.python.clone(),
-    };
-    let mut command = vec![python, estimator.entry_script.clone()];
-    command.extend(argv.iter().cloned());
-    let definition = serde_json::json!({
-        "estimator": estimator,
-        "arguments": argv,
-        "command": command,
-        "environment": environment,
-    });
-    let run_dir = place_snapshot(&state, &run_id, incoming)?;
-    let new = NewRun {
-        run_id: run_id.clone(),
-        target,
-        definition,
-        run_token: crate::config::new_token(),
-        properties: sub.properties,
-        tags: sub.tags,
-        submitted_by: Some(principal.name().to_owned()),
-    };
-    let event = match state.store.create_run(&new).await {
-        Ok(event) => event,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&run_dir);
-            return Err(e.into());
-        }
-    };
-    state.hub.publish(&run_id, event);
-    tracing::info!(%run_id, "run submitted");
-    // Starts the run now if its compute target has a free slot; else it waits in
-    // Queued, in the store, and learns its place in line.
-    runner::queue::admit_or_log(&state).await;
+    let run_id = submit::submit(
+        &state.runner,
+        submit::Submission {
+            experiment,
+            estimator,
+            snapshot: sub.snapshot,
+            properties: sub.properties,
+            tags: sub.tags,
+            submitted_by: principal.name().to_owned(),
+        },
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(SubmitResponse {
@@ -226,99 +132,18 @@ pub async fn submit(
     ))
 }
 
-/// A submission without a `snapshot` part (the browser's notebook): packs the
-/// files-area folder `source_directory` names, as the CLI packs a local one.
-pub(super) async fn pack_from_files_area(
-    state: &AppState,
-    source_directory: &str,
-) -> Result<bytes::Bytes, ApiError> {
-    let missing = || {
-        ApiError::bad_request(
-            "invalid_multipart",
-            format!(
-                "multipart field 'snapshot' (a tar.gz of source_directory) is missing, and source_directory '{source_directory}' is not a folder of the server's files area"
-            ),
-        )
-    };
-    let relative = std::path::Path::new(source_directory);
-    // A named folder only: the area's root holds every notebook and project.
-    let named = relative
-        .components()
-        .any(|c| matches!(c, std::path::Component::Normal(_)));
-    if source_directory.starts_with('/') || !snapshot::is_inside(relative) || !named {
-        return Err(missing());
-    }
-    let folder = crate::files::folder(
-        &crate::files::root(&state.config.data_dir),
-        source_directory,
-    )
-    .map_err(|e| match e {
-        crate::files::FilesError::Io(e) => ApiError::internal(e),
-        _ => missing(),
-    })?;
-    let limit = state.config.max_snapshot_bytes;
-    let archive = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        snapshot::pack(&folder, limit, &mut out).map(|()| out)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(archive.into())
-}
-
-/// The run's environment, checked at submit time so that a bad request changes
-/// nothing: `{"spec", "hash"}`, or `null` for a `user_managed` run.
-pub(super) fn environment_for(
-    state: &AppState,
-    estimator: &Estimator,
-    snapshot_dir: &std::path::Path,
-) -> Result<serde_json::Value, ApiError> {
-    if let Some(image) = &estimator.custom_docker_image
-        && !state.docker
-    {
-        return Err(ApiError::fields(vec![FieldError::new(
-            "custom_docker_image",
-            format!(
-                "'{image}' cannot run: this compute target has no Docker engine (`docker info` failed); \
-                 leave custom_docker_image unset to run in a virtual environment"
-            ),
-        )]));
-    }
-    let read = |field: &str, path: &Option<String>| -> Result<Option<String>, ApiError> {
-        let Some(path) = path else { return Ok(None) };
-        let file = snapshot_dir.join(path);
-        if !snapshot::is_inside(std::path::Path::new(path)) || !file.is_file() {
-            return Err(ApiError::fields(vec![FieldError::new(
-                field,
-                format!(
-                    "'{path}' is not a file inside source_directory '{}'",
-                    estimator.source_directory
-                ),
-            )]));
+impl From<RunError> for ApiError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Fields(errors) | RunError::Environment(errors) => ApiError::fields(errors),
+            RunError::Invalid { code, message } => ApiError::bad_request(code, message),
+            RunError::Conflict(message) => ApiError::conflict(message),
+            RunError::Snapshot(e) => e.into(),
+            RunError::Store(e) => e.into(),
+            RunError::Runner(e) => e.into(),
+            RunError::Internal(cause) => ApiError::internal(cause),
         }
-        std::fs::read_to_string(&file).map(Some).map_err(|e| {
-            ApiError::fields(vec![FieldError::new(
-                field,
-                format!("'{path}' is not readable text: {e}"),
-            )])
-        })
-    };
-    let requirements = read("pip_requirements_file", &estimator.pip_requirements_file)?;
-    let conda_file = read(
-        "conda_dependencies_file",
-        &estimator.conda_dependencies_file,
-    )?;
-    let spec = env_spec(
-        estimator,
-        requirements.as_deref(),
-        conda_file.as_deref(),
-        state.envs.conda_mode(),
-    )
-    .map_err(|e| ApiError::fields(vec![e]))?;
-    Ok(match spec {
-        None => serde_json::Value::Null,
-        Some(spec) => serde_json::json!({"hash": state.envs.hash(&spec), "spec": spec}),
-    })
+    }
 }
 
 /// `GET /api/experiments`.
@@ -388,34 +213,12 @@ pub async fn list(
     Ok(Json(RunList { runs, next_cursor }))
 }
 
-/// Makes the new run's folder, closed to jobs ([`crate::jobuser::create_run_dir`]),
-/// and moves the unpacked snapshot in as its `snapshot/`; on failure, neither is
-/// left behind. Returns the folder.
-pub(super) fn place_snapshot(
-    state: &AppState,
-    run_id: &RunId,
-    incoming: tempfile::TempDir,
-) -> Result<std::path::PathBuf, ApiError> {
-    let run_dir = state.run_dir(run_id);
-    crate::jobuser::create_run_dir(&run_dir, "").map_err(ApiError::internal)?;
-    let keep = incoming.keep();
-    if let Err(e) = std::fs::rename(&keep, run_dir.join("snapshot")) {
-        let _ = std::fs::remove_dir_all(&keep);
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(ApiError::internal(e));
-    }
-    Ok(run_dir)
-}
-
 /// `GET /api/runs/{id}`: the SDK's `get_details()`.
 pub async fn details(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    KnownRun(record): KnownRun,
 ) -> Result<Json<RunDetails>, ApiError> {
-    let id = run_id(&id)?;
-    let Some(record) = state.store.run(&id).await? else {
-        return Err(super::no_run(&state, &id).await);
-    };
+    let id = record.summary.run_id.clone();
     let log_files = state
         .store
         .files(&id)
@@ -451,25 +254,18 @@ pub async fn details(
 /// `POST /api/runs/{id}/cancel`: 202 while the job stops, 200 when the run was
 /// still queued (it is Canceled at once, having started nothing), 409 when it has
 /// ended.
-#[tracing::instrument(skip_all, fields(run_id = %id))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<RunCanceled>), ApiError> {
     let id = run_id(&id)?;
-    match runner::stop(&state, &id).await? {
-        runner::Stop::Ended => Ok((
-            StatusCode::OK,
-            Json(serde_json::json!({"run_id": id, "status": RunStatus::Canceled})),
-        )),
-        runner::Stop::Requested => Ok((
-            StatusCode::ACCEPTED,
-            Json(serde_json::json!({"run_id": id, "status": RunStatus::CancelRequested})),
-        )),
-        runner::Stop::AlreadyEnded(status) => Err(ApiError::conflict(format!(
-            "run {id} has already ended ({status}); there is nothing to cancel"
-        ))),
-    }
+    let canceled = cancel::cancel(&state.runner, &id).await?;
+    let code = if canceled.ended {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((code, Json(canceled.body)))
 }
 
 /// `PATCH /api/runs/{id}/tags`.
@@ -478,36 +274,18 @@ pub async fn patch_tags(
     Path(id): Path<String>,
     body: Result<Json<TagsPatch>, JsonRejection>,
 ) -> Result<Json<BTreeMap<String, String>>, ApiError> {
-    let id = run_id(&id)?;
     let Json(patch) = body.map_err(ApiError::json)?;
-    if let Some(problem) = patch
-        .set
-        .iter()
-        .find_map(|(k, v)| crate::limits::tag_problem("tag", k, v))
-        .or_else(|| {
-            patch
-                .remove
-                .iter()
-                .find_map(|k| crate::limits::tag_problem("tag", k, ""))
-        })
-    {
-        return Err(ApiError::bad_request("invalid_tags", problem));
-    }
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
-    let event = state.store.patch_tags(&id, &patch).await?;
-    let tags = match &event.body {
-        runboard_shared::event::EventBody::Tags { tags } => tags.clone(),
-        _ => BTreeMap::new(),
-    };
-    state.hub.publish(&id, event);
-    Ok(Json(tags))
+    // A bad patch is told so before whether the run exists.
+    tags::check(&patch)?;
+    let id = KnownRun::find(&state, &id).await?.into_id();
+    Ok(Json(
+        tags::patch(&state.store, &state.events, &id, &patch).await?,
+    ))
 }
 
-impl From<crate::retention::DeleteError> for ApiError {
-    fn from(e: crate::retention::DeleteError) -> Self {
-        use crate::retention::DeleteError as E;
+impl From<crate::runs::delete::DeleteError> for ApiError {
+    fn from(e: crate::runs::delete::DeleteError) -> Self {
+        use crate::runs::delete::DeleteError as E;
         match e {
             E::NoSuchRun(_) | E::NoSuchExperiment(_) => ApiError::not_found(e.to_string()),
             E::StillStopping(_) | E::ChildOfLiveSweep { .. } => ApiError::conflict(e.to_string()),
@@ -525,7 +303,9 @@ pub async fn delete_run(
     Path(id): Path<String>,
 ) -> Result<Json<runboard_shared::api::RunDeleted>, ApiError> {
     let id = run_id(&id)?;
-    Ok(Json(crate::retention::delete_run(&state, &id).await?))
+    Ok(Json(
+        crate::runs::delete::delete_run(&state.runner, &id).await?,
+    ))
 }
 
 /// `DELETE /api/experiments/{name}`: deletes every run of the experiment, then it.
@@ -534,6 +314,6 @@ pub async fn delete_experiment(
     Path(name): Path<String>,
 ) -> Result<Json<runboard_shared::api::ExperimentDeleted>, ApiError> {
     Ok(Json(
-        crate::retention::delete_experiment(&state, &name).await?,
+        crate::runs::delete::delete_experiment(&state.runner, &name).await?,
     ))
 }

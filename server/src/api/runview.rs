@@ -6,26 +6,18 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use runboard_shared::api::SeriesBody;
 use runboard_shared::run::RunId;
 use runboard_shared::runview::{LogMatches, LogRange, SeriesStart, ValueStart, ViewStart};
 use serde::Deserialize;
 
-use super::{ApiError, run_id};
-use crate::AppState;
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use crate::confined::ConfinedError;
 use crate::logread::{self, Search};
 use crate::series_sample::{self, MAX_SLICES};
-
-/// The run, or its 404.
-async fn known_run(state: &AppState, id: &str) -> Result<RunId, ApiError> {
-    let id = run_id(id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(state, &id).await);
-    }
-    Ok(id)
-}
 
 /// A query that does not parse, as a 400 that names the field.
 fn bad_query(e: QueryRejection) -> ApiError {
@@ -54,9 +46,9 @@ fn log_error(id: &RunId, path: &str, e: ConfinedError) -> ApiError {
 /// ([`logread::TAIL_BYTES`]), each series' count and each metric value in brief.
 pub async fn view(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<ViewStart>, ApiError> {
-    let id = known_run(&state, &id).await?;
+    let id = run.into_id();
     let rows = state.store.view_rows(&id).await?;
     let dir = state.run_dir(&id);
     let offsets: Vec<(String, u64)> = rows
@@ -139,10 +131,10 @@ pub struct RangeQuery {
 /// start at a whole line (the run page's "earlier lines").
 pub async fn range(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<LogRange>, ApiError> {
-    let id = known_run(&state, &id).await?;
+    let id = run.into_id();
     let Query(q) = query.map_err(bad_query)?;
     let path = log_path(&q.path)?.to_owned();
     let bytes = q.bytes.unwrap_or(logread::TAIL_BYTES);
@@ -194,10 +186,10 @@ impl SearchQuery {
 /// with the log).
 pub async fn search(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<LogMatches>, ApiError> {
-    let id = known_run(&state, &id).await?;
+    let id = run.into_id();
     let Query(q) = query.map_err(bad_query)?;
     let path = log_path(&q.path)?.to_owned();
     if q.q.is_empty() || q.q.len() > logread::MAX_QUERY_BYTES {
@@ -260,10 +252,10 @@ pub struct SeriesQuery {
 /// last of each slice, real points in order.
 pub async fn series(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
     query: Result<Query<SeriesQuery>, QueryRejection>,
 ) -> Result<Json<SeriesBody>, ApiError> {
-    let id = known_run(&state, &id).await?;
+    let id = run.into_id();
     let Query(q) = query.map_err(bad_query)?;
     let source = q.source.as_deref().unwrap_or(crate::metrics::METRIC);
     let run = match (source, q.run.as_deref()) {

@@ -13,9 +13,10 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::AppState;
 use super::{ApiError, pip_proxy};
 use crate::pypi::normalize;
-use crate::{AppState, sdk};
+use crate::sdk;
 
 fn wheel() -> &'static sdk::Wheel {
     static WHEEL: OnceLock<sdk::Wheel> = OnceLock::new();

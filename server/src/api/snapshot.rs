@@ -8,19 +8,17 @@ use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use runboard_shared::api::{RunFile, RunFileList};
 
-use super::{ApiError, run_id};
-use crate::AppState;
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 
 /// `GET /api/runs/{id}/snapshot`: every file of the snapshot, by path.
-#[tracing::instrument(skip_all, fields(run_id = %id))]
+#[tracing::instrument(skip_all, fields(run_id = %run.id()))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<RunFileList>, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     let root = snapshot_dir(&state, &id);
     let files = tokio::task::spawn_blocking(move || list_files(&root))
         .await
@@ -31,16 +29,14 @@ pub async fn list(
 
 /// `GET /api/runs/{id}/snapshot/{*path}`: one file of the snapshot (HTTP Range
 /// honoured).
-#[tracing::instrument(skip_all, fields(run_id = %id))]
+#[tracing::instrument(skip_all, fields(run_id = %run.id()))]
 pub async fn download(
     State(state): State<AppState>,
-    Path((id, path)): Path<(String, String)>,
+    run: KnownRun,
+    Path((_, path)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     let root = snapshot_dir(&state, &id);
     let opened = tokio::task::spawn_blocking(move || open(&root, &path))
         .await

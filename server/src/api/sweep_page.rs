@@ -7,13 +7,14 @@
 //! `crate::sweep_view`'s.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::AppState;
+use super::KnownRun;
 use super::account::{error_page, require_page};
-use super::{ApiError, run_id, sweeps};
-use crate::AppState;
+use super::{ApiError, sweeps};
 use crate::people::Access;
 use crate::sweep_view;
 
@@ -37,24 +38,21 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}td code{white-space:no
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.scatter{border:1px solid #ddd;background:#fff}\
 .empty,.note{color:#555}";
 
-async fn sweep_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match render(state, id).await {
+async fn sweep_page(State(state): State<AppState>, run: Result<KnownRun, ApiError>) -> Response {
+    match async { render(state, run?).await }.await {
         Ok(response) => response,
         Err(e) => error_page(&e),
     }
 }
 
-async fn render(state: AppState, id: String) -> Result<Response, ApiError> {
-    let run = run_id(&id)?;
-    let Some(record) = state.store.run(&run).await? else {
-        return Err(super::no_run(&state, &run).await);
-    };
+async fn render(state: AppState, KnownRun(record): KnownRun) -> Result<Response, ApiError> {
+    let run = record.summary.run_id.clone();
     if record.summary.target != crate::sweep::TARGET {
         return Err(ApiError::not_found(format!(
             "run {run} is not a sweep (it has no sweep page)"
         )));
     }
-    let Json(list) = sweeps::children(State(state), Path(id)).await?;
+    let Json(list) = sweeps::children(State(state), KnownRun(record.clone())).await?;
     let status = record.summary.status;
     let refresh = if status.is_terminal() {
         ""

@@ -2,8 +2,6 @@
 //! source snapshot, multipart) and `GET /api/runs/{id}/children`. The scheduling is
 //! `crate::sweep`.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Extension, Path, State};
@@ -11,14 +9,14 @@ use axum::http::StatusCode;
 use runboard_shared::api::{ChildList, ChildRun, FieldErrorBody, SubmitResponse};
 use runboard_shared::estimator::FieldError;
 use runboard_shared::run::{ExperimentName, RunId, RunStatus};
-use runboard_shared::sweep::{Sampling, SweepConfig};
+use runboard_shared::sweep::SweepConfig;
 
-use super::runs::{environment_for, pack_from_files_area};
-use super::{ApiError, run_id};
-use crate::AppState;
+use super::ApiError;
+use super::AppState;
+use super::KnownRun;
 use crate::people::Principal;
-use crate::runner::snapshot;
-use crate::store::NewRun;
+use crate::runs::RunError;
+use crate::runs::sweep::{self, SweepSubmission};
 
 /// 400 `invalid_sweep` naming every bad field; nothing was created.
 fn sweep_fields(errors: Vec<FieldError>) -> ApiError {
@@ -102,104 +100,30 @@ pub async fn submit(
             "multipart field 'config' (the HyperDrive configuration as JSON) is missing",
         )
     })?;
-    let (mut config, estimator) = SweepConfig::parse(&config_text).map_err(sweep_fields)?;
-    let target = estimator
-        .compute_target
-        .clone()
-        .unwrap_or_else(|| "local".to_owned());
-    if state.target(&target).is_err() {
-        return Err(sweep_fields(vec![FieldError::new(
-            "run_config.compute_target",
-            format!(
-                "unknown compute target '{target}'; this server has: {}",
-                state.target_names().join(", ")
-            ),
-        )]));
-    }
-    let archive = match archive {
-        Some(archive) => archive,
-        None => pack_from_files_area(&state, &estimator.source_directory).await?,
+    let (config, estimator) = SweepConfig::parse(&config_text).map_err(sweep_fields)?;
+    let sub = SweepSubmission {
+        experiment,
+        config,
+        estimator,
+        snapshot: archive,
+        submitted_by: principal.name().to_owned(),
     };
-    let incoming_root = state.config.data_dir.join("incoming");
-    std::fs::create_dir_all(&incoming_root).map_err(ApiError::internal)?;
-    let incoming = tempfile::TempDir::new_in(&incoming_root).map_err(ApiError::internal)?;
-    let limit = state.config.max_snapshot_bytes;
-    let dst = incoming.path().to_owned();
-    tokio::task::spawn_blocking(move || snapshot::unpack(archive.as_ref(), &dst, limit))
-        .await
-        .map_err(ApiError::internal)??;
-    let environment =
-        environment_for(&state, &estimator, incoming.path()).map_err(in_run_config)?;
-    let entry = incoming.path().join(&estimator.entry_script);
-    if !snapshot::is_inside(std::path::Path::new(&estimator.entry_script)) || !entry.is_file() {
-        return Err(sweep_fields(vec![FieldError::new(
-            "run_config.entry_script",
-            format!(
-                "'{}' is not a file inside source_directory '{}'",
-                estimator.entry_script, estimator.source_directory
-            ),
-        )]));
-    }
-    // A random sweep without a seed gets one now, stored, so that a restart draws
-    // the same children.
-    if let Sampling::Random { seed: None } = config.sampling {
-        config.sampling = Sampling::Random {
-            seed: Some(u64::from(rand::random::<u32>())),
-        };
-    }
-    let python = match environment["hash"].as_str() {
-        Some(hash) => state
-            .envs
-            .root
-            .join(hash)
-            .join("bin/python")
-            .display()
-            .to_string(),
-        None => state.config.python.clone(),
-    };
-    let template = serde_json::json!({"environment": environment, "python": python});
-    let config_json = serde_json::to_string(&config).map_err(ApiError::internal)?;
-
-    let now = chrono::Utc::now();
-    let run_id = RunId::new(
-        &experiment,
-        u64::try_from(now.timestamp()).unwrap_or(0),
-        rand::random(),
-    );
-    // The children get copies of this snapshot.
-    let run_dir = super::runs::place_snapshot(&state, &run_id, incoming)?;
-    let new = NewRun {
-        run_id: run_id.clone(),
-        target: crate::sweep::TARGET.to_owned(),
-        definition: serde_json::json!({"hyperdrive": config, "estimator": estimator}),
-        run_token: crate::config::new_token(),
-        properties: BTreeMap::from([
-            (
-                "primary_metric_name".to_owned(),
-                config.primary_metric_name.clone(),
-            ),
-            (
-                "primary_metric_goal".to_owned(),
-                format!("{:?}", config.primary_metric_goal).to_lowercase(),
-            ),
-        ]),
-        tags: BTreeMap::new(),
-        submitted_by: Some(principal.name().to_owned()),
-    };
-    let event = match state
-        .store
-        .create_sweep(&new, &config_json, &template)
-        .await
-    {
-        Ok(event) => event,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&run_dir);
-            return Err(e.into());
+    let run_id = match sweep::create(&state.runner, sub).await {
+        Ok(run_id) => run_id,
+        // The run configuration's fields, named as its.
+        Err(RunError::Fields(errors)) => {
+            return Err(sweep_fields(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(&format!("run_config.{}", e.field), e.message))
+                    .collect(),
+            ));
         }
+        Err(RunError::Environment(errors)) => {
+            return Err(in_run_config(ApiError::fields(errors)));
+        }
+        Err(e) => return Err(e.into()),
     };
-    state.hub.publish(&run_id, event);
-    tracing::info!(%run_id, "sweep submitted");
-    crate::sweep::spawn(&state, run_id.clone());
     Ok((
         StatusCode::CREATED,
         Json(SubmitResponse {
@@ -214,12 +138,9 @@ pub async fn submit(
 /// for a sweep, with each child's parameters, best primary metric and stop reason.
 pub async fn children(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    run: KnownRun,
 ) -> Result<Json<ChildList>, ApiError> {
-    let id = run_id(&id)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(&state, &id).await);
-    }
+    let id = run.into_id();
     let runs = state.store.children(&id).await?;
     let sweep = state.store.sweep(&id).await?;
     let Some(sweep) = sweep else {
@@ -239,7 +160,7 @@ pub async fn children(
     };
     let config: SweepConfig = serde_json::from_str(&sweep.config).map_err(ApiError::internal)?;
     let rows = state.store.sweep_children(&id).await?;
-    let values = crate::sweep::primary_values(&state, &rows, &config.primary_metric_name)
+    let values = crate::sweep::primary_values(&state.runner, &rows, &config.primary_metric_name)
         .await
         .map_err(ApiError::internal)?;
     let by_run: std::collections::HashMap<&RunId, usize> = rows

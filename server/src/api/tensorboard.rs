@@ -7,8 +7,9 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::TryStreamExt;
 
-use super::{ApiError, authorize, run_id};
-use crate::AppState;
+use super::AppState;
+use super::KnownRun;
+use super::{ApiError, authorize};
 use crate::people::{Access, Shared};
 
 /// Largest request body forwarded to TensorBoard.
@@ -60,12 +61,10 @@ async fn forward(
         None,
     )
     .await?;
-    let id = run_id(&id_text)?;
-    if state.store.run(&id).await?.is_none() {
-        return Err(super::no_run(state, &id).await);
-    }
+    let id = KnownRun::find(state, &id_text).await?.into_id();
     let logs = state.run_dir(&id).join("wd/logs");
     let port = match state
+        .runner
         .tensorboards
         .ensure(&state.config.python, &id, &logs)
         .await

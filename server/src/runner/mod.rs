@@ -15,21 +15,28 @@ pub mod launch;
 pub mod local;
 pub mod queue;
 pub mod slurm;
-pub mod snapshot;
 pub mod supervisor;
 pub mod tensorboard;
 pub mod wake;
 
-use std::path::Path;
+/// Snapshots moved to [`crate::snapshot`], beside all their users; this path stays for
+/// the callers that still name it (the CLI, tests).
+pub use crate::snapshot;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use runboard_shared::estimator::Estimator;
 use runboard_shared::run::{RunId, RunStatus};
 use tokio::sync::watch;
 
-use crate::AppState;
-use crate::store::StoreError;
-use crate::watch::{scan_files, tail_logs, tail_logs_each};
+use crate::config::{ComputeTargetConfig, Config};
+use crate::events::Events;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+use crate::watch::{scan_files, tail_logs};
 use control::{Exit, ExitReason, Job};
 
 /// Errors of the runner.
@@ -58,6 +65,160 @@ impl RunnerError {
     fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let context = context.into();
         move |source| Self::Io { context, source }
+    }
+}
+
+/// What the runner needs, given to it explicitly: the settings, the store, the
+/// [`Events`] service, metric ingest (a job's spooled metrics and event files), the
+/// environment builder, the compute targets, admission, TensorBoards, and the cancel
+/// switch of each run's driver. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Runner(Arc<RunnerParts>);
+
+/// The parts of a [`Runner`].
+#[derive(Debug)]
+pub struct RunnerParts {
+    /// Settings (paths absolute).
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// Commit, then publish.
+    pub events: Events,
+    /// Metric ingest and reading.
+    pub metrics: Metrics,
+    /// Builds and caches Python environments for the local target.
+    pub envs: env::Builder,
+    /// Whether a Docker engine answers on this machine.
+    pub docker: bool,
+    /// Real TensorBoards started on demand.
+    pub tensorboards: tensorboard::TensorBoards,
+    /// Admission control: which queued runs start when (see [`queue`]).
+    pub queue: queue::Queue,
+    /// Compute targets by name.
+    targets: HashMap<String, Arc<dyn ComputeTarget>>,
+    /// The cancel switch of each run whose driver is running.
+    drivers: Mutex<HashMap<RunId, watch::Sender<bool>>>,
+}
+
+impl std::ops::Deref for Runner {
+    type Target = RunnerParts;
+    fn deref(&self) -> &RunnerParts {
+        &self.0
+    }
+}
+
+impl Runner {
+    /// The runner of `config`'s compute targets (the local one and those configured),
+    /// detecting the environment builder's tools and Docker.
+    pub fn new(config: Config, store: Store, events: Events, metrics: Metrics) -> Self {
+        let local: Arc<dyn ComputeTarget> = Arc::new(local::LocalTarget {
+            supervisor_exe: config.supervisor_exe.clone(),
+        });
+        let mut targets = HashMap::from([("local".to_owned(), local)]);
+        for (name, target) in &config.compute {
+            let target: Arc<dyn ComputeTarget> = match target {
+                ComputeTargetConfig::Slurm(slurm) => Arc::new(slurm::SlurmTarget::new(
+                    slurm.clone(),
+                    config.supervisor_exe.clone(),
+                )),
+            };
+            targets.insert(name.clone(), target);
+        }
+        let envs = env::Builder::detect(config.data_dir.join("envs"), &config.python);
+        Self(Arc::new(RunnerParts {
+            envs,
+            docker: docker_engine_available(),
+            tensorboards: tensorboard::TensorBoards::default(),
+            queue: queue::Queue::default(),
+            targets,
+            metrics,
+            events,
+            store,
+            config,
+            drivers: Mutex::default(),
+        }))
+    }
+
+    /// The folder of a run.
+    pub fn run_dir(&self, run_id: &RunId) -> PathBuf {
+        crate::run_dir(&self.config.data_dir, run_id)
+    }
+
+    /// The compute target called `name`.
+    pub fn target(&self, name: &str) -> Result<Arc<dyn ComputeTarget>, RunnerError> {
+        self.targets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RunnerError::UnknownTarget(name.to_owned()))
+    }
+
+    /// Names of the compute targets.
+    pub fn target_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.targets.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The arguments of an estimator's `script_params`, data references replaced by
+    /// their folder on this machine (`<data>/datastores/<datastore>/<path>`).
+    pub fn script_args(&self, estimator: &Estimator) -> Vec<String> {
+        let datastores = crate::datastores::root(&self.config.data_dir);
+        estimator.argv(&|d| {
+            datastores
+                .join(&d.datastore)
+                .join(&d.path_on_datastore)
+                .display()
+                .to_string()
+        })
+    }
+
+    /// Changes a run's status (if the transition table allows) and publishes it.
+    pub async fn set_status(
+        &self,
+        run_id: &RunId,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<Option<runboard_shared::event::RunEvent>, StoreError> {
+        self.events.set_status(run_id, status, error).await
+    }
+
+    /// A run's current status.
+    pub async fn current_status(&self, run_id: &RunId) -> Result<RunStatus, StoreError> {
+        self.store
+            .run(run_id)
+            .await?
+            .map(|r| r.summary.status)
+            .ok_or_else(|| StoreError::NoSuchRun(run_id.clone()))
+    }
+
+    /// Asks the driver of a run to cancel its job. False when no driver runs.
+    pub fn request_cancel(&self, run_id: &RunId) -> bool {
+        let drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.get(run_id).is_some_and(|tx| tx.send(true).is_ok())
+    }
+
+    /// Records the cancel switch of a run's new driver; false (and nothing changed)
+    /// when the run already has one.
+    pub(crate) fn register_driver(&self, run_id: &RunId, cancel: watch::Sender<bool>) -> bool {
+        let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        match drivers.entry(run_id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(cancel);
+                true
+            }
+        }
+    }
+
+    /// Whether a driver is following the run.
+    pub fn has_driver(&self, run_id: &RunId) -> bool {
+        let drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.contains_key(run_id)
+    }
+
+    pub(crate) fn unregister_driver(&self, run_id: &RunId) {
+        let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        drivers.remove(run_id);
     }
 }
 
@@ -105,7 +266,7 @@ const SCAN_EVERY: Duration = Duration::from_millis(200);
 /// At server start: starts a driver for every run that has started and is not
 /// finished, then admits the queued ones, oldest first, as far as each compute
 /// target's limit allows (the re-attached runs hold their slots).
-pub async fn resume_all(state: &AppState) -> Result<(), RunnerError> {
+pub async fn resume_all(state: &Runner) -> Result<(), RunnerError> {
     for run in state.store.live_runs().await? {
         // Queued runs wait for admission; a sweep's parent is the sweep scheduler's
         // (crate::sweep::resume_all); a run MLflow's client created has no process to
@@ -138,14 +299,19 @@ pub enum Stop {
 /// run). A queued run ends at once, having started nothing, and the runs behind it
 /// move up; a run with no process ends at once; a job's driver is told (one is
 /// started when none follows the run, and it sees `CancelRequested`).
-pub async fn stop(state: &AppState, id: &RunId) -> Result<Stop, RunnerError> {
+pub async fn stop(state: &Runner, id: &RunId) -> Result<Stop, RunnerError> {
     if state.current_status(id).await? == RunStatus::Queued
-        && let Some(event) = state
-            .store
-            .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None)
+        && state
+            .events
+            .commit(
+                id,
+                state
+                    .store
+                    .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None),
+            )
             .await?
+            .is_some()
     {
-        state.hub.publish(id, event);
         queue::admit_or_log(state).await;
         return Ok(Stop::Ended);
     }
@@ -184,7 +350,7 @@ pub async fn stop(state: &AppState, id: &RunId) -> Result<Stop, RunnerError> {
 /// to `Preparing`). When the driver ends, the run's slot is free: admission runs
 /// again. Does nothing when the run already has a driver (a cancel that found none
 /// may race with admission starting one): one run, one driver.
-pub fn spawn_driver(state: &AppState, run_id: RunId) {
+pub fn spawn_driver(state: &Runner, run_id: RunId) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     if !state.register_driver(&run_id, cancel_tx) {
         return;
@@ -206,7 +372,7 @@ pub fn spawn_driver(state: &AppState, run_id: RunId) {
 /// Takes a run from wherever it is to a terminal status.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
 async fn drive(
-    state: &AppState,
+    state: &Runner,
     run_id: &RunId,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<(), RunnerError> {
@@ -235,10 +401,7 @@ async fn drive(
             match prepare_environment(state, run_id, &record.definition, &run_dir).await {
                 Ok(environment) => environment,
                 Err(message) => {
-                    tail_logs_each(&state.store, run_id, &run_dir, true, |e| {
-                        state.hub.publish(run_id, e)
-                    })
-                    .await?;
+                    state.events.tail_logs(run_id, &run_dir, true).await?;
                     state
                         .set_status(run_id, RunStatus::Failed, Some(&message))
                         .await?;
@@ -303,17 +466,18 @@ async fn drive(
                 .await
                 .map_err(|e| RunnerError::io("polling the job")(std::io::Error::other(e)))??
         };
-        tail_logs_each(&state.store, run_id, &run_dir, false, |e| {
-            state.hub.publish(run_id, e)
-        })
-        .await?;
+        state.events.tail_logs(run_id, &run_dir, false).await?;
         if let Err(e) =
-            crate::metrics::tail_event_files(state, run_id, &run_dir, &mut event_files).await
+            crate::metrics::tail_event_files(&state.metrics, run_id, &run_dir, &mut event_files)
+                .await
         {
             tracing::warn!(%run_id, error = %e, "reading TensorBoard event files failed");
         }
         if last_scan.elapsed() >= SCAN_EVERY {
-            state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
+            state
+                .events
+                .commit(run_id, scan_files(&state.store, run_id, &run_dir))
+                .await?;
             last_scan = Instant::now();
         }
         match job {
@@ -344,18 +508,18 @@ async fn drive(
             .set_status(run_id, RunStatus::Finalizing, None)
             .await?;
     }
-    tail_logs_each(&state.store, run_id, &run_dir, true, |e| {
-        state.hub.publish(run_id, e)
-    })
-    .await?;
-    state.publish_all(run_id, scan_files(&state.store, run_id, &run_dir).await?);
+    state.events.tail_logs(run_id, &run_dir, true).await?;
+    state
+        .events
+        .commit(run_id, scan_files(&state.store, run_id, &run_dir))
+        .await?;
 
     if let Err(e) =
-        crate::metrics::tail_event_files(state, run_id, &run_dir, &mut event_files).await
+        crate::metrics::tail_event_files(&state.metrics, run_id, &run_dir, &mut event_files).await
     {
         tracing::warn!(%run_id, error = %e, "reading TensorBoard event files failed");
     }
-    crate::metrics::ingest_spools(state, run_id, &run_dir).await;
+    crate::metrics::ingest_spools(&state.metrics, run_id, &run_dir).await;
     state
         .store
         .add_properties(run_id, &target.properties(&run_dir))
@@ -480,7 +644,7 @@ pub fn log_tail(path: &Path, lines: usize, max_bytes: usize) -> String {
 /// Builds or reuses the run's Python environment, streaming the build log, and
 /// returns it (`None` for a `user_managed` run). `Err` holds why the run fails.
 async fn prepare_environment(
-    state: &AppState,
+    state: &Runner,
     run_id: &RunId,
     definition: &serde_json::Value,
     run_dir: &Path,
@@ -515,9 +679,11 @@ async fn prepare_environment(
                 return result.map(Some).map_err(|e| e.to_string());
             }
             _ = tick.tick() => {
-                if let Ok(events) = tail_logs(&state.store, run_id, run_dir, false).await {
-                    state.publish_all(run_id, events);
-                }
+                // A failed read is read again at the next tick.
+                let _ = state
+                    .events
+                    .commit(run_id, tail_logs(&state.store, run_id, run_dir, false))
+                    .await;
             }
         }
     }
@@ -547,7 +713,7 @@ pub fn docker_engine_available() -> bool {
 /// The job of a run: the command line from its estimator (in its environment, or in
 /// its Docker image), the environment variables, the limits.
 fn job_for(
-    state: &AppState,
+    state: &Runner,
     run_id: &RunId,
     record: &crate::store::RunRecord,
     environment: Option<&env::Ready>,
@@ -674,7 +840,7 @@ fn job_for(
 /// `<run>/datastores/<datastore>/<path>` ([`crate::jobuser::grant_datastore`]) and
 /// replaced by that folder.
 fn granted_args(
-    state: &AppState,
+    state: &Runner,
     estimator: &Estimator,
     run_dir: &Path,
 ) -> Result<Vec<String>, RunnerError> {
@@ -766,7 +932,7 @@ fn prepare_dirs(run_dir: &Path) -> Result<(), RunnerError> {
     if wd.exists() {
         std::fs::remove_dir_all(&wd).map_err(RunnerError::io("clearing the working directory"))?;
     }
-    snapshot::copy_tree(&run_dir.join("snapshot"), &wd).map_err(RunnerError::io(
+    crate::snapshot::copy_tree(&run_dir.join("snapshot"), &wd).map_err(RunnerError::io(
         "copying the snapshot into the working directory",
     ))?;
     for dir in ["wd/outputs", "wd/logs", "user_logs", "system_logs"] {

@@ -16,8 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use runboard_shared::run::{RunId, RunStatus};
 
-use super::{RunnerError, spawn_driver};
-use crate::AppState;
+use super::{Runner, RunnerError, spawn_driver};
 
 /// What admission decides for one compute target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +62,7 @@ pub struct Queue {
 /// Starts the queued runs that fit, oldest first on each compute target, and
 /// publishes the new place in line of every run left waiting.
 #[tracing::instrument(skip_all)]
-pub async fn admit(state: &AppState) -> Result<(), RunnerError> {
+pub async fn admit(state: &Runner) -> Result<(), RunnerError> {
     // Held across the read and the moves: two admissions at once would both see the
     // same free slot.
     let mut published = state.queue.published.lock().await;
@@ -95,9 +94,12 @@ pub async fn admit(state: &AppState) -> Result<(), RunnerError> {
         }
         for (run_id, position) in plan.waiting {
             if published.get(&run_id) != Some(&position)
-                && let Some(event) = state.store.add_queue_position(&run_id, position).await?
+                && state
+                    .events
+                    .commit(&run_id, state.store.add_queue_position(&run_id, position))
+                    .await?
+                    .is_some()
             {
-                state.hub.publish(&run_id, event);
                 published.insert(run_id.clone(), position);
             }
             waiting.insert(run_id);
@@ -109,7 +111,7 @@ pub async fn admit(state: &AppState) -> Result<(), RunnerError> {
 
 /// [`admit`], its failure logged: the queued runs stay in the store and the next
 /// admission (the next run that ends, or a restart) starts them.
-pub async fn admit_or_log(state: &AppState) {
+pub async fn admit_or_log(state: &Runner) {
     if let Err(e) = admit(state).await {
         tracing::error!(error = %e, "admitting queued runs failed");
     }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use runboard_server::{AppState, Config, api, datastores, files};
+use runboard_server::api::AppState;
+use runboard_server::{Config, api, datastores, files};
 use runboard_shared::notebook::{self, Cell, Notebook};
 use serde_json::{Value, json};
 use tower::ServiceExt;

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use runboard_server::{AppState, Config, api};
+use runboard_server::api::AppState;
+use runboard_server::{Config, api};
 use runboard_shared::endpoints::ENDPOINTS;
 use serde_json::Value;
 use tower::ServiceExt;

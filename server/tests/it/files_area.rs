@@ -4,7 +4,8 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use runboard_server::{AppState, Config, api, files};
+use runboard_server::api::AppState;
+use runboard_server::{Config, api, files};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use reqwest::{Method, StatusCode};
-use runboard_server::{AppState, Config, api};
+use runboard_server::api::AppState;
+use runboard_server::{Config, api};
 use serde_json::{Value, json};
 
 use crate::support::{RUNBOARD, Server, source};

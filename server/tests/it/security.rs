@@ -2,7 +2,7 @@
 //! against a real `runboard serve`: requests are sent as a browser would send them
 //! (the session cookie, `Origin`, `Host`).
 
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use runboard_shared::api::RunList;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;

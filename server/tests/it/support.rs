@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use runboard_shared::api::{RunDetails, SubmitResponse};
 use runboard_shared::event::{EventBody, Frame};
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use serde_json::{Value, json};
 
 use crate::support::{Server, source};

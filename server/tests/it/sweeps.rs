@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use runboard_server::runner::snapshot;
+use runboard_server::snapshot;
 use runboard_shared::api::{ChildList, ChildRun};
 use runboard_shared::run::RunStatus;
 use runboard_shared::sweep::SweepConfig;

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use runboard_server::{AppState, Config, api};
+use runboard_server::api::AppState;
+use runboard_server::{Config, api};
 use runboard_shared::event::{EventBody, Frame};
 use runboard_shared::run::{ExperimentName, RunId, RunStatus};
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Deleting runs and experiments: the rows in one transaction, then the run folder.
+//! Deleting runs and experiments (the run use case `delete`): the rows in one transaction, then the run folder.
 //! A run that has not ended is cancelled first and deleted once it has ended and its
 //! driver is done with it. A sweep goes with its children; a child of a sweep that has
 //! not ended cannot be deleted alone (the scheduler would miss it). Models registered
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use runboard_shared::api::{ExperimentDeleted, RunDeleted};
 use runboard_shared::run::RunId;
 
-use crate::AppState;
+use crate::runner::Runner;
 use crate::store::StoreError;
 
 /// Why a delete did not happen.
@@ -55,7 +55,7 @@ pub enum DeleteError {
 const STOP_WAIT: Duration = Duration::from_secs(30);
 
 /// Deletes a run, cancelling it first if it has not ended.
-pub async fn delete_run(state: &AppState, run_id: &RunId) -> Result<RunDeleted, DeleteError> {
+pub async fn delete_run(state: &Runner, run_id: &RunId) -> Result<RunDeleted, DeleteError> {
     let Some(record) = state.store.run(run_id).await? else {
         return Err(DeleteError::NoSuchRun(run_id.clone()));
     };
@@ -81,7 +81,7 @@ pub async fn delete_run(state: &AppState, run_id: &RunId) -> Result<RunDeleted, 
         return Err(DeleteError::NoSuchRun(run_id.clone()));
     }
     // Its viewers get a close frame saying so (`api::events`).
-    state.hub.close(run_id);
+    state.events.close(run_id);
     let dir = state.run_dir(run_id);
     let trash = dir.with_file_name(format!(".deleted-{run_id}"));
     let freed_bytes = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
@@ -107,7 +107,7 @@ pub async fn delete_run(state: &AppState, run_id: &RunId) -> Result<RunDeleted, 
 
 /// Deletes every run of an experiment, then the experiment.
 pub async fn delete_experiment(
-    state: &AppState,
+    state: &Runner,
     name: &str,
 ) -> Result<ExperimentDeleted, DeleteError> {
     if !state.store.experiment_exists(name).await? {
@@ -126,7 +126,7 @@ pub async fn delete_experiment(
 }
 
 /// Cancels the run and waits until it has ended and no driver follows it.
-async fn stop(state: &AppState, run_id: &RunId) -> Result<(), DeleteError> {
+async fn stop(state: &Runner, run_id: &RunId) -> Result<(), DeleteError> {
     match crate::runner::stop(state, run_id).await {
         Ok(_) => {}
         Err(crate::runner::RunnerError::Store(e)) => return Err(e.into()),

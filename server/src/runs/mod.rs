@@ -1,0 +1,63 @@
+//! The run use cases: what happens to a run, apart from how it was asked for. Each
+//! takes what it needs explicitly (the [`Runner`](crate::runner::Runner), the store,
+//! the [`Events`](crate::events::Events) service), returns a typed result, and fails
+//! with a [`RunError`]; the handlers in `api/` parse the request, call one of these
+//! and map the error to an HTTP answer.
+//!
+//! - [`submit`]: a run from an estimator and its source snapshot;
+//! - [`sweep`]: a HyperDrive sweep's parent run (its scheduler is `crate::sweep`);
+//! - [`stage`]: what both check and unpack before anything is created;
+//! - [`cancel`], [`tags`], [`delete`]: a run's cancel, tag patch, deletion.
+
+pub mod cancel;
+pub mod delete;
+pub mod stage;
+pub mod submit;
+pub mod sweep;
+pub mod tags;
+
+use runboard_shared::estimator::FieldError;
+
+use crate::runner::RunnerError;
+use crate::snapshot::SnapshotError;
+use crate::store::StoreError;
+
+/// Why a run use case did not happen. Bad input changes nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Fields of the estimator are wrong (all of them, at once).
+    #[error("invalid estimator")]
+    Fields(Vec<FieldError>),
+    /// The estimator's environment files are wrong or unusable.
+    #[error("invalid environment")]
+    Environment(Vec<FieldError>),
+    /// The request is wrong otherwise: a stable code and a sentence.
+    #[error("{message}")]
+    Invalid {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// The run is in a state that does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The source snapshot cannot be unpacked or packed.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runner failed.
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+    /// The server failed otherwise (a folder could not be made, a task panicked).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl RunError {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

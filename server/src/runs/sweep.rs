@@ -1,0 +1,95 @@
+//! Creating a sweep: a HyperDrive configuration and its source snapshot become the
+//! sweep's parent run, and its scheduler (`crate::sweep`) starts.
+
+use std::collections::BTreeMap;
+
+use runboard_shared::estimator::Estimator;
+use runboard_shared::run::{ExperimentName, RunId};
+use runboard_shared::sweep::{Sampling, SweepConfig};
+
+use super::RunError;
+use super::stage::{stage, target};
+use crate::runner::Runner;
+use crate::store::NewRun;
+
+/// A sweep submission, parsed.
+#[derive(Debug)]
+pub struct SweepSubmission {
+    /// The experiment the sweep joins.
+    pub experiment: ExperimentName,
+    /// The HyperDrive configuration.
+    pub config: SweepConfig,
+    /// The run configuration each child runs with its parameters.
+    pub estimator: Estimator,
+    /// The source folder as a tar.gz; `None`: the files-area folder named by
+    /// `source_directory`.
+    pub snapshot: Option<bytes::Bytes>,
+    /// Who submitted it.
+    pub submitted_by: String,
+}
+
+/// Checks the submission, stores the parent run and starts the scheduler. The
+/// errors name the run configuration's fields as the estimator's (the handler
+/// says they are `run_config`'s). Nothing is created when a check fails.
+#[tracing::instrument(skip_all, fields(experiment = %sub.experiment))]
+pub async fn create(runner: &Runner, sub: SweepSubmission) -> Result<RunId, RunError> {
+    let SweepSubmission {
+        experiment,
+        mut config,
+        estimator,
+        snapshot,
+        submitted_by,
+    } = sub;
+    target(runner, &estimator).map_err(|e| RunError::Fields(vec![e]))?;
+    let staged = stage(runner, &estimator, snapshot).await?;
+    // A random sweep without a seed gets one now, stored, so that a restart draws
+    // the same children.
+    if let Sampling::Random { seed: None } = config.sampling {
+        config.sampling = Sampling::Random {
+            seed: Some(u64::from(rand::random::<u32>())),
+        };
+    }
+    let template = serde_json::json!({"environment": staged.environment.clone(), "python": staged.python.clone()});
+    let config_json = serde_json::to_string(&config).map_err(RunError::internal)?;
+
+    let now = chrono::Utc::now();
+    let run_id = RunId::new(
+        &experiment,
+        u64::try_from(now.timestamp()).unwrap_or(0),
+        rand::random(),
+    );
+    // The children get copies of this snapshot.
+    let run_dir = staged.place(runner, &run_id)?;
+    let new = NewRun {
+        run_id: run_id.clone(),
+        target: crate::sweep::TARGET.to_owned(),
+        definition: serde_json::json!({"hyperdrive": config, "estimator": estimator}),
+        run_token: crate::config::new_token(),
+        properties: BTreeMap::from([
+            (
+                "primary_metric_name".to_owned(),
+                config.primary_metric_name.clone(),
+            ),
+            (
+                "primary_metric_goal".to_owned(),
+                format!("{:?}", config.primary_metric_goal).to_lowercase(),
+            ),
+        ]),
+        tags: BTreeMap::new(),
+        submitted_by: Some(submitted_by),
+    };
+    if let Err(e) = runner
+        .events
+        .commit(
+            &run_id,
+            runner.store.create_sweep(&new, &config_json, &template),
+        )
+        .await
+    {
+        let _ = std::fs::remove_dir_all(&run_dir);
+        return Err(e.into());
+    }
+    tracing::info!(%run_id, "sweep submitted");
+    crate::sweep::spawn(runner, run_id.clone());
+    Ok(run_id)
+}
