@@ -551,19 +551,7 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         };
         let (page, next) = state.store.list_runs(&query).await?;
         for run in page {
-            let metrics: BTreeMap<String, f64> = state
-                .store
-                .series_list(&run.run_id)
-                .await?
-                .into_iter()
-                .filter(|r| r.source == METRIC)
-                .filter_map(|r| Some((r.name, r.last_value?)))
-                .collect();
-            let name = run
-                .tags
-                .get("mlflow.runName")
-                .cloned()
-                .unwrap_or_else(|| run.run_id.to_string());
+            let (name, metrics) = search_fields(&state, &run).await?;
             let searched = searched(&run, &name, &metrics);
             if filter.matches(&searched) {
                 runs.push(run_json(&state, &run).await?);
@@ -582,6 +570,28 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         answer["next_page_token"] = format!("{index}:{c}").into();
     }
     Ok(Json(answer))
+}
+
+/// What `runs/search` reads of a run beside its summary: its name (the
+/// `mlflow.runName` tag, else its id) and the last value of each of its metrics.
+async fn search_fields(
+    state: &AppState,
+    run: &RunSummary,
+) -> Result<(String, BTreeMap<String, f64>), MlflowError> {
+    let metrics = state
+        .store
+        .series_list(&run.run_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.source == METRIC)
+        .filter_map(|r| Some((r.name, r.last_value?)))
+        .collect();
+    let name = run
+        .tags
+        .get("mlflow.runName")
+        .cloned()
+        .unwrap_or_else(|| run.run_id.to_string());
+    Ok((name, metrics))
 }
 
 /// A run as `runs/search` filters and sorts it.
@@ -641,19 +651,7 @@ async fn sorted_search(
             };
             let (page, next) = state.store.list_runs(&query).await?;
             for run in page {
-                let metrics: BTreeMap<String, f64> = state
-                    .store
-                    .series_list(&run.run_id)
-                    .await?
-                    .into_iter()
-                    .filter(|r| r.source == METRIC)
-                    .filter_map(|r| Some((r.name, r.last_value?)))
-                    .collect();
-                let name = run
-                    .tags
-                    .get("mlflow.runName")
-                    .cloned()
-                    .unwrap_or_else(|| run.run_id.to_string());
+                let (name, metrics) = search_fields(state, &run).await?;
                 if filter.matches(&searched(&run, &name, &metrics)) {
                     found.push((run, name, metrics));
                 }

@@ -2,11 +2,9 @@
 //! from the server's own package index (PEP 503), then an unmodified SDK v1
 //! `submit.py` submits, follows, reads metrics and downloads an output.
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, source, text};
+use crate::support::{Server, run_script, source, text, venv_with_sdk};
 
 /// An SDK v1 script as teams have them: compute target lookup with the provisioning
 /// fallback, a ScriptRunConfig, submit, wait with the log, metrics, a download.
@@ -51,52 +49,6 @@ os.makedirs("outputs", exist_ok=True)
 with open("outputs/model.txt", "w") as f:
     f.write("weights for %d epochs\n" % args.epochs)
 "#;
-
-/// A new virtual environment with the package installed from the server's index.
-fn venv_with_sdk(dir: &Path, server: &Server) -> std::path::PathBuf {
-    let venv = dir.join("venv");
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", text(&made));
-    let python = venv.join("bin/python");
-    let index = format!("{}/simple/", server.url);
-    let pip = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--no-cache-dir",
-            "--index-url",
-            &index,
-        ])
-        .arg("runboard-azureml")
-        .env_remove("PIP_FIND_LINKS")
-        .output()
-        .unwrap();
-    assert!(pip.status.success(), "{}", text(&pip));
-    python
-}
-
-/// Runs `script` with the venv's Python in `dir`, finding the server through the
-/// client config that server wrote (as on a machine where `runboard serve` ran).
-fn run_script(python: &Path, dir: &Path, server: &Server, script: &str) -> Output {
-    std::fs::write(dir.join("script.py"), script).unwrap();
-    Command::new(python)
-        .arg("script.py")
-        .current_dir(dir)
-        .env(
-            "RUNBOARD_CONFIG",
-            server.data_dir.with_extension("client.json"),
-        )
-        .env_remove("RUNBOARD_URL")
-        .env_remove("RUNBOARD_TOKEN")
-        .env_remove("PYTHONPATH")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn an_unmodified_sdk_v1_submit_py_runs_with_the_package_from_the_server_s_index() {

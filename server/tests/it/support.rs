@@ -407,3 +407,55 @@ pub fn text(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A new virtual environment in `dir/venv` with the SDK package (`runboard-azureml`)
+/// installed by pip from the server's own index; its Python.
+pub fn venv_with_sdk(dir: &Path, server: &Server) -> PathBuf {
+    let venv = dir.join("venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let python = venv.join("bin/python");
+    let index = format!("{}/simple/", server.url);
+    let pip = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-cache-dir",
+            "--index-url",
+            &index,
+        ])
+        .arg("runboard-azureml")
+        .env_remove("PIP_FIND_LINKS")
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "{}", text(&pip));
+    python
+}
+
+/// Runs `script` with the venv's Python in `dir`, finding the server through the
+/// client config that server wrote (as on a machine where `runboard serve` ran).
+pub fn run_script(
+    python: &Path,
+    dir: &Path,
+    server: &Server,
+    script: &str,
+) -> std::process::Output {
+    std::fs::write(dir.join("script.py"), script).unwrap();
+    Command::new(python)
+        .arg("script.py")
+        .current_dir(dir)
+        .env(
+            "RUNBOARD_CONFIG",
+            server.data_dir.with_extension("client.json"),
+        )
+        .env_remove("RUNBOARD_URL")
+        .env_remove("RUNBOARD_TOKEN")
+        .env_remove("PYTHONPATH")
+        .output()
+        .unwrap()
+}

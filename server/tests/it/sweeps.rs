@@ -14,7 +14,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use runboard_server::snapshot;
@@ -23,7 +22,7 @@ use runboard_shared::run::RunStatus;
 use runboard_shared::sweep::SweepConfig;
 use serde_json::{Value, json};
 
-use crate::support::{Server, source, text};
+use crate::support::{Server, run_script, source, text, venv_with_sdk};
 
 const TRAIN_PY: &str = r#"
 import argparse, time
@@ -187,27 +186,6 @@ async fn check_finished(server: &Server, parent: &str) -> ChildList {
     list
 }
 
-/// A new virtual environment with the SDK package from the server's own index.
-fn venv_with_sdk(dir: &Path, server: &Server) -> std::path::PathBuf {
-    let venv = dir.join("venv");
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", text(&made));
-    let python = venv.join("bin/python");
-    let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
-        .arg(format!("{}/simple/", server.url))
-        .arg("runboard-azureml")
-        .env_remove("PIP_FIND_LINKS")
-        .output()
-        .unwrap();
-    assert!(pip.status.success(), "{}", text(&pip));
-    python
-}
-
 /// An SDK v1 sweep script: Bayesian refused, then a grid sweep with a Bandit policy,
 /// its best child and its children sorted.
 const SWEEP_PY: &str = r#"
@@ -261,19 +239,7 @@ async fn a_grid_sweep_through_the_sdk_runs_12_children_3_at_a_time_and_bandit_st
     let server = Server::start(&data.path().join("data"));
     let project = source(&[("src/train.py", TRAIN_PY)]);
     let python = venv_with_sdk(project.path(), &server);
-    std::fs::write(project.path().join("sweep.py"), SWEEP_PY).unwrap();
-    let out = Command::new(&python)
-        .arg("sweep.py")
-        .current_dir(project.path())
-        .env(
-            "RUNBOARD_CONFIG",
-            server.data_dir.with_extension("client.json"),
-        )
-        .env_remove("RUNBOARD_URL")
-        .env_remove("RUNBOARD_TOKEN")
-        .env_remove("PYTHONPATH")
-        .output()
-        .unwrap();
+    let out = run_script(&python, project.path(), &server, SWEEP_PY);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", text(&out));
     assert!(
