@@ -14,6 +14,8 @@
 //! - artifacts are the run's `outputs/` files: `artifact_uri` is
 //!   `mlflow-artifacts:/<run_id>/outputs`.
 
+pub mod wire;
+
 use std::collections::BTreeMap;
 
 use runboard_shared::api::{MetricEntry, MetricsBatch};
@@ -89,8 +91,11 @@ impl MlflowError {
     }
 
     /// The JSON body: `{"error_code": ..., "message": ...}`.
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({"error_code": self.code(), "message": self.to_string()})
+    pub fn body(&self) -> wire::ErrorBody {
+        wire::ErrorBody {
+            error_code: self.code(),
+            message: self.to_string(),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::{ApiError, authorize};
 use crate::metrics::{self, METRIC, MetricsError};
-use crate::mlflow::{self as mf, MlflowError};
+use crate::mlflow::{self as mf, MlflowError, wire};
 use crate::people::{Access, Principal};
 use crate::store::{NewRun, RunQuery, StoreError};
 
@@ -54,7 +54,8 @@ impl From<MetricsError> for MlflowError {
     }
 }
 
-type Answer = Result<Json<Value>, MlflowError>;
+/// An answer in MLflow's shape (`{}` for a write).
+type Answer<T = wire::Done> = Result<Json<T>, MlflowError>;
 
 /// Who is calling.
 enum Caller {
@@ -195,20 +196,23 @@ fn now_ms() -> i64 {
 
 // ---- Experiments ----------------------------------------------------------------
 
-async fn experiment_json(state: &AppState, name: &str) -> Result<Option<Value>, MlflowError> {
+async fn experiment_json(
+    state: &AppState,
+    name: &str,
+) -> Result<Option<wire::Experiment>, MlflowError> {
     let Some(created) = state.store.experiment_created(name).await? else {
         return Ok(None);
     };
     let ms = mf::millis(&created).unwrap_or(0);
-    Ok(Some(json!({
-        "experiment_id": mf::experiment_id(name),
-        "name": name,
-        "artifact_location": "mlflow-artifacts:/",
-        "lifecycle_stage": "active",
-        "creation_time": ms,
-        "last_update_time": ms,
-        "tags": [],
-    })))
+    Ok(Some(wire::Experiment {
+        experiment_id: mf::experiment_id(name),
+        name: name.to_owned(),
+        artifact_location: "mlflow-artifacts:/",
+        lifecycle_stage: "active",
+        creation_time: ms,
+        last_update_time: ms,
+        tags: Vec::new(),
+    }))
 }
 
 /// `GET experiments/get-by-name?experiment_name=`.
@@ -216,7 +220,7 @@ pub async fn experiment_by_name(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<wire::ExperimentAnswer> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     let name = q.get("experiment_name").map(String::as_str).unwrap_or("");
     if name.is_empty() {
@@ -226,7 +230,7 @@ pub async fn experiment_by_name(
     }
     caller.may_read_experiment(name)?;
     match experiment_json(&state, name).await? {
-        Some(e) => Ok(Json(json!({"experiment": e}))),
+        Some(experiment) => Ok(Json(wire::ExperimentAnswer { experiment })),
         None => Err(MlflowError::NotFound(format!(
             "Could not find experiment with name '{name}'"
         ))),
@@ -238,14 +242,14 @@ pub async fn experiment_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<wire::ExperimentAnswer> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     let id = q.get("experiment_id").map(String::as_str).unwrap_or("");
     let not_found = || MlflowError::NotFound(format!("No Experiment with id={id} exists"));
     let name = mf::experiment_name(id).map_err(|_| not_found())?;
     caller.may_read_experiment(name.as_str())?;
     match experiment_json(&state, name.as_str()).await? {
-        Some(e) => Ok(Json(json!({"experiment": e}))),
+        Some(experiment) => Ok(Json(wire::ExperimentAnswer { experiment })),
         None => Err(not_found()),
     }
 }
@@ -255,7 +259,7 @@ pub async fn experiment_create(
     State(state): State<AppState>,
     headers: HeaderMap,
     raw: Body,
-) -> Answer {
+) -> Answer<wire::ExperimentCreated> {
     let caller = caller(&state, &headers, Access::EDITOR).await?;
     caller.person()?;
     let (req, _): (mf::CreateExperiment, _) = body(raw).await?;
@@ -265,9 +269,9 @@ pub async fn experiment_create(
             "Experiment '{name}' already exists."
         )));
     }
-    Ok(Json(
-        json!({"experiment_id": mf::experiment_id(name.as_str())}),
-    ))
+    Ok(Json(wire::ExperimentCreated {
+        experiment_id: mf::experiment_id(name.as_str()),
+    }))
 }
 
 /// `POST` (or `GET`) `experiments/search`: every experiment, or those a
@@ -277,7 +281,7 @@ pub async fn experiment_search(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
     raw: Body,
-) -> Answer {
+) -> Answer<wire::Experiments> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     caller.person()?;
     let (mut req, _): (mf::SearchExperiments, _) = body(raw).await?;
@@ -312,13 +316,13 @@ pub async fn experiment_search(
     if let Some(max) = req.max_results.and_then(|m| usize::try_from(m).ok()) {
         out.truncate(max);
     }
-    Ok(Json(json!({"experiments": out})))
+    Ok(Json(wire::Experiments { experiments: out }))
 }
 
 // ---- Runs ------------------------------------------------------------------------
 
 /// An MLflow `Run` from a Runboard run.
-async fn run_json(state: &AppState, run: &RunSummary) -> Result<Value, MlflowError> {
+async fn run_json(state: &AppState, run: &RunSummary) -> Result<wire::Run, MlflowError> {
     let name = run
         .tags
         .get("mlflow.runName")
@@ -330,46 +334,55 @@ async fn run_json(state: &AppState, run: &RunSummary) -> Result<Value, MlflowErr
             continue;
         }
         if let Some(value) = row.last_value {
-            metrics.push(json!({
-                "key": row.name,
-                "value": mf::json_number(value),
-                "timestamp": 0,
-                "step": row.last_step.unwrap_or(0),
-            }));
+            metrics.push(mf::Metric {
+                key: row.name,
+                value,
+                timestamp: Some(0),
+                step: Some(row.last_step.unwrap_or(0)),
+            });
         }
     }
-    let pairs = |m: &BTreeMap<String, String>| -> Vec<Value> {
+    let pairs = |m: &BTreeMap<String, String>| -> Vec<mf::KeyValue> {
         m.iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
+            .map(|(k, v)| mf::KeyValue {
+                key: k.clone(),
+                value: v.clone(),
+            })
             .collect()
     };
-    let mut info = json!({
-        "run_id": run.run_id,
-        "run_uuid": run.run_id,
-        "run_name": name,
-        "experiment_id": mf::experiment_id(&run.experiment),
-        "user_id": run.submitted_by.clone().unwrap_or_default(),
-        "status": mf::status_name(run.status),
-        "start_time": run.start_time_utc.as_deref().or(Some(&run.created_utc)).and_then(mf::millis),
-        "artifact_uri": format!("mlflow-artifacts:/{}/outputs", run.run_id),
-        "lifecycle_stage": "active",
-    });
-    if let Some(end) = run.end_time_utc.as_deref().and_then(mf::millis) {
-        info["end_time"] = end.into();
-    }
-    Ok(json!({
-        "info": info,
-        "data": {
-            "metrics": metrics,
-            "params": pairs(&run.properties),
-            "tags": pairs(&run.tags),
+    let info = wire::RunInfo {
+        run_id: run.run_id.clone(),
+        run_uuid: run.run_id.clone(),
+        run_name: name,
+        experiment_id: mf::experiment_id(&run.experiment),
+        user_id: run.submitted_by.clone().unwrap_or_default(),
+        status: mf::status_name(run.status),
+        start_time: run
+            .start_time_utc
+            .as_deref()
+            .or(Some(&run.created_utc))
+            .and_then(mf::millis),
+        end_time: run.end_time_utc.as_deref().and_then(mf::millis),
+        artifact_uri: format!("mlflow-artifacts:/{}/outputs", run.run_id),
+        lifecycle_stage: "active",
+    };
+    Ok(wire::Run {
+        info,
+        data: wire::RunData {
+            metrics,
+            params: pairs(&run.properties),
+            tags: pairs(&run.tags),
         },
-        "inputs": {},
-    }))
+        inputs: wire::RunInputs {},
+    })
 }
 
 /// `POST runs/create`: a run with no process, `Running` until `runs/update` ends it.
-pub async fn run_create(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+pub async fn run_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Answer<wire::RunAnswer> {
     let caller = caller(&state, &headers, Access::EDITOR).await?;
     let principal = caller.person()?;
     let (req, _): (mf::CreateRun, _) = body(raw).await?;
@@ -434,15 +447,19 @@ pub async fn run_create(State(state): State<AppState>, headers: HeaderMap, raw: 
         .run(&run_id)
         .await?
         .ok_or_else(|| MlflowError::Internal(format!("run {run_id} vanished")))?;
-    Ok(Json(
-        json!({"run": run_json(&state, &record.summary).await?}),
-    ))
+    Ok(Json(wire::RunAnswer {
+        run: run_json(&state, &record.summary).await?,
+    }))
 }
 
 /// `POST runs/update`: a new name, and for a run MLflow's client created, its end.
 /// A Runboard job's status is its process's: MLflow's `end_run` inside a job does
 /// not end it early.
-pub async fn run_update(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+pub async fn run_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Answer<wire::RunInfoAnswer> {
     let caller = caller(&state, &headers, Access::EDITOR).await?;
     let (req, _): (mf::UpdateRun, _) = body(raw).await?;
     let record = run_for(&state, &caller, req.run_id.as_deref()).await?;
@@ -475,7 +492,7 @@ pub async fn run_update(State(state): State<AppState>, headers: HeaderMap, raw: 
         .await?
         .ok_or_else(|| MlflowError::Internal(format!("run {run_id} vanished")))?;
     let run = run_json(&state, &record.summary).await?;
-    Ok(Json(json!({"run_info": run["info"]})))
+    Ok(Json(wire::RunInfoAnswer { run_info: run.info }))
 }
 
 /// `GET runs/get?run_id=`.
@@ -483,17 +500,21 @@ pub async fn run_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<wire::RunAnswer> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     let record = run_for(&state, &caller, query_run_id(&q)).await?;
-    Ok(Json(
-        json!({"run": run_json(&state, &record.summary).await?}),
-    ))
+    Ok(Json(wire::RunAnswer {
+        run: run_json(&state, &record.summary).await?,
+    }))
 }
 
 /// `POST runs/search`: the runs of the experiments, newest first, filtered. The page
 /// token is `<experiment index>:<the store's cursor>`.
-pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+pub async fn run_search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Answer<wire::Runs> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     caller.person()?;
     let (req, _): (mf::SearchRuns, _) = body(raw).await?;
@@ -515,7 +536,10 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
         .collect::<Result<Vec<_>, _>>()?;
     let order = mf::OrderBy::parse(&req.order_by)?;
     if mf::deleted_only(req.run_view_type.as_deref())? {
-        return Ok(Json(json!({"runs": []})));
+        return Ok(Json(wire::Runs {
+            runs: Vec::new(),
+            next_page_token: None,
+        }));
     }
     if !req.order_by.is_empty() {
         return sorted_search(
@@ -562,14 +586,16 @@ pub async fn run_search(State(state): State<AppState>, headers: HeaderMap, raw: 
             None => index += 1,
         }
     }
-    let mut answer = json!({"runs": runs});
-    if index < names.len() {
+    let next_page_token = (index < names.len()).then(|| {
         let c = cursor
             .map(|(at, id)| format!("{at}|{id}"))
             .unwrap_or_default();
-        answer["next_page_token"] = format!("{index}:{c}").into();
-    }
-    Ok(Json(answer))
+        format!("{index}:{c}")
+    });
+    Ok(Json(wire::Runs {
+        runs,
+        next_page_token,
+    }))
 }
 
 /// What `runs/search` reads of a run beside its summary: its name (the
@@ -627,7 +653,7 @@ async fn sorted_search(
     order: &mf::OrderBy,
     max: usize,
     page_token: Option<&str>,
-) -> Answer {
+) -> Answer<wire::Runs> {
     let offset: usize = match page_token.filter(|t| !t.is_empty()) {
         None => 0,
         Some(t) => t
@@ -671,12 +697,12 @@ async fn sorted_search(
     for (run, _, _) in found.iter().skip(offset).take(max) {
         runs.push(run_json(state, run).await?);
     }
-    let mut answer = json!({"runs": runs});
     let end = offset.saturating_add(max);
-    if end < found.len() {
-        answer["next_page_token"] = format!("sorted:{end}").into();
-    }
-    Ok(Json(answer))
+    let next_page_token = (end < found.len()).then(|| format!("sorted:{end}"));
+    Ok(Json(wire::Runs {
+        runs,
+        next_page_token,
+    }))
 }
 
 /// `POST runs/delete`: Runboard's delete (`runs::delete::delete_run`), which is for
@@ -690,7 +716,7 @@ pub async fn run_delete(State(state): State<AppState>, headers: HeaderMap, raw: 
     let record = run_for(&state, &caller, req.run_id.as_deref()).await?;
     use crate::runs::delete::DeleteError as E;
     match crate::runs::delete::delete_run(&state.runner, &record.summary.run_id).await {
-        Ok(_) => Ok(Json(json!({}))),
+        Ok(_) => Ok(Json(wire::Done {})),
         Err(e @ E::NoSuchRun(_)) => Err(MlflowError::NotFound(e.to_string())),
         Err(e @ (E::ChildOfLiveSweep { .. } | E::StillStopping(_))) => {
             Err(MlflowError::InvalidParameter(e.to_string()))
@@ -706,7 +732,7 @@ pub async fn run_restore(State(state): State<AppState>, headers: HeaderMap, raw:
     caller.person()?;
     let (req, _): (mf::RunRef, _) = body(raw).await?;
     run_for(&state, &caller, req.run_id.as_deref()).await?;
-    Ok(Json(json!({})))
+    Ok(Json(wire::Done {}))
 }
 
 /// Logs a batch to a run: MLflow's limits first, then Runboard's metrics ingest
@@ -718,7 +744,7 @@ async fn log(state: &AppState, caller: &Caller, batch: mf::LogBatch, bytes: usiz
     mf::param_conflict(&record.summary.properties, &batch.params)?;
     let metrics_batch = mf::to_metrics_batch(&batch, now_ms());
     metrics::ingest(&state.metrics, &record.summary.run_id, metrics_batch).await?;
-    Ok(Json(json!({})))
+    Ok(Json(wire::Done {}))
 }
 
 /// `POST runs/log-batch`.
@@ -784,7 +810,7 @@ pub async fn delete_tag(State(state): State<AppState>, headers: HeaderMap, raw: 
         .events
         .commit(run_id, state.store.patch_tags(run_id, &patch))
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(wire::Done {}))
 }
 
 /// `POST runs/log-inputs` and `runs/log-model`: accepted for the run, kept nowhere
@@ -793,7 +819,7 @@ pub async fn accepted(State(state): State<AppState>, headers: HeaderMap, raw: Bo
     let caller = caller(&state, &headers, Access::EDITOR).await?;
     let (req, _): (mf::RunRef, _) = body(raw).await?;
     run_for(&state, &caller, req.run_id.as_deref()).await?;
-    Ok(Json(json!({})))
+    Ok(Json(wire::Done {}))
 }
 
 /// `GET metrics/get-history?run_id=&metric_key=[&max_results=&page_token=]`: every
@@ -802,7 +828,7 @@ pub async fn metric_history(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<wire::MetricHistory> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     let record = run_for(&state, &caller, query_run_id(&q)).await?;
     let key = q.get("metric_key").map(String::as_str).unwrap_or("");
@@ -836,25 +862,22 @@ pub async fn metric_history(
     )
     .await?;
     let points = body.and_then(|b| b.points).unwrap_or_default();
-    let page: Vec<Value> = points
+    let page: Vec<mf::Metric> = points
         .iter()
         .skip(offset)
         .take(max)
-        .map(|p| {
-            json!({
-                "key": key,
-                "value": mf::json_number(p.value),
-                "timestamp": (p.wall_time * 1000.0).round() as i64,
-                "step": p.step,
-            })
+        .map(|p| mf::Metric {
+            key: key.to_owned(),
+            value: p.value,
+            timestamp: Some((p.wall_time * 1000.0).round() as i64),
+            step: Some(p.step),
         })
         .collect();
-    let mut answer = json!({"metrics": page});
     let end = offset.saturating_add(max);
-    if end < points.len() {
-        answer["next_page_token"] = end.to_string().into();
-    }
-    Ok(Json(answer))
+    Ok(Json(wire::MetricHistory {
+        metrics: page,
+        next_page_token: (end < points.len()).then(|| end.to_string()),
+    }))
 }
 
 /// `POST logged-models/search`: none (MLflow 3's logged models are not kept; the
@@ -863,10 +886,10 @@ pub async fn logged_models_search(
     State(state): State<AppState>,
     headers: HeaderMap,
     raw: Body,
-) -> Answer {
+) -> Answer<wire::LoggedModels> {
     caller(&state, &headers, Access::VIEWER).await?;
     let (_, _): (Value, _) = body(raw).await?;
-    Ok(Json(json!({"models": []})))
+    Ok(Json(wire::LoggedModels::default()))
 }
 
 /// Routes MLflow has and Runboard does not: `ENDPOINT_NOT_FOUND`, after the same
@@ -960,7 +983,7 @@ pub async fn artifact_put(
                 .upsert_file(&run_id, &path, meta.len(), &modified, true),
         )
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(wire::Done {}))
 }
 
 /// `GET /api/2.0/mlflow-artifacts/artifacts/<run_id>/outputs/<path>`: the file.
@@ -1001,7 +1024,7 @@ pub async fn artifact_list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<wire::Files> {
     let caller = caller(&state, &headers, Access::VIEWER).await?;
     let path = q.get("path").map(String::as_str).unwrap_or("");
     let (run_id, rel) = artifact_path(path)?;
@@ -1015,11 +1038,11 @@ pub async fn artifact_list(
     let files = tokio::task::spawn_blocking(move || list_folder(&outputs, &rel))
         .await
         .map_err(|e| MlflowError::Internal(e.to_string()))?;
-    Ok(Json(json!({"files": files})))
+    Ok(Json(wire::Files { files }))
 }
 
 /// The entries of `outputs/rel` (a file lists itself); links are not followed.
-fn list_folder(outputs: &std::path::Path, rel: &str) -> Vec<Value> {
+fn list_folder(outputs: &std::path::Path, rel: &str) -> Vec<wire::FileInfo> {
     let rel_path = std::path::Path::new(rel);
     let (parent, last) = match rel.rsplit_once('/') {
         Some((p, l)) => (p, l),
@@ -1030,7 +1053,11 @@ fn list_folder(outputs: &std::path::Path, rel: &str) -> Vec<Value> {
         && let Ok(meta) = std::fs::symlink_metadata(dir.join(last))
         && meta.is_file()
     {
-        return vec![json!({"path": last, "is_dir": false, "file_size": meta.len()})];
+        return vec![wire::FileInfo {
+            path: last.to_owned(),
+            is_dir: false,
+            file_size: Some(meta.len()),
+        }];
     }
     let folder = if rel.is_empty() {
         Some(outputs.to_path_buf()).filter(|o| o.symlink_metadata().is_ok_and(|m| m.is_dir()))
@@ -1043,23 +1070,31 @@ fn list_folder(outputs: &std::path::Path, rel: &str) -> Vec<Value> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut out: Vec<Value> = entries
+    let mut out: Vec<wire::FileInfo> = entries
         .flatten()
         .take(crate::limits::MAX_LISTED_FILES)
         .filter_map(|e| {
             let kind = e.file_type().ok()?;
             let name = e.file_name().into_string().ok()?;
             if kind.is_dir() {
-                Some(json!({"path": name, "is_dir": true}))
+                Some(wire::FileInfo {
+                    path: name,
+                    is_dir: true,
+                    file_size: None,
+                })
             } else if kind.is_file() {
                 let size = e.metadata().ok()?.len();
-                Some(json!({"path": name, "is_dir": false, "file_size": size}))
+                Some(wire::FileInfo {
+                    path: name,
+                    is_dir: false,
+                    file_size: Some(size),
+                })
             } else {
                 None
             }
         })
         .collect();
-    out.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 
