@@ -109,3 +109,55 @@ impl Events {
         self.hub.close(run_id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::event::EventBody;
+    use runboard_shared::run::ExperimentName;
+
+    use super::*;
+
+    fn event(seq: u64) -> RunEvent {
+        RunEvent {
+            seq,
+            time: "2026-12-05T00:00:00Z".into(),
+            body: EventBody::Status {
+                status: RunStatus::Running,
+                error: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_failed_publishes_nothing_and_one_that_succeeded_publishes_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
+        let events = Events::new(store, Arc::new(Hub::default()));
+        let run = RunId::new(&ExperimentName::new("e").unwrap(), 1_700_000_000, 1);
+        let mut live = events.subscribe(&run);
+
+        let failed = events
+            .commit(&run, async { Err::<RunEvent, _>("refused") })
+            .await;
+        assert_eq!(failed, Err("refused"));
+        assert!(live.try_recv().is_err(), "nothing was published");
+
+        let none = events
+            .commit(&run, async { Ok::<_, ()>(None::<RunEvent>) })
+            .await;
+        assert_eq!(none, Ok(None));
+        assert!(
+            live.try_recv().is_err(),
+            "a refused change publishes nothing"
+        );
+
+        let written = events
+            .commit(&run, async { Ok::<_, ()>(vec![event(1), event(2)]) })
+            .await
+            .unwrap();
+        assert_eq!(written, vec![event(1), event(2)]);
+        assert_eq!(live.try_recv().unwrap().event, event(1));
+        assert_eq!(live.try_recv().unwrap().event, event(2));
+        assert!(live.try_recv().is_err());
+    }
+}

@@ -10,17 +10,14 @@ use tower::ServiceExt;
 use super::ApiError;
 use super::AppState;
 use super::KnownRun;
-use crate::watch::AREAS;
+use crate::runs::files;
 
 /// `GET /api/runs/{id}/files`.
 pub async fn list(
     State(state): State<AppState>,
     run: KnownRun,
 ) -> Result<Json<RunFileList>, ApiError> {
-    let id = run.into_id();
-    Ok(Json(RunFileList {
-        files: state.store.files(&id).await?,
-    }))
+    Ok(Json(files::list(&state.store, run.id()).await?))
 }
 
 /// `GET /api/runs/{id}/files/{*path}`: the file's bytes (Range requests honoured).
@@ -30,11 +27,7 @@ pub async fn download(
     Path((_, path)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let id = run.into_id();
-    let run_dir = state.run_dir(&id);
-    let opened = tokio::task::spawn_blocking(move || open(&run_dir, &path))
-        .await
-        .map_err(ApiError::internal)??;
+    let opened = files::open(state.run_dir(run.id()), path).await?;
     serve_opened(opened, request).await
 }
 
@@ -134,60 +127,6 @@ pub fn inline_type(name: &str) -> Option<&'static str> {
 }
 
 const TEXT: &str = "text/plain; charset=utf-8";
-
-/// Opens the file a run path names, as [`crate::confined::open_in_area`] does:
-/// nothing out of its area (`..`, absolute paths, links out, an area folder
-/// replaced by a link), and only regular files (never a FIFO or device).
-fn open(
-    run_dir: &std::path::Path,
-    path: &str,
-) -> Result<(crate::confined::Opened, String), ApiError> {
-    use crate::confined::ConfinedError;
-    let escapes = || {
-        ApiError::bad_request(
-            "invalid_path",
-            format!(
-                "file path '{path}' escapes the run folder; give a path such as outputs/model.pkl"
-            ),
-        )
-    };
-    let (area, rest) = area_folder(path).ok_or_else(|| {
-        if path.starts_with('/') || path.split('/').any(|c| c == "..") {
-            escapes()
-        } else {
-            ApiError::not_found(format!(
-                "no file '{path}' in this run; run files start with outputs/, logs/, user_logs/ or system_logs/"
-            ))
-        }
-    })?;
-    if rest.is_empty() {
-        return Err(ApiError::not_found(format!("no file '{path}' in this run")));
-    }
-    match crate::confined::open_in_area(run_dir, area.as_ref(), rest.as_ref()) {
-        Ok(opened) => Ok((opened, path.to_owned())),
-        Err(ConfinedError::Escapes) => Err(escapes()),
-        Err(ConfinedError::NotFound) => {
-            Err(ApiError::not_found(format!("no file '{path}' in this run")))
-        }
-        Err(ConfinedError::NotRegular("folder")) => Err(ApiError::not_found(format!(
-            "no file '{path}' in this run; it is a folder"
-        ))),
-        Err(ConfinedError::NotRegular(what)) => Err(ApiError::bad_request(
-            "not_a_file",
-            format!(
-                "run file '{path}' is a {what}, not a regular file; only regular files are served"
-            ),
-        )),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
-
-/// The area folder (relative to the run folder) and the rest of a run path.
-fn area_folder(path: &str) -> Option<(&'static str, &str)> {
-    let (area, rest) = path.split_once('/')?;
-    let (_, folder, _) = AREAS.iter().find(|(name, _, _)| *name == area)?;
-    Some((folder, rest))
-}
 
 #[cfg(test)]
 mod tests {

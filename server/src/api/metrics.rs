@@ -66,14 +66,11 @@ pub async fn ingest(
         }
     }
     // Read before the credentials were checked (a run's token is its own): a run
-    // that is not there is answered as any other handler answers it.
+    // that was not there is looked for as any other handler looks (404, or the run
+    // that appeared since, for an editor).
     let id = match record {
         Some(record) => record.summary.run_id,
-        None => {
-            return Err(KnownRun::find(&state, &id).await.err().unwrap_or_else(|| {
-                ApiError::internal("the run appeared while its metrics were checked")
-            }));
-        }
+        None => KnownRun::find(&state, &id).await?.into_id(),
     };
     let Json(batch) = body.map_err(ApiError::json)?;
     let stored = metrics::ingest(&state.metrics, &id, batch).await?;

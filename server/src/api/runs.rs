@@ -132,11 +132,18 @@ pub async fn submit(
     ))
 }
 
+impl axum::response::IntoResponse for RunError {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
+    }
+}
+
 impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match e {
             RunError::Fields(errors) | RunError::Environment(errors) => ApiError::fields(errors),
             RunError::Invalid { code, message } => ApiError::bad_request(code, message),
+            RunError::NotFound(message) => ApiError::not_found(message),
             RunError::Conflict(message) => ApiError::conflict(message),
             RunError::Snapshot(e) => e.into(),
             RunError::Store(e) => e.into(),

@@ -6,9 +6,9 @@ use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
-use runboard_shared::api::{ChildList, ChildRun, FieldErrorBody, SubmitResponse};
+use runboard_shared::api::{ChildList, FieldErrorBody, SubmitResponse};
 use runboard_shared::estimator::FieldError;
-use runboard_shared::run::{ExperimentName, RunId, RunStatus};
+use runboard_shared::run::{ExperimentName, RunStatus};
 use runboard_shared::sweep::SweepConfig;
 
 use super::ApiError;
@@ -140,49 +140,5 @@ pub async fn children(
     State(state): State<AppState>,
     run: KnownRun,
 ) -> Result<Json<ChildList>, ApiError> {
-    let id = run.into_id();
-    let runs = state.store.children(&id).await?;
-    let sweep = state.store.sweep(&id).await?;
-    let Some(sweep) = sweep else {
-        return Ok(Json(ChildList {
-            children: runs
-                .into_iter()
-                .map(|run| ChildRun {
-                    run,
-                    parameters: None,
-                    primary_metric: None,
-                    stopped: None,
-                })
-                .collect(),
-            primary_metric_name: None,
-            primary_metric_goal: None,
-        }));
-    };
-    let config: SweepConfig = serde_json::from_str(&sweep.config).map_err(ApiError::internal)?;
-    let rows = state.store.sweep_children(&id).await?;
-    let values = crate::sweep::primary_values(&state.runner, &rows, &config.primary_metric_name)
-        .await
-        .map_err(ApiError::internal)?;
-    let by_run: std::collections::HashMap<&RunId, usize> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (&r.run_id, i))
-        .collect();
-    let children = runs
-        .into_iter()
-        .map(|run| {
-            let i = by_run.get(&run.run_id).copied();
-            ChildRun {
-                parameters: i.map(|i| rows[i].parameters.clone()),
-                primary_metric: i.and_then(|i| config.primary_metric_goal.best(&values[i])),
-                stopped: i.and_then(|i| rows[i].stopped.clone()),
-                run,
-            }
-        })
-        .collect();
-    Ok(Json(ChildList {
-        children,
-        primary_metric_name: Some(config.primary_metric_name.clone()),
-        primary_metric_goal: Some(format!("{:?}", config.primary_metric_goal).to_lowercase()),
-    }))
+    Ok(Json(sweep::children(&state.runner, run.id()).await?))
 }

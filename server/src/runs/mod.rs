@@ -7,10 +7,12 @@
 //! - [`submit`]: a run from an estimator and its source snapshot;
 //! - [`sweep`]: a HyperDrive sweep's parent run (its scheduler is `crate::sweep`);
 //! - [`stage`]: what both check and unpack before anything is created;
-//! - [`cancel`], [`tags`], [`delete`]: a run's cancel, tag patch, deletion.
+//! - [`cancel`], [`tags`], [`delete`]: a run's cancel, tag patch, deletion;
+//! - [`files`]: the files a run wrote and its snapshot, listed and opened confined.
 
 pub mod cancel;
 pub mod delete;
+pub mod files;
 pub mod stage;
 pub mod submit;
 pub mod sweep;
@@ -39,6 +41,9 @@ pub enum RunError {
         /// What was wrong.
         message: String,
     },
+    /// What was asked for is not there (a run's file).
+    #[error("{0}")]
+    NotFound(String),
     /// The run is in a state that does not allow it.
     #[error("{0}")]
     Conflict(String),

@@ -1,7 +1,10 @@
 //! Creating a sweep: a HyperDrive configuration and its source snapshot become the
-//! sweep's parent run, and its scheduler (`crate::sweep`) starts.
+//! sweep's parent run, and its scheduler (`crate::sweep`) starts. And a run's
+//! children, as a sweep's table shows them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use runboard_shared::api::{ChildList, ChildRun};
 
 use runboard_shared::estimator::Estimator;
 use runboard_shared::run::{ExperimentName, RunId};
@@ -92,4 +95,52 @@ pub async fn create(runner: &Runner, sub: SweepSubmission) -> Result<RunId, RunE
     tracing::info!(%run_id, "sweep submitted");
     crate::sweep::spawn(runner, run_id.clone());
     Ok(run_id)
+}
+
+/// The runs whose parent is `id`, oldest first; for a sweep, with each child's
+/// parameters, best primary metric and stop reason.
+pub async fn children(runner: &Runner, id: &RunId) -> Result<ChildList, RunError> {
+    let runs = runner.store.children(id).await?;
+    let Some(sweep) = runner.store.sweep(id).await? else {
+        return Ok(ChildList {
+            children: runs
+                .into_iter()
+                .map(|run| ChildRun {
+                    run,
+                    parameters: None,
+                    primary_metric: None,
+                    stopped: None,
+                })
+                .collect(),
+            primary_metric_name: None,
+            primary_metric_goal: None,
+        });
+    };
+    let config: SweepConfig = serde_json::from_str(&sweep.config).map_err(RunError::internal)?;
+    let rows = runner.store.sweep_children(id).await?;
+    let values = crate::sweep::primary_values(runner, &rows, &config.primary_metric_name)
+        .await
+        .map_err(RunError::internal)?;
+    let by_run: HashMap<&RunId, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.run_id, i))
+        .collect();
+    let children = runs
+        .into_iter()
+        .map(|run| {
+            let i = by_run.get(&run.run_id).copied();
+            ChildRun {
+                parameters: i.map(|i| rows[i].parameters.clone()),
+                primary_metric: i.and_then(|i| config.primary_metric_goal.best(&values[i])),
+                stopped: i.and_then(|i| rows[i].stopped.clone()),
+                run,
+            }
+        })
+        .collect();
+    Ok(ChildList {
+        children,
+        primary_metric_name: Some(config.primary_metric_name.clone()),
+        primary_metric_goal: Some(format!("{:?}", config.primary_metric_goal).to_lowercase()),
+    })
 }
