@@ -7,27 +7,34 @@
 //! so what remains is a loop that writes them in OpenAPI's layout. `utoipa` would
 //! have the routes described a second time in attributes on the handlers, and its
 //! schema derives on the shared types would be compiled into the browser bundles
-//! unless each carried a `cfg_attr`. The bodies' schemas here name their Rust type;
-//! their fields are not described yet (see docs/decisions.md).
+//! unless each carried a `cfg_attr`. The bodies' schemas come from `schemars` derives
+//! on the shared types (behind the same feature as the table), so they follow the
+//! serde attributes that shape the JSON.
 
 use std::collections::BTreeMap;
 
-use runboard_shared::endpoints::{Body, ENDPOINTS, Endpoint, short_name};
+use runboard_shared::endpoints::{Body, ENDPOINTS, Endpoint};
+use schemars::SchemaGenerator;
+use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 /// The document, as JSON.
 pub fn document() -> Value {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    let mut schemas: BTreeMap<String, Value> = BTreeMap::new();
-    schemas.insert("Error".into(), error_schema());
-    schemas.insert("MlflowError".into(), mlflow_error_schema());
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
     for e in ENDPOINTS {
-        let (path, operation) = operation(e, &mut schemas);
+        let (path, operation) = operation(e, &mut generator);
         paths
             .entry(path)
             .or_default()
             .insert(e.method.to_ascii_lowercase(), operation);
     }
+    let mut schemas: BTreeMap<String, Value> =
+        generator.take_definitions(true).into_iter().collect();
+    schemas.insert("Error".into(), error_schema());
+    schemas.insert("MlflowError".into(), mlflow_error_schema());
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -61,7 +68,7 @@ pub fn document() -> Value {
 }
 
 /// The path in OpenAPI's templating and the operation object of one endpoint.
-fn operation(e: &Endpoint, schemas: &mut BTreeMap<String, Value>) -> (String, Value) {
+fn operation(e: &Endpoint, schemas: &mut SchemaGenerator) -> (String, Value) {
     let mut parameters = Vec::new();
     let mut path = String::new();
     for segment in e.path.split('/').skip(1) {
@@ -134,7 +141,7 @@ fn operation(e: &Endpoint, schemas: &mut BTreeMap<String, Value>) -> (String, Va
 }
 
 /// The request body object, if the endpoint takes a body.
-fn request(body: Body, schemas: &mut BTreeMap<String, Value>) -> Option<Value> {
+fn request(body: Body, schemas: &mut SchemaGenerator) -> Option<Value> {
     let content = match body {
         Body::Empty | Body::WebSocket => return None,
         Body::Bytes => json!({"application/octet-stream": {"schema": {}}}),
@@ -147,7 +154,7 @@ fn request(body: Body, schemas: &mut BTreeMap<String, Value>) -> Option<Value> {
 }
 
 /// A response object with `body`.
-fn response(description: &str, body: Body, schemas: &mut BTreeMap<String, Value>) -> Value {
+fn response(description: &str, body: Body, schemas: &mut SchemaGenerator) -> Value {
     match body {
         Body::Empty | Body::Multipart => json!({"description": description}),
         Body::Bytes => {
@@ -164,17 +171,10 @@ fn response(description: &str, body: Body, schemas: &mut BTreeMap<String, Value>
     }
 }
 
-/// The schema of a JSON body: a reference to a named component for a shared type.
-fn schema(body: Body, schemas: &mut BTreeMap<String, Value>) -> Value {
+/// The schema of a JSON body: for a shared type, a reference to its component.
+fn schema(body: Body, schemas: &mut SchemaGenerator) -> Value {
     match body {
-        Body::Json(name) => {
-            let full = name();
-            let short = short_name(full);
-            schemas.entry(short.to_owned()).or_insert_with(
-                || json!({"title": short, "description": format!("The Rust type `{full}`.")}),
-            );
-            json!({"$ref": format!("#/components/schemas/{short}")})
-        }
+        Body::Json(t) => (t.schema)(schemas).to_value(),
         Body::AnyJson(what) => json!({"description": what}),
         _ => json!({}),
     }

@@ -9,6 +9,7 @@ use crate::run::{RunId, RunStatus};
 
 /// Answer to `POST /api/experiments/{name}/runs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct SubmitResponse {
     /// The new run's id.
     pub run_id: RunId,
@@ -20,6 +21,7 @@ pub struct SubmitResponse {
 
 /// One experiment in `GET /api/experiments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ExperimentSummary {
     /// The experiment's name.
     pub name: String,
@@ -33,6 +35,7 @@ pub struct ExperimentSummary {
 
 /// `GET /api/experiments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ExperimentList {
     /// The experiments, by name.
     pub experiments: Vec<ExperimentSummary>,
@@ -40,6 +43,7 @@ pub struct ExperimentList {
 
 /// One run in a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunSummary {
     /// The run's id.
     pub run_id: RunId,
@@ -74,6 +78,7 @@ pub struct RunSummary {
 
 /// `DELETE /api/runs/{id}`: what was deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunDeleted {
     /// The run.
     pub run_id: String,
@@ -86,6 +91,7 @@ pub struct RunDeleted {
 
 /// `DELETE /api/experiments/{name}`: what was deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ExperimentDeleted {
     /// The experiment.
     pub experiment: String,
@@ -95,6 +101,7 @@ pub struct ExperimentDeleted {
 
 /// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunList {
     /// One page of runs.
     pub runs: Vec<RunSummary>,
@@ -104,6 +111,7 @@ pub struct RunList {
 
 /// `GET /api/runs/{id}`: the keys of the SDK's `Run.get_details()`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RunDetails {
     /// The run's id.
@@ -146,6 +154,7 @@ pub struct RunDetails {
 
 /// One entry of a run's status history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct StatusChange {
     /// The status entered.
     pub status: RunStatus,
@@ -155,6 +164,7 @@ pub struct StatusChange {
 
 /// One file of a run (`GET /api/runs/{id}/files`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunFile {
     /// Path relative to the run (`outputs/model.txt`, `user_logs/std_log.txt`).
     pub path: String,
@@ -164,6 +174,7 @@ pub struct RunFile {
 
 /// `GET /api/runs/{id}/files`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunFileList {
     /// The files, by path.
     pub files: Vec<RunFile>,
@@ -172,6 +183,7 @@ pub struct RunFileList {
 /// `GET /api/files` and `GET /api/files/{folder}`: the server's files area (or one
 /// folder of it), recursively. Paths are `/`-separated and relative to the area's root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct FilesAreaList {
     /// The regular files, with their sizes, by path.
     pub files: Vec<RunFile>,
@@ -181,6 +193,7 @@ pub struct FilesAreaList {
 
 /// `POST /api/files/{*path}`: one action on a file or folder of the files area.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FilesAreaAction {
     /// `{"rename_to": "new/path"}`: moves the file or folder (folders on the way are
@@ -192,6 +205,7 @@ pub enum FilesAreaAction {
 
 /// Answer to `POST /api/files/{path}`: the path the action made or moved to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct FilesAreaActed {
     /// The file's or folder's path in the files area after the action.
     pub path: String,
@@ -199,6 +213,7 @@ pub struct FilesAreaActed {
 
 /// `PATCH /api/runs/{id}/tags`: tags to set, and tag names to remove.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TagsPatch {
     /// Tags to add or overwrite.
@@ -239,6 +254,7 @@ pub struct FieldErrorBody {
 
 /// One cached Python environment (`GET /api/environments`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct EnvironmentSummary {
     /// The hash that names it.
     pub hash: String,
@@ -260,6 +276,7 @@ pub struct EnvironmentSummary {
 
 /// `GET /api/environments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct EnvironmentList {
     /// The environments, by hash.
     pub environments: Vec<EnvironmentSummary>,
@@ -268,6 +285,7 @@ pub struct EnvironmentList {
 /// Answer to `GET /api/frameworks/{framework}/versions`: the versions a framework
 /// preset may name, as the package index lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct FrameworkVersions {
     /// The preset (`SKLearn`, `PyTorch`, ...).
     pub framework: String,
@@ -281,6 +299,7 @@ pub struct FrameworkVersions {
 
 /// One point of a scalar series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ScalarPoint {
     /// The step (the SDK counts calls of `log` when no step is given).
     pub step: i64,
@@ -293,6 +312,7 @@ pub struct ScalarPoint {
 /// One bucket of a downsampled series: the extremes and the last value of the
 /// points whose x falls in `[x_start, x_end]`, so spikes stay visible.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct Bucket {
     /// The smallest x in the bucket.
     pub x_start: f64,
@@ -311,6 +331,7 @@ pub struct Bucket {
 /// A series, whole or downsampled (`GET /api/runs/{id}/metrics/{name}`,
 /// `GET /api/runs/{id}/scalars/series`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct SeriesBody {
     /// The metric name or TensorBoard tag.
     pub name: String,
@@ -333,6 +354,7 @@ pub struct SeriesBody {
 /// of an experiment in brief, for comparing them (the experiment page's metric
 /// columns and overlay).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunsMetrics {
     /// The runs asked for, in the order asked.
     pub runs: Vec<RunMetrics>,
@@ -340,6 +362,7 @@ pub struct RunsMetrics {
 
 /// One run's metrics in brief.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunMetrics {
     /// The run.
     pub run_id: RunId,
@@ -349,6 +372,7 @@ pub struct RunMetrics {
 
 /// A metric in brief: how many values were logged, and the last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct MetricBrief {
     /// The name given to `run.log(name, …)`.
     pub name: String,
@@ -363,6 +387,7 @@ pub struct MetricBrief {
 
 /// One TensorBoard scalar series (`GET /api/runs/{id}/scalars`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ScalarSummary {
     /// The TensorBoard run (folder under `logs/`, `.` for `logs/` itself).
     pub run: String,
@@ -379,6 +404,7 @@ pub struct ScalarSummary {
 /// `GET /api/runs/{id}/scalars`: scalar series, and the other summaries found
 /// (histograms, images, text), counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ScalarList {
     /// The scalar series.
     pub scalars: Vec<ScalarSummary>,
@@ -388,6 +414,7 @@ pub struct ScalarList {
 
 /// Non-scalar TensorBoard summaries of one tag, counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct OtherSummary {
     /// The TensorBoard run.
     pub run: String,
@@ -402,6 +429,7 @@ pub struct OtherSummary {
 /// `POST /api/runs/{id}/metrics`: what a run's script sends (the `azureml.core.Run`
 /// shim batches into this).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetricsBatch {
     /// Metric values, in the order logged.
@@ -421,6 +449,7 @@ pub struct MetricsBatch {
 
 /// Answer to `POST /api/runs/{id}/metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct MetricsIngested {
     /// How many values were stored (0 for a batch sent again under its id).
     pub stored: usize,
@@ -431,6 +460,7 @@ pub struct MetricsIngested {
 /// same length when given). Anything else (`kind` `list`, `row`, `table`, `image`,
 /// or a string) is kept as it was logged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetricEntry {
     /// The metric name.
@@ -460,6 +490,7 @@ pub struct MetricEntry {
 /// `<data>/datastores/<name>/`), as the SDK's `Datastore.upload(src_dir, target_path,
 /// overwrite)` does.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatastoreUpload {
     /// The files-area path to copy (a folder: its files, recursively; or one file).
@@ -476,6 +507,7 @@ pub struct DatastoreUpload {
 /// (raw body, `?overwrite=true|false`, default true), whose lists hold that one path
 /// in the datastore, normalized (`./a//b` is `a/b`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct DatastoreUploaded {
     /// Each file copied, relative to `src` (for a single file: its name), sorted.
     pub files: Vec<String>,
@@ -526,6 +558,7 @@ pub struct RegisterModel {
 
 /// One version of a registered model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ModelVersion {
     /// The model's name.
     pub name: String,
@@ -551,6 +584,7 @@ pub struct ModelVersion {
 /// `GET /api/models` (the latest version of each model, or with `?name=` every version
 /// of one, newest first) and `GET /api/runs/{id}/models`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ModelList {
     /// The versions.
     pub models: Vec<ModelVersion>,
@@ -558,6 +592,7 @@ pub struct ModelList {
 
 /// `GET /api/session`: who the request's credentials belong to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct Me {
     /// The person's name (`admin` for the server token), or `share link`.
     pub name: String,
@@ -574,6 +609,7 @@ pub struct Me {
 
 /// A browser session, as `GET /api/sessions` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     /// Its id, for `DELETE /api/sessions/{id}` (not its secret).
     pub id: i64,
@@ -589,6 +625,7 @@ pub struct SessionInfo {
 
 /// `GET /api/sessions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct SessionList {
     /// The caller's sessions (an admin's call lists everyone's).
     pub sessions: Vec<SessionInfo>,
@@ -596,6 +633,7 @@ pub struct SessionList {
 
 /// `POST /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct NewApiToken {
     /// What the token is for (1–100 characters), shown in lists.
     pub label: String,
@@ -603,6 +641,7 @@ pub struct NewApiToken {
 
 /// A personal API token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ApiTokenInfo {
     /// Its id, for `DELETE /api/tokens/{id}`.
     pub id: i64,
@@ -616,6 +655,7 @@ pub struct ApiTokenInfo {
 
 /// `POST /api/tokens`' answer: the token itself, shown this once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ApiTokenCreated {
     /// The token's description.
     #[serde(flatten)]
@@ -626,6 +666,7 @@ pub struct ApiTokenCreated {
 
 /// `GET /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ApiTokenList {
     /// The caller's tokens (an admin's call lists everyone's).
     pub tokens: Vec<ApiTokenInfo>,
@@ -634,6 +675,7 @@ pub struct ApiTokenList {
 /// `POST /api/runs/{id}/share-links` and `POST /api/experiments/{name}/share-links`
 /// (an empty body is the same as `{}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewShareLink {
     /// Hours until the link stops working: more than 0 (fractions allowed: 0.5 is
@@ -644,6 +686,7 @@ pub struct NewShareLink {
 
 /// A read-only share link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ShareLinkInfo {
     /// Its id, for `DELETE …/share-links/{link}`.
     pub id: i64,
@@ -668,6 +711,7 @@ pub struct ShareLinkInfo {
 
 /// `GET …/share-links`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ShareLinkList {
     /// Newest first.
     pub links: Vec<ShareLinkInfo>,
@@ -677,6 +721,7 @@ pub struct ShareLinkList {
 /// parameters, the best value of the sweep's primary metric, and why the sweep
 /// stopped it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ChildRun {
     /// The child run.
     #[serde(flatten)]
@@ -694,6 +739,7 @@ pub struct ChildRun {
 
 /// `GET /api/runs/{id}/children`: oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ChildList {
     /// The children.
     pub children: Vec<ChildRun>,

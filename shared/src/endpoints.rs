@@ -20,8 +20,8 @@ use crate::runview;
 pub enum Body {
     /// No body.
     Empty,
-    /// JSON of a Rust type of the shared crate: `type_name` of that type.
-    Json(fn() -> &'static str),
+    /// JSON of a Rust type of the shared crate.
+    Json(JsonType),
     /// JSON whose shape is written in prose here, not (yet) as a shared type:
     /// MLflow's own wire shapes, and the few answers still built ad hoc.
     AnyJson(&'static str),
@@ -31,6 +31,16 @@ pub enum Body {
     Multipart,
     /// A websocket (`Upgrade: websocket`); without one, the long-poll answer.
     WebSocket,
+}
+
+/// A Rust type a JSON body has: its name and its JSON schema (schemars, from the
+/// same serde attributes that shape the JSON).
+#[derive(Debug, Clone, Copy)]
+pub struct JsonType {
+    /// `std::any::type_name` of the type.
+    pub name: fn() -> &'static str,
+    /// Its schema, as a reference to a definition the generator keeps.
+    pub schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
 
 /// A query parameter.
@@ -89,7 +99,10 @@ pub fn short_name(type_name: &str) -> &str {
 
 macro_rules! json {
     ($t:ty) => {
-        Body::Json(type_name::<$t>)
+        Body::Json(JsonType {
+            name: type_name::<$t>,
+            schema: schemars::SchemaGenerator::subschema_for::<$t>,
+        })
     };
 }
 

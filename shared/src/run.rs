@@ -73,6 +73,7 @@ impl fmt::Display for ExperimentName {
 
 /// A run id in the SDK's shape: `<experiment>_<unix seconds>_<8 hex digits>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct RunId(String);
 
@@ -138,6 +139,7 @@ impl fmt::Display for RunId {
 
 /// The status of a run, with the SDK's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub enum RunStatus {
     /// Accepted and stored; nothing started yet. It waits here while its compute
     /// target runs as many runs as it may at once.

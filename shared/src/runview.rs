@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/runs/{id}/view`: where the run page starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ViewStart {
     /// The last event this view includes; follow with `after=seq`.
     pub seq: u64,
@@ -25,6 +26,7 @@ pub struct ViewStart {
 /// Bytes `start..end` of a log file, as text cut at whole lines: `start` is 0 or just
 /// after a newline (`GET /api/runs/{id}/log?path=&end=&bytes=` and [`ViewStart`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct LogRange {
     /// The log, relative to the run (`user_logs/std_log.txt`).
     pub path: String,
@@ -38,6 +40,7 @@ pub struct LogRange {
 
 /// A series and its length at [`ViewStart::seq`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct SeriesStart {
     /// `metric` or `tensorboard`.
     pub source: String,
@@ -51,6 +54,7 @@ pub struct SeriesStart {
 
 /// A metric value that is not a number series, in brief.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ValueStart {
     /// The metric name.
     pub name: String,
@@ -65,6 +69,7 @@ pub struct ValueStart {
 /// `GET /api/runs/{id}/log/search?path=&q=`: lines of one log that contain `q`
 /// (ASCII case ignored), found by reading the whole file on the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct LogMatches {
     /// The matching lines, in file order.
     pub matches: Vec<LogMatch>,
@@ -76,6 +81,7 @@ pub struct LogMatches {
 
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct LogMatch {
     /// Its line number, from 1.
     pub line: u64,

@@ -121,6 +121,10 @@ async fn the_server_serves_its_openapi_document_generated_from_the_table() {
         "#/components/schemas/RunDetails"
     );
     assert!(runs["404"].is_object() && runs["401"].is_object());
+    // Bodies' schemas list their fields (schemars, from the serde attributes).
+    let details = &doc["components"]["schemas"]["RunDetails"];
+    assert_eq!(details["type"], "object", "{details}");
+    assert!(details["properties"]["runId"].is_object(), "{details}");
     // Nothing under /api answers without credentials, this document included.
     let anonymous = reqwest::get(format!("{}/api/openapi.json", server.url))
         .await
