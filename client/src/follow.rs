@@ -127,7 +127,7 @@ pub async fn follow<C: Connect, B>(
                         connect.state(State::Live);
                     }
                     Step::Reconnect(why) => {
-                        connect.warn(&format!("{why}; reconnecting"));
+                        connect.warn(&why);
                         break;
                     }
                 }

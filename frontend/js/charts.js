@@ -8,9 +8,9 @@
 // chart.rs), so the app's measured download does not carry it. The app owns the
 // data (it follows the run's websocket) and hands it over with `append` and `value`;
 // this module owns the tab's page: settings, the values table, groups and charts. It
-// makes no request of its own: what it needs from the server it asks of `data`, the
-// app's data source (`data(what, args)`, a promise of the JSON answer; see
-// frontend/src/components/chart.rs `data_source`).
+// makes no request of its own: what it needs from the server it asks of the app's data
+// source (`data(what, args, done)`, which calls `done(answer, error)`; see
+// frontend/src/components/chart.rs `data_source`), through `ask`.
 
 const PALETTE = ["#1f6feb", "#d9480f", "#2b8a3e", "#ae3ec9", "#e67700", "#0b7285", "#c2255c", "#5c940d"];
 const HEIGHT = 240;
@@ -84,6 +84,11 @@ class Column {
   view() {
     return this.data.subarray(0, this.length);
   }
+}
+
+/** The app's answer to `data(what, args, done)`, as a promise. */
+function ask(data, what, args) {
+  return new Promise((resolve, reject) => data(what, args, (answer, error) => (error ? reject(error) : resolve(answer))));
 }
 
 function el(tag, attrs = {}, children = []) {
@@ -164,7 +169,7 @@ export function mount(root, kind, runId, data) {
   function readOther() {
     otherPending = 0;
     otherAsked = Date.now();
-    data("scalars", [])
+    ask(data, "scalars", [])
       .then((list) => {
         if (destroyed || !list || !Array.isArray(list.other)) return;
         otherSection.hidden = list.other.length === 0;
@@ -403,7 +408,7 @@ export function mount(root, kind, runId, data) {
       for (const { source, run, name, count } of starts ?? []) {
         if (source !== wanted || !runId || count < 1) continue;
         const key = `${run}\u0000${name}`;
-        data("series", [source, run, name, count])
+        ask(data, "series", [source, run, name, count])
           .then((body) => {
             if (destroyed || !body || !Array.isArray(body.points)) return;
             const live = series.get(key);
@@ -532,7 +537,7 @@ export function compare(root, experiment, data) {
     let body = null;
     if (wanted.length) {
       try {
-        body = await data("metrics", [wanted]);
+        body = await ask(data, "metrics", [wanted]);
       } catch (e) {
         status.textContent = `Could not load the metrics: ${e}`;
       }
@@ -625,7 +630,7 @@ export function compare(root, experiment, data) {
     const mine = ++drawing;
     const answers = await Promise.all(
       runs.map((id) =>
-        data("buckets", [id, name]).catch(() => null),
+        ask(data, "buckets", [id, name]).catch(() => null),
       ),
     );
     if (destroyed || mine !== drawing) return;

@@ -189,16 +189,22 @@ pub fn files_area_act(
     send_empty(requests::files_area_act(path, action))
 }
 
-/// A request's JSON answer as a JavaScript value (`JSON.parse` of its text), for the
-/// chart module: a promise that rejects with the error's sentence. (Not aborted with
-/// the owner, which would collect a cleanup per request for as long as a chart tab is
-/// open: the module drops answers that come after it was destroyed.)
-pub fn json_promise(request: Request) -> js_sys::Promise {
+/// Sends a request for the chart module and calls `done(answer, error)` with its JSON
+/// answer as a JavaScript value (`JSON.parse` of its text), or `done(null, sentence)`.
+/// (Not aborted with the owner, which would collect a cleanup per request for as long
+/// as a chart tab is open: the module drops answers that come after it was destroyed.)
+pub fn json_to(request: Request, done: js_sys::Function) {
     let text = send_json_text(Ok(request), false);
-    wasm_bindgen_futures::future_to_promise(async move {
-        let text = text.await.map_err(|e| JsValue::from_str(&e.to_string()))?;
-        js_sys::JSON::parse(&text)
-    })
+    leptos::task::spawn_local(async move {
+        let (answer, error) = match text.await {
+            Ok(text) => (
+                js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
+                JsValue::NULL,
+            ),
+            Err(e) => (JsValue::NULL, JsValue::from_str(&e.to_string())),
+        };
+        let _ = done.call2(&JsValue::NULL, &answer, &error);
+    });
 }
 
 /// The headers the app reads of an answer.

@@ -306,18 +306,19 @@ fn feed(
     })
 }
 
-/// The chart module's data source: `data(what, args)` answers a promise of the JSON
-/// answer of one of the REST client's requests (rejected with the error's sentence):
-/// `"scalars"` (`GET /api/runs/{run}/scalars`), `"series", [source, run, name, upto]`
-/// (`GET /api/runs/{run}/series`, sampled into 1,000 slices), `"metrics", [ids]`
-/// (`GET /api/experiments/{experiment}/metrics`), `"buckets", [id, name]` (`GET
-/// /api/runs/{id}/metrics/{name}?buckets=1000`). Its requests are sent under the
-/// reactive owner it was made under (its session: a `401` shows the login page).
-type Data = Closure<dyn Fn(String, Array) -> Promise>;
+/// The chart module's data source: `data(what, args, done)` sends one of the REST
+/// client's requests and calls `done(answer, error)` with its JSON answer (or `null` and
+/// the error's sentence): `"scalars"` (`GET /api/runs/{run}/scalars`),
+/// `"series", [source, run, name, upto]` (`GET /api/runs/{run}/series`, sampled into
+/// 1,000 slices), `"metrics", [ids]` (`GET /api/experiments/{experiment}/metrics`),
+/// `"buckets", [id, name]` (`GET /api/runs/{id}/metrics/{name}?buckets=1000`). Its
+/// requests are sent under the reactive owner it was made under (its session: a `401`
+/// shows the login page).
+type Data = Closure<dyn Fn(String, Array, Function)>;
 
 fn data_source(run: Option<RunId>, experiment: String) -> Data {
     let owner = Owner::current();
-    Closure::new(move |what: String, args: Array| {
+    Closure::new(move |what: String, args: Array, done: Function| {
         let text = |i: u32| args.get(i).as_string().unwrap_or_default();
         let request = match what.as_str() {
             "scalars" => run.as_ref().map(requests::scalars),
@@ -337,12 +338,11 @@ fn data_source(run: Option<RunId>, experiment: String) -> Data {
                 .map(|id| requests::metric_buckets(&id, &text(1), 1000)),
             _ => None,
         };
-        match request {
-            Some(request) => match &owner {
-                Some(owner) => owner.with(|| api::json_promise(request)),
-                None => api::json_promise(request),
-            },
-            None => Promise::reject(&JsValue::from_str(&format!("no data {what:?} here"))),
+        if let Some(request) = request {
+            match &owner {
+                Some(owner) => owner.with(|| api::json_to(request, done)),
+                None => api::json_to(request, done),
+            }
         }
     })
 }
