@@ -7,10 +7,7 @@
 // request, imported by the app only when a chart tab opens (frontend/src/components/
 // chart.rs), so the app's measured download does not carry it. The app owns the
 // data (it follows the run's websocket) and hands it over with `append` and `value`;
-// this module owns the tab's page: settings, the values table, groups and charts. It
-// makes no request of its own: what it needs from the server it asks of the app's data
-// source (`data(what, args, done)`, which calls `done(answer, error)`; see
-// frontend/src/components/chart.rs `data_source`), through `ask`.
+// this module owns the tab's page: settings, the values table, groups and charts.
 
 const PALETTE = ["#1f6feb", "#d9480f", "#2b8a3e", "#ae3ec9", "#e67700", "#0b7285", "#c2255c", "#5c940d"];
 const HEIGHT = 240;
@@ -86,11 +83,6 @@ class Column {
   }
 }
 
-/** The app's answer to `data(what, args, done)`, as a promise. */
-function ask(data, what, args) {
-  return new Promise((resolve, reject) => data(what, args, (answer, error) => (error ? reject(error) : resolve(answer))));
-}
-
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -107,9 +99,9 @@ function el(tag, attrs = {}, children = []) {
  * grouped by the tag's prefix, one line per TensorBoard run). Returns
  * `{start(series, values), append(source, run, name, steps, walls, values),
  * value(name, kind, value, count), destroy()}`. The TensorBoard tab also lists the non-scalar summaries (histograms,
- * images, text) that the server counted (`data("scalars")`).
+ * images, text) that `GET /api/runs/{runId}/scalars` counted.
  */
-export function mount(root, kind, runId, data) {
+export function mount(root, kind, runId) {
   addStyle();
   const settings = SETTINGS[kind];
   const wanted = kind === "metrics" ? "metric" : "tensorboard";
@@ -164,12 +156,13 @@ export function mount(root, kind, runId, data) {
   function refreshOther() {
     if (kind !== "tensorboard" || !runId || otherPending || destroyed) return;
     const wait = Math.max(0, otherAsked + 2000 - Date.now());
-    otherPending = setTimeout(readOther, wait);
+    otherPending = setTimeout(fetchOther, wait);
   }
-  function readOther() {
+  function fetchOther() {
     otherPending = 0;
     otherAsked = Date.now();
-    ask(data, "scalars", [])
+    fetch(`/api/runs/${encodeURIComponent(runId)}/scalars`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
       .then((list) => {
         if (destroyed || !list || !Array.isArray(list.other)) return;
         otherSection.hidden = list.other.length === 0;
@@ -395,9 +388,9 @@ export function mount(root, kind, runId, data) {
       schedule();
     },
     // Where the page started following the run (`GET /api/runs/{id}/view`): each
-    // series' first `count` points, asked of the app sampled (`data("series")`: min,
-    // max and last of each of 1,000 slices) and put before the points appended live;
-    // each value in brief, which live values count on from.
+    // series' first `count` points, read sampled from the server (`GET
+    // /api/runs/{id}/series`: min, max and last of each of 1,000 slices) and put before
+    // the points appended live; each value in brief, which live values count on from.
     start(starts, briefs) {
       for (const v of briefs ?? []) {
         if (kind !== "metrics") break;
@@ -408,7 +401,9 @@ export function mount(root, kind, runId, data) {
       for (const { source, run, name, count } of starts ?? []) {
         if (source !== wanted || !runId || count < 1) continue;
         const key = `${run}\u0000${name}`;
-        ask(data, "series", [source, run, name, count])
+        const q = new URLSearchParams({ source, run, name, upto: String(count), slices: "1000" });
+        fetch(`/api/runs/${encodeURIComponent(runId)}/series?${q}`, { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
           .then((body) => {
             if (destroyed || !body || !Array.isArray(body.points)) return;
             const live = series.get(key);
@@ -497,12 +492,13 @@ function lastText(brief) {
 
 /**
  * The experiment page's comparison of runs, in `root` (MLflow's "compare runs"): a
- * column per chosen metric with each run's last value (one request of the app's
- * `data("metrics", [ids])`), and one numeric metric overlaid across the runs ticked in
- * the table (each run's points, downsampled: `data("buckets", [id, name])`). Returns
- * `{runs(ids), destroy()}`: `runs` shows the runs of the page (again when they change).
+ * column per chosen metric with each run's last value (one request,
+ * `GET /api/experiments/{experiment}/metrics?runs=…`), and one numeric metric
+ * overlaid across the runs ticked in the table (each run's points, downsampled:
+ * `GET /api/runs/{id}/metrics/{name}?buckets=1000`). Returns `{runs(ids), destroy()}`:
+ * `runs` shows the runs of the page (again when they change).
  */
-export function compare(root, experiment, data) {
+export function compare(root, experiment) {
   addStyle();
   let destroyed = false;
   let ids = [];
@@ -536,8 +532,13 @@ export function compare(root, experiment, data) {
     const wanted = ids.slice();
     let body = null;
     if (wanted.length) {
+      const runs = wanted.map(encodeURIComponent).join(",");
       try {
-        body = await ask(data, "metrics", [wanted]);
+        const r = await fetch(`/api/experiments/${encodeURIComponent(experiment)}/metrics?runs=${runs}`, {
+          credentials: "same-origin",
+        });
+        if (r.ok) body = await r.json();
+        else status.textContent = `Could not load the metrics: ${(await r.json().catch(() => null))?.error?.message ?? r.status}`;
       } catch (e) {
         status.textContent = `Could not load the metrics: ${e}`;
       }
@@ -630,7 +631,11 @@ export function compare(root, experiment, data) {
     const mine = ++drawing;
     const answers = await Promise.all(
       runs.map((id) =>
-        ask(data, "buckets", [id, name]).catch(() => null),
+        fetch(`/api/runs/${encodeURIComponent(id)}/metrics/${encodeURIComponent(name)}?buckets=1000`, {
+          credentials: "same-origin",
+        })
+          .then((r) => (r.ok ? r.json() : null))
+          .catch(() => null),
       ),
     );
     if (destroyed || mine !== drawing) return;
