@@ -4,13 +4,15 @@
 //! the client config that `runboard serve` writes at start.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
-use runboard_shared::api::{ErrorBody, RunList, SubmitResponse};
-use runboard_shared::event::{EventBody, Frame};
+use runboard_client::{RunQuery, follow, requests};
+use runboard_shared::api::{RunDeleted, RunList, SubmitResponse};
+use runboard_shared::event::EventBody;
 use runboard_shared::run::{RunId, RunStatus};
 use serde_json::{Map, Value};
 use tokio_tungstenite::tungstenite;
@@ -18,11 +20,15 @@ use tokio_tungstenite::tungstenite;
 use crate::config::Endpoint;
 use crate::runner::snapshot;
 
-/// A connection to a Runboard server.
+mod transport;
+
+pub use transport::{Http, unreachable_cause};
+
+/// A connection to a Runboard server: the REST client (`runboard-client`) over
+/// reqwest ([`transport::Http`]).
 #[derive(Debug, Clone)]
 pub struct Client {
-    endpoint: Endpoint,
-    http: reqwest::Client,
+    http: Http,
 }
 
 /// What `runboard submit` was asked to do.
@@ -59,27 +65,25 @@ impl Client {
     /// A client of `endpoint`.
     pub fn for_endpoint(endpoint: Endpoint) -> Self {
         Self {
-            endpoint,
-            http: reqwest::Client::new(),
+            http: Http::new(endpoint),
         }
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.endpoint.url))
-            .bearer_auth(&self.endpoint.token)
+    fn endpoint(&self) -> &Endpoint {
+        self.http.endpoint()
     }
 
-    /// Sends a request; a server that does not answer is explained
-    /// ([`Endpoint::unreachable`]).
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-        request
-            .send()
+    /// Sends a request of the client and decodes its JSON answer.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: runboard_client::Request,
+    ) -> Result<T> {
+        let response = runboard_client::call(&self.http, request)
             .await
-            .map_err(|e| match unreachable_cause(&e) {
-                Some(cause) => anyhow!(self.endpoint.unreachable(&cause)),
-                None => anyhow::Error::new(e).context(format!("reaching {}", self.endpoint.url)),
-            })
+            .map_err(failed)?;
+        runboard_client::json_text(response)
+            .and_then(|text| runboard_client::json(&text))
+            .map_err(failed)
     }
 
     /// Submits a run and returns the server's answer. On a terminal, shows the files
@@ -128,60 +132,75 @@ impl Client {
                 .file_name("snapshot.tar.gz")
                 .mime_str("application/gzip")?,
             );
+        // The multipart body is streamed (with its progress): the request is the
+        // client's, sent by reqwest directly.
+        let request = runboard_client::Request::new(
+            runboard_client::Method::Post,
+            requests::submit_path(&args.experiment),
+        );
         let response = self
-            .send(
-                self.request(
-                    reqwest::Method::POST,
-                    &format!("/api/experiments/{}/runs", args.experiment),
-                )
-                .multipart(form),
-            )
+            .http
+            .start(self.http.builder(request).multipart(form))
             .await;
         bar.finish();
-        json_or_error(response?).await
+        let response = response.map_err(failed)?;
+        let status = response.status();
+        let answer = runboard_client::Response {
+            status: status.as_u16(),
+            status_text: status.canonical_reason().unwrap_or_default().to_owned(),
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: response.bytes().await?.to_vec(),
+        };
+        runboard_client::check(answer)
+            .and_then(runboard_client::json_text)
+            .and_then(|text| runboard_client::json(&text))
+            .map_err(failed)
     }
 
     /// One page of runs.
     pub async fn runs(&self, experiment: Option<&str>) -> Result<RunList> {
-        let mut query = vec![("limit", "1000".to_owned())];
-        if let Some(e) = experiment {
-            query.push(("experiment", e.to_owned()));
-        }
-        let response = self
-            .send(
-                self.request(reqwest::Method::GET, "/api/runs")
-                    .query(&query),
-            )
-            .await?;
-        json_or_error(response).await
+        self.json(requests::runs(&RunQuery {
+            experiment: experiment.map(str::to_owned),
+            limit: 1000,
+            ..RunQuery::default()
+        }))
+        .await
     }
 
     /// Asks the server to cancel a run.
     pub async fn cancel(&self, run_id: &str) -> Result<()> {
-        let response = self
-            .send(self.request(reqwest::Method::POST, &format!("/api/runs/{run_id}/cancel")))
-            .await?;
-        json_or_error::<Value>(response).await.map(|_| ())
+        runboard_client::call(&self.http, requests::cancel(&parse_run_id(run_id)?))
+            .await
+            .map_err(failed)?;
+        Ok(())
     }
 
     /// Deletes a run (the server cancels it first if it has not ended).
-    pub async fn delete_run(&self, run_id: &str) -> Result<runboard_shared::api::RunDeleted> {
-        let response = self
-            .send(self.request(reqwest::Method::DELETE, &format!("/api/runs/{run_id}")))
-            .await?;
-        json_or_error(response).await
+    pub async fn delete_run(&self, run_id: &str) -> Result<RunDeleted> {
+        self.json(requests::delete_run(&parse_run_id(run_id)?))
+            .await
     }
 
-    /// Downloads a run file into `out`.
+    /// Downloads a run file into `out`, streamed.
     pub async fn download(&self, run_id: &str, path: &str, out: &Path) -> Result<u64> {
+        let path = requests::file_path(&parse_run_id(run_id)?, requests::FileArea::Run, path);
+        let request = runboard_client::Request::new(runboard_client::Method::Get, path);
         let response = self
-            .send(self.request(
-                reqwest::Method::GET,
-                &format!("/api/runs/{run_id}/files/{path}"),
-            ))
-            .await?;
+            .http
+            .start(self.http.builder(request))
+            .await
+            .map_err(failed)?;
         if !response.status().is_success() {
-            return Err(api_error(response).await);
+            let status = response.status();
+            let answer = runboard_client::Response {
+                status: status.as_u16(),
+                status_text: status.canonical_reason().unwrap_or_default().to_owned(),
+                headers: Vec::new(),
+                body: response.bytes().await.unwrap_or_default().to_vec(),
+            };
+            return Err(runboard_client::check(answer)
+                .err()
+                .map_or_else(|| anyhow!("HTTP {status}"), failed));
         }
         let tmp_dir = out
             .parent()
@@ -200,84 +219,126 @@ impl Client {
     }
 
     /// Streams a run's `std_log.txt` to `out` until the run ends, resuming after
-    /// dropped connections, and returns the final status and error.
+    /// dropped connections (the client's one follower, [`follow::follow`]), and
+    /// returns the final status and error.
     pub async fn follow(
         &self,
         run_id: &str,
         out: &mut (dyn Write + Send),
     ) -> Result<(RunStatus, Option<String>)> {
-        let ws_url = format!(
-            "{}/api/runs/{run_id}/events",
+        let id = parse_run_id(run_id)?;
+        let mut sockets = Sockets {
+            endpoint: self.endpoint(),
+            run_id,
+            connected: false,
+        };
+        let end = follow::follow(&mut sockets, &id, 0, |event| match event.body {
+            EventBody::Log { path, text, .. } if path == "user_logs/std_log.txt" => {
+                match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => ControlFlow::Break(Err(e.into())),
+                }
+            }
+            EventBody::Status { status, error } if status.is_terminal() => {
+                ControlFlow::Break(Ok((status, error)))
+            }
+            _ => ControlFlow::Continue(()),
+        })
+        .await;
+        match end {
+            follow::End::Done(result) => result,
+            follow::End::Deleted => bail!("run {run_id} was deleted while it was followed"),
+            follow::End::Stopped(why) => Err(anyhow!(why)),
+        }
+    }
+}
+
+/// The CLI's sockets for [`follow::follow`] (tokio-tungstenite, the bearer token). A
+/// server that never answered is not waited for: it is explained. One that answered
+/// before is waited for (up to a minute of attempts), as it may be restarting.
+struct Sockets<'a> {
+    endpoint: &'a Endpoint,
+    run_id: &'a str,
+    connected: bool,
+}
+
+/// One open websocket of the CLI.
+struct Socket(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl follow::Socket for Socket {
+    async fn next(&mut self) -> follow::Frame {
+        match self.0.next().await {
+            Some(Ok(tungstenite::Message::Text(text))) => follow::Frame::Text(text.to_string()),
+            Some(Ok(tungstenite::Message::Close(Some(close))))
+                if u16::from(close.code) == runboard_shared::event::CLOSE_DELETED =>
+            {
+                follow::Frame::Deleted
+            }
+            _ => follow::Frame::Ended,
+        }
+    }
+}
+
+impl follow::Connect for Sockets<'_> {
+    type Socket = Socket;
+
+    async fn connect(&mut self, path: &str) -> Result<Socket, follow::Refused> {
+        let url = format!(
+            "{}{path}",
             self.endpoint
                 .url
                 .replacen("http://", "ws://", 1)
                 .replacen("https://", "wss://", 1)
         );
-        let mut after = 0u64;
-        let mut failures = 0u32;
-        let mut connected = false;
-        loop {
-            let mut request = tungstenite::client::IntoClientRequest::into_client_request(
-                format!("{ws_url}?after={after}"),
-            )?;
-            request.headers_mut().insert(
-                "Authorization",
-                format!("Bearer {}", self.endpoint.token).parse()?,
-            );
-            let mut socket = match tokio_tungstenite::connect_async(request).await {
-                Ok((socket, _)) => {
-                    failures = 0;
-                    connected = true;
-                    socket
-                }
-                // A server that never answered is not waited for: it is explained. One
-                // that answered before is waited for, as it may be restarting.
-                Err(tungstenite::Error::Io(e)) if !connected => {
-                    bail!(self.endpoint.unreachable(&e));
-                }
-                Err(tungstenite::Error::Http(response)) if response.status().is_client_error() => {
-                    bail!(
-                        "the server refused to stream run {run_id}: HTTP {}",
-                        response.status()
-                    );
-                }
-                Err(e) => {
-                    failures += 1;
-                    if failures > 600 {
-                        bail!("lost the server at {}: {e}", self.endpoint.url);
-                    }
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures.min(10))))
-                        .await;
-                    continue;
-                }
-            };
-            while let Some(message) = socket.next().await {
-                let Ok(tungstenite::Message::Text(text)) = message else {
-                    break;
-                };
-                match serde_json::from_str::<Frame>(&text)? {
-                    Frame::Event { event } => {
-                        after = event.seq;
-                        match event.body {
-                            EventBody::Log { path, text, .. }
-                                if path == "user_logs/std_log.txt" =>
-                            {
-                                out.write_all(text.as_bytes())?;
-                                out.flush()?;
-                            }
-                            EventBody::Status { status, error } if status.is_terminal() => {
-                                return Ok((status, error));
-                            }
-                            _ => {}
-                        }
-                    }
-                    Frame::CaughtUp { .. } => {}
-                    Frame::Resume { after: a, .. } => {
-                        after = a;
-                        break;
-                    }
-                }
+        let stop = |e: &dyn std::fmt::Display| follow::Refused::Stop(e.to_string());
+        let mut request = tungstenite::client::IntoClientRequest::into_client_request(url)
+            .map_err(|e| stop(&e))?;
+        let token = format!("Bearer {}", self.endpoint.token)
+            .parse()
+            .map_err(|e| stop(&e))?;
+        request.headers_mut().insert("Authorization", token);
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => {
+                self.connected = true;
+                Ok(Socket(socket))
             }
+            Err(tungstenite::Error::Io(e)) if !self.connected => {
+                Err(follow::Refused::Stop(self.endpoint.unreachable(&e)))
+            }
+            Err(tungstenite::Error::Http(response)) if response.status().is_client_error() => {
+                Err(follow::Refused::Stop(format!(
+                    "the server refused to stream run {}: HTTP {}",
+                    self.run_id,
+                    response.status()
+                )))
+            }
+            Err(e) => Err(follow::Refused::Retry(e.to_string())),
+        }
+    }
+
+    async fn pause(&mut self, attempt: u32) -> Result<(), String> {
+        if attempt > 600 {
+            return Err(format!("lost the server at {}", self.endpoint.url));
+        }
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(10)))).await;
+        }
+        Ok(())
+    }
+}
+
+/// A client error as the CLI says it: an unreachable server explained, a refusal with
+/// the server's sentence and the HTTP status.
+fn failed(error: runboard_client::Error) -> anyhow::Error {
+    match error {
+        runboard_client::Error::Network(cause) => anyhow!(cause),
+        runboard_client::Error::Server { status, message } => {
+            anyhow!("{message} (HTTP {status})")
+        }
+        runboard_client::Error::Decode(cause) => {
+            anyhow!("the server's answer was not understood ({cause})")
         }
     }
 }
@@ -379,35 +440,6 @@ pub fn git_properties(dir: &Path) -> Map<String, Value> {
         props.insert(key.to_owned(), Value::String(value));
     }
     props
-}
-
-async fn json_or_error<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
-    if !response.status().is_success() {
-        return Err(api_error(response).await);
-    }
-    Ok(response.json().await?)
-}
-
-async fn api_error(response: reqwest::Response) -> anyhow::Error {
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => anyhow!("{} (HTTP {status})", body.error.message),
-        Err(_) => anyhow!("HTTP {status}: {text}"),
-    }
-}
-
-/// The innermost cause of a request error when the server could not be reached at
-/// all (refused, no route, name not found, timed out); `None` for other errors.
-pub fn unreachable_cause(error: &reqwest::Error) -> Option<String> {
-    if !(error.is_connect() || error.is_timeout()) {
-        return None;
-    }
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    Some(cause.to_string())
 }
 
 /// Progress on a terminal for `runboard submit` (indicatif); hidden, and so silent,

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use anyhow::{Context, Result, anyhow, bail};
-use runboard_server::cli::unreachable_cause;
+use runboard_client::requests;
+use runboard_server::cli::Http;
 use runboard_server::config::Endpoint;
 use runboard_server::files;
 use runboard_shared::api::FilesAreaList;
@@ -105,15 +106,6 @@ fn parent_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
-/// `/api/files/<path>`, each segment percent-encoded.
-fn files_url(path: &str) -> String {
-    let mut url = reqwest::Url::parse("http://runboard/api/files").expect("a valid URL");
-    url.path_segments_mut()
-        .expect("an http URL has segments")
-        .extend(path.split('/'));
-    url.path().to_owned()
-}
-
 /// Runs a `runboard notebook` command.
 pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
     let NotebookCommand::Run {
@@ -168,7 +160,7 @@ pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
             },
         };
         let listing: FilesAreaList = serde_json::from_slice(
-            &api.get("/api/files")
+            &api.get(requests::files_area_list(""))
                 .await
                 .with_context(|| format!("listing the files area of {url}"))?,
         )
@@ -192,7 +184,7 @@ pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
             )));
         }
         let bytes = api
-            .get(&files_url(&input))
+            .get(requests::files_area_read(&input))
             .await
             .with_context(|| format!("reading {input} from the files area of {url}"))?;
         let text = String::from_utf8(bytes)
@@ -203,7 +195,7 @@ pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
         (Place::Area(input), Place::Area(out), text, files)
     };
     let mut notebook = Notebook::from_json(&text).with_context(|| format!("reading {input}"))?;
-    let mut kernel = PythonKernel::start(&api.endpoint, &files).await?;
+    let mut kernel = PythonKernel::start(api.endpoint(), &files).await?;
 
     let total = notebook.code_cells_mut().count();
     let mut failure = None;
@@ -240,7 +232,7 @@ pub async fn main(command: NotebookCommand) -> Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?,
         // The server writes beside the file and renames, so this is atomic too.
         Place::Area(path) => api
-            .put(&files_url(path), json.into_bytes())
+            .put(requests::files_area_write(path, json))
             .await
             .with_context(|| format!("writing {path} into the files area of {url}"))?,
     }
@@ -269,60 +261,42 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The server's files API, for reading the notebook and writing it back (the cells
-/// reach the server through the SDK in the kernel).
+/// The server's files API through the REST client (`runboard-client`), for reading
+/// the notebook and writing it back (the cells reach the server through the SDK in the
+/// kernel).
 struct Api {
-    endpoint: Endpoint,
-    http: reqwest::Client,
+    http: Http,
 }
 
 impl Api {
     fn new(endpoint: Endpoint) -> Self {
         Self {
-            endpoint,
-            http: reqwest::Client::new(),
+            http: Http::new(endpoint),
         }
+    }
+
+    fn endpoint(&self) -> &Endpoint {
+        self.http.endpoint()
     }
 
     /// Sends a request; a non-2xx answer is an error with the server's message.
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.endpoint.url))
-            .bearer_auth(&self.endpoint.token);
-        if let Some(body) = body {
-            request = request.body(body);
+    async fn send(&self, request: runboard_client::Request) -> Result<Vec<u8>> {
+        match runboard_client::call(&self.http, request).await {
+            Ok(response) => Ok(response.body),
+            Err(runboard_client::Error::Server { status, message }) => {
+                bail!("the server answered {status}: {message}")
+            }
+            Err(runboard_client::Error::Network(cause)) => Err(anyhow!(cause)),
+            Err(e) => Err(anyhow!(e.to_string())),
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| match unreachable_cause(&e) {
-                Some(cause) => anyhow!(self.endpoint.unreachable(&cause)),
-                None => anyhow!("reaching {}: {e}", self.endpoint.url),
-            })?;
-        let status = response.status();
-        let bytes = response.bytes().await?.to_vec();
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        let said = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-        bail!("the server answered {status}: {said}")
     }
 
-    async fn get(&self, path: &str) -> Result<Vec<u8>> {
-        self.send(reqwest::Method::GET, path, None).await
+    async fn get(&self, request: runboard_client::Request) -> Result<Vec<u8>> {
+        self.send(request).await
     }
 
-    async fn put(&self, path: &str, data: Vec<u8>) -> Result<()> {
-        self.send(reqwest::Method::PUT, path, Some(data)).await?;
+    async fn put(&self, request: runboard_client::Request) -> Result<()> {
+        self.send(request).await?;
         Ok(())
     }
 }
@@ -513,7 +487,10 @@ mod tests {
 
     #[test]
     fn files_urls_encode_each_segment() {
-        assert_eq!(files_url("a b/c#.ipynb"), "/api/files/a%20b/c%23.ipynb");
+        assert_eq!(
+            requests::files_area_path("a b/c#.ipynb"),
+            "/api/files/a%20b/c%23.ipynb"
+        );
         assert_eq!(parent_of("a/b/c.ipynb"), "a/b");
         assert_eq!(parent_of("c.ipynb"), "");
     }
