@@ -159,33 +159,10 @@ pub async fn primary_values(
     Ok(out)
 }
 
-/// Asks a child to stop, as `POST /api/runs/{id}/cancel` does.
+/// Asks a child to stop, as `POST /api/runs/{id}/cancel` does (`runner::stop`: a
+/// queued child ends at once, a running one is told, an ended one is left).
 async fn cancel_child(state: &Runner, id: &RunId) -> Result<(), SweepError> {
-    let status = state.current_status(id).await?;
-    if status == RunStatus::Queued
-        && state
-            .events
-            .commit(
-                id,
-                state
-                    .store
-                    .set_status_from(id, RunStatus::Queued, RunStatus::Canceled, None),
-            )
-            .await?
-            .is_some()
-    {
-        runner::queue::admit_or_log(state).await;
-        return Ok(());
-    }
-    if state.current_status(id).await?.is_terminal() {
-        return Ok(());
-    }
-    state
-        .set_status(id, RunStatus::CancelRequested, None)
-        .await?;
-    if !state.request_cancel(id) {
-        runner::spawn_driver(state, id.clone());
-    }
+    runner::stop(state, id).await?;
     Ok(())
 }
 
