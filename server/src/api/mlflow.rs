@@ -25,7 +25,7 @@ use super::{ApiError, authorize};
 use crate::metrics::{self, METRIC, MetricsError};
 use crate::mlflow::{self as mf, MlflowError, wire};
 use crate::people::{Access, Principal};
-use crate::store::{NewRun, RunQuery, StoreError};
+use crate::store::{NewRun, RunQuery, RunRecord, StoreError};
 
 impl IntoResponse for MlflowError {
     fn into_response(self) -> Response {
@@ -167,7 +167,7 @@ async fn run_for(
     state: &AppState,
     caller: &Caller,
     id: Option<&str>,
-) -> Result<crate::store::RunRecord, MlflowError> {
+) -> Result<RunRecord, MlflowError> {
     let id = mf::required_run_id(id)?;
     let not_found = || MlflowError::NotFound(format!("Run with id={id} not found"));
     let run_id = RunId::parse(id).map_err(|_| not_found())?;
@@ -442,14 +442,19 @@ pub async fn run_create(
         let _ = std::fs::remove_dir_all(&run_dir);
         return Err(e.into());
     }
-    let record = state
-        .store
-        .run(&run_id)
-        .await?
-        .ok_or_else(|| MlflowError::Internal(format!("run {run_id} vanished")))?;
+    let record = reread(&state, &run_id).await?;
     Ok(Json(wire::RunAnswer {
         run: run_json(&state, &record.summary).await?,
     }))
+}
+
+/// A run read again after this request changed it.
+async fn reread(state: &AppState, run_id: &RunId) -> Result<RunRecord, MlflowError> {
+    state
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| MlflowError::Internal(format!("run {run_id} vanished")))
 }
 
 /// `POST runs/update`: a new name, and for a run MLflow's client created, its end.
@@ -483,14 +488,10 @@ pub async fn run_update(
     }
     if record.summary.target == mf::TARGET {
         for status in ending {
-            state.set_status(&run_id, *status, None).await?;
+            state.events.set_status(&run_id, *status, None).await?;
         }
     }
-    let record = state
-        .store
-        .run(&run_id)
-        .await?
-        .ok_or_else(|| MlflowError::Internal(format!("run {run_id} vanished")))?;
+    let record = reread(&state, &run_id).await?;
     let run = run_json(&state, &record.summary).await?;
     Ok(Json(wire::RunInfoAnswer { run_info: run.info }))
 }

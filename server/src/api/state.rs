@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use runboard_shared::event::RunEvent;
-use runboard_shared::run::{RunId, RunStatus};
+use runboard_shared::run::RunId;
 
 use crate::config::Config;
 use crate::events::Events;
@@ -110,15 +109,5 @@ impl AppState {
     /// The portal URL of a run.
     pub fn portal_url(&self, run_id: &RunId) -> String {
         format!("{}/runs/{run_id}", self.config.public_url)
-    }
-
-    /// Changes a run's status (if the transition table allows) and publishes it.
-    pub async fn set_status(
-        &self,
-        run_id: &RunId,
-        status: RunStatus,
-        error: Option<&str>,
-    ) -> Result<Option<RunEvent>, StoreError> {
-        self.events.set_status(run_id, status, error).await
     }
 }
