@@ -357,11 +357,7 @@ async fn run_json(state: &AppState, run: &RunSummary) -> Result<wire::Run, Mlflo
         experiment_id: mf::experiment_id(&run.experiment),
         user_id: run.submitted_by.clone().unwrap_or_default(),
         status: mf::status_name(run.status),
-        start_time: run
-            .start_time_utc
-            .as_deref()
-            .or(Some(&run.created_utc))
-            .and_then(mf::millis),
+        start_time: started_ms(run),
         end_time: run.end_time_utc.as_deref().and_then(mf::millis),
         artifact_uri: format!("mlflow-artifacts:/{}/outputs", run.run_id),
         lifecycle_stage: "active",
@@ -621,6 +617,14 @@ async fn search_fields(
     Ok((name, metrics))
 }
 
+/// When a run started, in MLflow's milliseconds (its creation, before it starts).
+fn started_ms(run: &RunSummary) -> Option<i64> {
+    run.start_time_utc
+        .as_deref()
+        .or(Some(&run.created_utc))
+        .and_then(mf::millis)
+}
+
 /// A run as `runs/search` filters and sorts it.
 fn searched<'a>(
     run: &'a RunSummary,
@@ -634,11 +638,7 @@ fn searched<'a>(
         params: &run.properties,
         metrics,
         run_id: run.run_id.as_str(),
-        start_time: run
-            .start_time_utc
-            .as_deref()
-            .or(Some(&run.created_utc))
-            .and_then(mf::millis),
+        start_time: started_ms(run),
         end_time: run.end_time_utc.as_deref().and_then(mf::millis),
     }
 }
