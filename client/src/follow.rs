@@ -3,9 +3,8 @@
 //! [`Cursor`] (each event once, in `seq` order; a gap or the server's `resume` means
 //! reconnect), and reconnects with `after=<last seq>` until the caller has what it
 //! wanted, the run is deleted, or the [`Connect`] gives up. The sockets, the waiting
-//! and what to show are the [`Connect`]'s: tokio-tungstenite in the CLI
-//! (`server/src/cli.rs`). (The portal's `frontend/src/api.rs` still has its own loop on
-//! the same `Cursor`, for its bundle budget.)
+//! and what to show are the [`Connect`]'s: gloo-net's websocket in the browser
+//! (`frontend/src/api.rs`), tokio-tungstenite in the CLI (`server/src/cli.rs`).
 
 use std::future::Future;
 use std::ops::ControlFlow;

@@ -3,9 +3,8 @@
 //! [`requests`] builds each endpoint's [`Request`] (method, path with its segments and
 //! query percent-encoded, body); [`check`] turns an answer into the server's error or
 //! lets it through, and [`json`] decodes its JSON body. A [`Transport`] does the I/O
-//! in between: reqwest in the command line (`server/src/cli/transport.rs`); a browser
-//! transport over gloo-net was written and measured, and waits for room in the
-//! portal's bundle (`docs/decisions.md`). So a new endpoint is one function in
+//! in between: gloo-net's `fetch` in the browser (`frontend/src/api.rs`), reqwest in
+//! the command line (`server/src/cli.rs`). So a new endpoint is one function in
 //! [`requests`] and one call site.
 //!
 //! Deliberately light for the portal's wasm: nothing here is generic over an endpoint

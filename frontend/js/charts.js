@@ -7,7 +7,10 @@
 // request, imported by the app only when a chart tab opens (frontend/src/components/
 // chart.rs), so the app's measured download does not carry it. The app owns the
 // data (it follows the run's websocket) and hands it over with `append` and `value`;
-// this module owns the tab's page: settings, the values table, groups and charts.
+// this module owns the tab's page: settings, the values table, groups and charts. It
+// makes no request of its own: what it needs from the server it asks of the app's data
+// source (`data(what, args, done)`, which calls `done(answer, error)`; see
+// frontend/src/components/chart.rs `data_source`), through `ask`.
 
 const PALETTE = ["#1f6feb", "#d9480f", "#2b8a3e", "#ae3ec9", "#e67700", "#0b7285", "#c2255c", "#5c940d"];
 const HEIGHT = 240;
@@ -83,6 +86,11 @@ class Column {
   }
 }
 
+/** The app's answer to `data(what, args, done)`, as a promise. */
+function ask(data, what, args) {
+  return new Promise((resolve, reject) => data(what, args, (answer, error) => (error ? reject(error) : resolve(answer))));
+}
+
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -99,9 +107,9 @@ function el(tag, attrs = {}, children = []) {
  * grouped by the tag's prefix, one line per TensorBoard run). Returns
  * `{start(series, values), append(source, run, name, steps, walls, values),
  * value(name, kind, value, count), destroy()}`. The TensorBoard tab also lists the non-scalar summaries (histograms,
- * images, text) that `GET /api/runs/{runId}/scalars` counted.
+ * images, text) that the server counted (`data("scalars")`).
  */
-export function mount(root, kind, runId) {
+export function mount(root, kind, runId, data) {
   addStyle();
   const settings = SETTINGS[kind];
   const wanted = kind === "metrics" ? "metric" : "tensorboard";
@@ -156,13 +164,12 @@ export function mount(root, kind, runId) {
   function refreshOther() {
     if (kind !== "tensorboard" || !runId || otherPending || destroyed) return;
     const wait = Math.max(0, otherAsked + 2000 - Date.now());
-    otherPending = setTimeout(fetchOther, wait);
+    otherPending = setTimeout(readOther, wait);
   }
-  function fetchOther() {
+  function readOther() {
     otherPending = 0;
     otherAsked = Date.now();
-    fetch(`/api/runs/${encodeURIComponent(runId)}/scalars`, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : null))
+    ask(data, "scalars", [])
       .then((list) => {
         if (destroyed || !list || !Array.isArray(list.other)) return;
         otherSection.hidden = list.other.length === 0;
@@ -388,9 +395,9 @@ export function mount(root, kind, runId) {
       schedule();
     },
     // Where the page started following the run (`GET /api/runs/{id}/view`): each
-    // series' first `count` points, read sampled from the server (`GET
-    // /api/runs/{id}/series`: min, max and last of each of 1,000 slices) and put before
-    // the points appended live; each value in brief, which live values count on from.
+    // series' first `count` points, asked of the app sampled (`data("series")`: min,
+    // max and last of each of 1,000 slices) and put before the points appended live;
+    // each value in brief, which live values count on from.
     start(starts, briefs) {
       for (const v of briefs ?? []) {
         if (kind !== "metrics") break;
@@ -401,9 +408,7 @@ export function mount(root, kind, runId) {
       for (const { source, run, name, count } of starts ?? []) {
         if (source !== wanted || !runId || count < 1) continue;
         const key = `${run}\u0000${name}`;
-        const q = new URLSearchParams({ source, run, name, upto: String(count), slices: "1000" });
-        fetch(`/api/runs/${encodeURIComponent(runId)}/series?${q}`, { credentials: "same-origin" })
-          .then((r) => (r.ok ? r.json() : null))
+        ask(data, "series", [source, run, name, count])
           .then((body) => {
             if (destroyed || !body || !Array.isArray(body.points)) return;
             const live = series.get(key);
@@ -492,13 +497,12 @@ function lastText(brief) {
 
 /**
  * The experiment page's comparison of runs, in `root` (MLflow's "compare runs"): a
- * column per chosen metric with each run's last value (one request,
- * `GET /api/experiments/{experiment}/metrics?runs=…`), and one numeric metric
- * overlaid across the runs ticked in the table (each run's points, downsampled:
- * `GET /api/runs/{id}/metrics/{name}?buckets=1000`). Returns `{runs(ids), destroy()}`:
- * `runs` shows the runs of the page (again when they change).
+ * column per chosen metric with each run's last value (one request of the app's
+ * `data("metrics", [ids])`), and one numeric metric overlaid across the runs ticked in
+ * the table (each run's points, downsampled: `data("buckets", [id, name])`). Returns
+ * `{runs(ids), destroy()}`: `runs` shows the runs of the page (again when they change).
  */
-export function compare(root, experiment) {
+export function compare(root, experiment, data) {
   addStyle();
   let destroyed = false;
   let ids = [];
@@ -532,13 +536,8 @@ export function compare(root, experiment) {
     const wanted = ids.slice();
     let body = null;
     if (wanted.length) {
-      const runs = wanted.map(encodeURIComponent).join(",");
       try {
-        const r = await fetch(`/api/experiments/${encodeURIComponent(experiment)}/metrics?runs=${runs}`, {
-          credentials: "same-origin",
-        });
-        if (r.ok) body = await r.json();
-        else status.textContent = `Could not load the metrics: ${(await r.json().catch(() => null))?.error?.message ?? r.status}`;
+        body = await ask(data, "metrics", [wanted]);
       } catch (e) {
         status.textContent = `Could not load the metrics: ${e}`;
       }
@@ -631,11 +630,7 @@ export function compare(root, experiment) {
     const mine = ++drawing;
     const answers = await Promise.all(
       runs.map((id) =>
-        fetch(`/api/runs/${encodeURIComponent(id)}/metrics/${encodeURIComponent(name)}?buckets=1000`, {
-          credentials: "same-origin",
-        })
-          .then((r) => (r.ok ? r.json() : null))
-          .catch(() => null),
+        ask(data, "buckets", [id, name]).catch(() => null),
       ),
     );
     if (destroyed || mine !== drawing) return;

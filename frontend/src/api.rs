@@ -1,83 +1,42 @@
 //! Every request the app makes to the server goes through this module: REST calls
-//! through gloo-net's `fetch`, and the run websocket ([`follow_run`]).
+//! built by the one REST client (`runboard-client`) and sent by its browser
+//! [`Transport`] ([`Browser`]: gloo-net's `fetch`), and the run websocket
+//! ([`follow_run`]). The chart module (`frontend/js/charts.js`) asks for its data here
+//! too ([`json_promise`]).
 //!
 //! Requests carry the session cookie (`credentials: same-origin`: the server sets the
-//! cookie when the user opens its `?token=` login link) and are aborted when the
+//! cookie when the user opens its `?token=` login link); reads are aborted when the
 //! reactive owner that made them is cleaned up, e.g. when the user leaves the page
 //! before the answer came. An answer `401` also flips the app's [`Session`] to
 //! "logged out", which shows the login page.
 
-use std::fmt;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use gloo_net::http::{Request, RequestBuilder, Response};
-use gloo_net::websocket::Message;
+use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, WebSocketError};
 use leptos::prelude::*;
+use runboard_client::{Body, Method, Request, Response, Transport, follow, requests};
 use runboard_shared::api::{
-    EnvironmentList, ErrorBody, ExperimentList, FilesAreaAction, FilesAreaList, RunDetails,
-    RunFileList, RunList, TagsPatch,
+    EnvironmentList, ExperimentList, FilesAreaAction, FilesAreaList, RunDetails, RunFileList,
+    RunList, TagsPatch,
 };
-use runboard_shared::event::{Cursor, RunEvent, Step};
-use runboard_shared::run::{RunId, RunStatus};
+use runboard_shared::event::RunEvent;
+use runboard_shared::run::RunId;
 use send_wrapper::SendWrapper;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
 use web_sys::{AbortController, RequestCache, RequestCredentials};
 
 use crate::browser;
 
-/// Why a request gave no answer the page can use, in words for the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
-    /// No answer came: the server is down or unreachable, or the request was aborted.
-    Network(String),
-    /// The server answered with an error status.
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// The server's sentence (from its JSON error body, else the status text).
-        message: String,
-    },
-    /// The answer was not the JSON this version of the app expects.
-    Decode(String),
-}
-
-impl ApiError {
-    /// The HTTP status of a server error.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::Server { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::Network(cause) => write!(f, "the server could not be reached ({cause})"),
-            ApiError::Server {
-                status: 401,
-                message,
-            } => {
-                write!(
-                    f,
-                    "{message} (open the login link that `runboard serve` printed)"
-                )
-            }
-            ApiError::Server { status, message } => write!(f, "{message} (HTTP {status})"),
-            ApiError::Decode(cause) => {
-                write!(f, "the server's answer was not understood ({cause})")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ApiError {}
+pub use runboard_client::Error as ApiError;
+pub use runboard_client::requests::encode;
+pub use runboard_client::{FileArea, RunQuery};
 
 /// The app's login state, provided as context by [`crate::App`].
 #[derive(Debug, Clone, Copy)]
@@ -88,40 +47,17 @@ pub struct Session {
 
 /// `GET /api/experiments`.
 pub fn experiments() -> impl Future<Output = Result<ExperimentList, ApiError>> {
-    get_json("/api/experiments".to_owned())
-}
-
-/// What to list with [`runs`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunQuery {
-    /// Only this experiment's runs.
-    pub experiment: Option<String>,
-    /// Only runs in this status.
-    pub status: Option<RunStatus>,
-    /// At most this many runs.
-    pub limit: u32,
-    /// The page after this cursor (from an earlier answer's `next_cursor`).
-    pub cursor: Option<String>,
+    get_json(requests::experiments())
 }
 
 /// `GET /api/runs?experiment=&status=&limit=&cursor=`: newest first.
 pub fn runs(query: &RunQuery) -> impl Future<Output = Result<RunList, ApiError>> + use<> {
-    let mut params = vec![format!("limit={}", query.limit.max(1))];
-    if let Some(e) = &query.experiment {
-        params.push(format!("experiment={}", encode(e)));
-    }
-    if let Some(s) = query.status {
-        params.push(format!("status={}", s.as_str()));
-    }
-    if let Some(c) = &query.cursor {
-        params.push(format!("cursor={}", encode(c)));
-    }
-    get_json(format!("/api/runs?{}", params.join("&")))
+    get_json(requests::runs(query))
 }
 
 /// `GET /api/runs/{id}`.
 pub fn run(id: &RunId) -> impl Future<Output = Result<RunDetails, ApiError>> + use<> {
-    get_json(format!("/api/runs/{id}"))
+    get_json(requests::run(id))
 }
 
 /// `GET /api/runs/{id}/log?path=&end=`: the lines of a log before byte `end`, a
@@ -132,66 +68,43 @@ pub fn log_before(
     path: &str,
     end: u64,
 ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + use<> {
-    get_json(format!(
-        "/api/runs/{id}/log?path={}&end={end}",
-        encode(path)
-    ))
+    get_json(requests::log_before(id, path, end))
 }
 
 /// `GET /api/runs/{id}/files`: `outputs/`, `logs/`, `user_logs/`, `system_logs/`.
 pub fn files(id: &RunId) -> impl Future<Output = Result<RunFileList, ApiError>> + use<> {
-    get_json(format!("/api/runs/{id}/files"))
+    get_json(requests::files(id))
 }
 
 /// `GET /api/runs/{id}/snapshot`: the source files the run was submitted with.
 pub fn snapshot(id: &RunId) -> impl Future<Output = Result<RunFileList, ApiError>> + use<> {
-    get_json(format!("/api/runs/{id}/snapshot"))
-}
-
-/// Which of a run's file areas a path is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileArea {
-    /// Outputs and logs: `GET /api/runs/{id}/files/{path}`.
-    Run,
-    /// The source snapshot: `GET /api/runs/{id}/snapshot/{path}`.
-    Snapshot,
+    get_json(requests::snapshot(id))
 }
 
 /// The URL of a run file, for links, downloads and `<img>`.
 pub fn file_url(id: &RunId, area: FileArea, path: &str) -> String {
-    let route = match area {
-        FileArea::Run => "files",
-        FileArea::Snapshot => "snapshot",
-    };
-    let path: Vec<String> = path.split('/').map(encode).collect();
-    format!("/api/runs/{id}/{route}/{}", path.join("/"))
+    requests::file_path(id, area, path)
 }
 
 /// The start of a file, at most `max` bytes (an HTTP Range request), and whether
 /// there is more.
 pub fn file_head(url: String, max: u64) -> impl Future<Output = Result<(Vec<u8>, bool), ApiError>> {
-    let request = authorized(Request::get(&url)).header("Range", &format!("bytes=0-{}", max - 1));
-    let session = use_context::<Session>();
+    let sent = send(Ok(requests::file_head(url, max)), false);
     async move {
-        let response = send(request, session).await?;
-        let truncated = response.status() == 206
+        let response = sent.await?;
+        let truncated = response.status == 206
             && response
-                .headers()
-                .get("content-range")
-                .and_then(|r| r.rsplit_once('/').map(|(_, total)| total.to_owned()))
-                .and_then(|total| total.parse::<u64>().ok())
+                .header("content-range")
+                .and_then(|r| r.rsplit_once('/'))
+                .and_then(|(_, total)| total.parse::<u64>().ok())
                 .is_some_and(|total| total > max);
-        let bytes = response
-            .binary()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        Ok((bytes, truncated))
+        Ok((response.body, truncated))
     }
 }
 
 /// `POST /api/runs/{id}/cancel`.
 pub fn cancel(id: &RunId) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    send_empty(authorized(Request::post(&format!("/api/runs/{id}/cancel"))))
+    send_empty(Ok(requests::cancel(id)))
 }
 
 /// `PATCH /api/runs/{id}/tags`: answers the run's whole new tag set.
@@ -199,53 +112,37 @@ pub fn patch_tags(
     id: &RunId,
     patch: &TagsPatch,
 ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, ApiError>> + use<> {
-    send_json(
-        authorized(Request::patch(&format!("/api/runs/{id}/tags"))),
-        patch,
-    )
+    let text = send_json_text(requests::patch_tags(id, patch), false);
+    async move { runboard_client::json(&text.await?) }
 }
 
 /// `GET /api/environments`: the cached Python environments.
 pub fn environments() -> impl Future<Output = Result<EnvironmentList, ApiError>> {
-    get_json("/api/environments".to_owned())
+    get_json(requests::environments())
 }
 
 /// `DELETE /api/environments/{hash}`.
 pub fn delete_environment(hash: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    send_empty(authorized(Request::delete(&format!(
-        "/api/environments/{}",
-        encode(hash)
-    ))))
+    send_empty(Ok(requests::delete_environment(hash)))
 }
 
 /// The URL of a path of the server's files area (`/api/files/<path>`, each segment
 /// percent-encoded; `""` is the area's root).
 pub fn files_area_url(path: &str) -> String {
-    if path.is_empty() {
-        return "/api/files".to_owned();
-    }
-    let path: Vec<String> = path.split('/').map(encode).collect();
-    format!("/api/files/{}", path.join("/"))
+    requests::files_area_path(path)
 }
 
 /// `GET /api/files/{folder}`: the folder's files and folders, recursively.
 pub fn files_area_list(
     folder: &str,
 ) -> impl Future<Output = Result<FilesAreaList, ApiError>> + use<> {
-    get_json(files_area_url(folder))
+    get_json(requests::files_area_list(folder))
 }
 
 /// `GET /api/files/{path}` of a text file (a notebook), never from the browser's cache.
 pub fn files_area_read(path: &str) -> impl Future<Output = Result<String, ApiError>> + use<> {
-    let request = authorized(Request::get(&files_area_url(path))).cache(RequestCache::NoStore);
-    let session = use_context::<Session>();
-    async move {
-        let response = send(request, session).await?;
-        response
-            .text()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))
-    }
+    let sent = send(Ok(requests::files_area_read(path)), false);
+    async move { String::from_utf8(sent.await?.body).map_err(|e| ApiError::Decode(e.to_string())) }
 }
 
 /// What a file of the files area is now, as `HEAD /api/files/{path}` says it
@@ -254,20 +151,15 @@ pub fn files_area_read(path: &str) -> impl Future<Output = Result<String, ApiErr
 pub fn files_area_stamp(
     path: &str,
 ) -> impl Future<Output = Result<Option<String>, ApiError>> + use<> {
-    let request =
-        authorized(RequestBuilder::new(&files_area_url(path)).method(gloo_net::http::Method::HEAD))
-            .cache(RequestCache::NoStore);
-    let session = use_context::<Session>();
+    let request = requests::files_area_stamp(path);
+    let browser = Browser::new(false);
     async move {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        if response.status() == 404 {
+        let response = browser.send(request).await?;
+        if response.status == 404 {
             return Ok(None);
         }
-        let response = check(response, session).await?;
-        let header = |name: &str| response.headers().get(name).unwrap_or_default();
+        let response = browser.noted(runboard_client::check(response))?;
+        let header = |name: &str| response.header(name).unwrap_or_default();
         Ok(Some(format!(
             "{} {}",
             header("last-modified"),
@@ -281,12 +173,12 @@ pub fn files_area_write(
     path: &str,
     text: String,
 ) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    send_built(authorized(Request::put(&files_area_url(path))).body(text))
+    send_empty(Ok(requests::files_area_write(path, text)))
 }
 
 /// `DELETE /api/files/{path}`: a file, or a folder with its contents.
 pub fn files_area_delete(path: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    send_empty(authorized(Request::delete(&files_area_url(path))))
+    send_empty(Ok(requests::files_area_delete(path)))
 }
 
 /// `POST /api/files/{path}` with one [`FilesAreaAction`] (rename, create a folder).
@@ -294,127 +186,155 @@ pub fn files_area_act(
     path: &str,
     action: &FilesAreaAction,
 ) -> impl Future<Output = Result<(), ApiError>> + use<> {
-    send_built(authorized(Request::post(&files_area_url(path))).json(action))
+    send_empty(requests::files_area_act(path, action))
 }
 
-/// Sends a request whose body is set (building it may have failed), expecting no
-/// answer body.
-fn send_built(
-    request: Result<Request, gloo_net::Error>,
-) -> impl Future<Output = Result<(), ApiError>> {
-    let session = use_context::<Session>();
-    async move {
-        send_checked(request, session).await?;
-        Ok(())
-    }
+/// Sends a request for the chart module and calls `done(answer, error)` with its JSON
+/// answer as a JavaScript value (`JSON.parse` of its text), or `done(null, sentence)`.
+/// (Not aborted with the owner, which would collect a cleanup per request for as long
+/// as a chart tab is open: the module drops answers that come after it was destroyed.)
+pub fn json_to(request: Request, done: js_sys::Function) {
+    let text = send_json_text(Ok(request), false);
+    leptos::task::spawn_local(async move {
+        let (answer, error) = match text.await {
+            Ok(text) => (
+                js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
+                JsValue::NULL,
+            ),
+            Err(e) => (JsValue::NULL, JsValue::from_str(&e.to_string())),
+        };
+        let _ = done.call2(&JsValue::NULL, &answer, &error);
+    });
 }
 
-/// Sends a request whose body is set (building it may have failed) and turns a
-/// non-2xx answer into its error.
-async fn send_checked(
-    request: Result<Request, gloo_net::Error>,
+/// The headers the app reads of an answer.
+const HEADERS: [&str; 4] = [
+    "content-type",
+    "content-range",
+    "last-modified",
+    "content-length",
+];
+
+/// The browser's [`Transport`]: gloo-net's `fetch` with the session cookie, aborted
+/// when the reactive owner that made it is cleaned up (if `abort` is set), noting a
+/// `401` in the [`Session`].
+#[derive(Debug)]
+pub struct Browser {
     session: Option<Session>,
-) -> Result<Response, ApiError> {
-    let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    check(response, session).await
+    abort: Option<AbortController>,
 }
 
-/// Percent-encodes a URL component (JavaScript's `encodeURIComponent`).
-pub fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text).into()
-}
+impl Browser {
+    /// A transport for the current reactive owner; `abortable`: its requests are
+    /// aborted when the owner is cleaned up (reads; a write is let finish).
+    pub fn new(abortable: bool) -> Self {
+        Self {
+            session: use_context::<Session>(),
+            abort: abortable.then(abort_on_cleanup).flatten(),
+        }
+    }
 
-fn authorized(request: RequestBuilder) -> RequestBuilder {
-    request.credentials(RequestCredentials::SameOrigin)
-}
-
-/// GETs `path` and decodes its JSON answer. The request starts when the future is
-/// first polled; it is aborted when the current reactive owner is cleaned up.
-///
-/// Only the last step, [`parse`], is generic: the request and the reading of the
-/// answer are compiled once ([`get_json_text`]), not once per answer type (which
-/// cost the portal's wasm about a kilobyte per type).
-fn get_json<T: DeserializeOwned>(path: String) -> impl Future<Output = Result<T, ApiError>> {
-    let text = get_json_text(path);
-    async move { parse(&text.await?) }
-}
-
-/// [`get_json`]'s answer, read as text once its content type says JSON.
-fn get_json_text(path: String) -> impl Future<Output = Result<String, ApiError>> {
-    let abort = abort_on_cleanup();
-    let request =
-        authorized(Request::get(&path)).abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
-    let session = use_context::<Session>();
-    async move {
-        // Keeps the controller alive (and so the request abortable) until the answer.
-        let _abort = abort;
-        json_text(send(request, session).await?).await
+    /// Notes a `401` answer in the session.
+    fn noted<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if let Err(e) = &result
+            && e.status() == Some(401)
+            && let Some(session) = self.session
+        {
+            session.logged_out.set(true);
+        }
+        result
     }
 }
 
-/// Sends `body` as JSON and decodes the JSON answer.
-fn send_json<B: Serialize, T: DeserializeOwned>(
-    request: RequestBuilder,
-    body: &B,
-) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
-    let request = request.json(body);
-    let session = use_context::<Session>();
-    async move { parse(&json_text(send_checked(request, session).await?).await?) }
+impl Transport for Browser {
+    async fn send(&self, request: Request) -> Result<Response, ApiError> {
+        let method = match request.method {
+            Method::Get => HttpMethod::GET,
+            Method::Head => HttpMethod::HEAD,
+            Method::Post => HttpMethod::POST,
+            Method::Put => HttpMethod::PUT,
+            Method::Patch => HttpMethod::PATCH,
+            Method::Delete => HttpMethod::DELETE,
+        };
+        let mut builder = RequestBuilder::new(&request.path)
+            .method(method)
+            .credentials(RequestCredentials::SameOrigin)
+            .abort_signal(self.abort.as_ref().map(|a| a.signal()).as_ref());
+        if request.fresh {
+            builder = builder.cache(RequestCache::NoStore);
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let built = match request.body {
+            Some(Body::Json(text)) => builder
+                .header("content-type", "application/json")
+                .body(text),
+            Some(Body::Text(text)) => builder.body(text),
+            None => builder.build(),
+        };
+        let response = built
+            .map_err(|e| ApiError::Decode(e.to_string()))?
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let headers = HEADERS
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), response.headers().get(name)?)))
+            .collect();
+        let body = response
+            .binary()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        Ok(Response {
+            status: response.status(),
+            status_text: response.status_text(),
+            headers,
+            body,
+        })
+    }
+}
+
+/// Sends a request (building it may have failed) and turns a non-2xx answer into its
+/// error. Built for the current reactive owner; sent when first polled.
+fn send(
+    request: Result<Request, ApiError>,
+    abortable: bool,
+) -> impl Future<Output = Result<Response, ApiError>> {
+    let browser = Browser::new(abortable);
+    async move {
+        let result = runboard_client::call(&browser, request?).await;
+        browser.noted(result)
+    }
 }
 
 /// Sends a request whose answer has no body the page needs.
-fn send_empty(request: RequestBuilder) -> impl Future<Output = Result<(), ApiError>> {
-    let session = use_context::<Session>();
+fn send_empty(request: Result<Request, ApiError>) -> impl Future<Output = Result<(), ApiError>> {
+    let sent = send(request, false);
     async move {
-        send(request, session).await?;
+        sent.await?;
         Ok(())
     }
 }
 
-async fn send(request: RequestBuilder, session: Option<Session>) -> Result<Response, ApiError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    check(response, session).await
+/// A request's answer, as text once its content type says JSON.
+fn send_json_text(
+    request: Result<Request, ApiError>,
+    abortable: bool,
+) -> impl Future<Output = Result<String, ApiError>> {
+    let sent = send(request, abortable);
+    async move { runboard_client::json_text(sent.await?) }
 }
 
-/// Turns a non-2xx answer into its error, noting a `401` in the session.
-async fn check(response: Response, session: Option<Session>) -> Result<Response, ApiError> {
-    if response.ok() {
-        return Ok(response);
-    }
-    let error = error_of(response).await;
-    if error.status() == Some(401)
-        && let Some(session) = session
-    {
-        session.logged_out.set(true);
-    }
-    Err(error)
-}
-
-/// The answer's body as text, if its content type says JSON.
-async fn json_text(response: Response) -> Result<String, ApiError> {
-    let content_type = response.headers().get("content-type").unwrap_or_default();
-    if !content_type.starts_with("application/json") {
-        // E.g. a static file server's `index.html` where the API should be.
-        return Err(ApiError::Decode(format!(
-            "expected JSON, got {content_type:?}"
-        )));
-    }
-    response
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))
-}
-
-/// Decodes a JSON answer.
-fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+/// GETs and decodes a JSON answer; aborted when the current reactive owner is cleaned
+/// up.
+///
+/// Only the last step, [`runboard_client::json`], is generic: the request and the
+/// reading of the answer are compiled once ([`send_json_text`]), not once per answer
+/// type (which cost the portal's wasm about a kilobyte per type).
+fn get_json<T: DeserializeOwned>(request: Request) -> impl Future<Output = Result<T, ApiError>> {
+    let text = send_json_text(Ok(request), true);
+    async move { runboard_client::json(&text.await?) }
 }
 
 /// An abort controller that is aborted when the current reactive owner is cleaned up.
@@ -425,19 +345,6 @@ fn abort_on_cleanup() -> Option<AbortController> {
     let on_cleanup_controller = SendWrapper::new(controller.clone());
     on_cleanup(move || on_cleanup_controller.abort());
     Some(controller)
-}
-
-/// The error of a non-2xx answer, with the server's own message when it sent one.
-async fn error_of(response: Response) -> ApiError {
-    let status = response.status();
-    let status_text = response.status_text();
-    let body = response.text().await.map(|text| parse::<ErrorBody>(&text));
-    let message = match body {
-        Ok(Ok(body)) => body.error.message,
-        _ if status_text.is_empty() => "the server refused the request".to_owned(),
-        _ => status_text,
-    };
-    ApiError::Server { status, message }
 }
 
 /// The state of a run's websocket, for the page to show.
@@ -491,7 +398,7 @@ pub fn follow_run_view(
     on_view: impl FnOnce(serde_json::Value) + 'static,
     on_event: impl FnMut(RunEvent) + 'static,
 ) -> futures_util::future::AbortHandle {
-    let view = get_json::<serde_json::Value>(format!("/api/runs/{id}/view"));
+    let view = get_json::<serde_json::Value>(requests::view(&id));
     spawn_follow(follow_loop(id, connection, Some(view), on_view, on_event))
 }
 
@@ -513,112 +420,100 @@ async fn follow_loop(
     on_view: impl FnOnce(serde_json::Value),
     mut on_event: impl FnMut(RunEvent),
 ) {
-    let mut cursor = Cursor::after(0);
+    let mut after = 0;
     if let Some(Ok(view)) = match view {
         Some(v) => Some(v.await),
         None => None,
     } {
-        cursor = Cursor::after(view["seq"].as_u64().unwrap_or(0));
+        after = view["seq"].as_u64().unwrap_or(0);
         on_view(view);
     }
-    let mut attempt = 0u32;
-    loop {
+    let end = follow::follow(&mut Sockets { connection }, &id, after, |event| {
+        on_event(event);
+        ControlFlow::<()>::Continue(())
+    })
+    .await;
+    if end == follow::End::Deleted {
+        connection.set(Connection::Deleted);
+    }
+}
+
+/// The browser's sockets for the client's [`follow::follow`]: gloo-net's websocket on
+/// the page's host, waits that end early when the browser comes back online, and the
+/// [`Connection`] shown.
+struct Sockets {
+    connection: RwSignal<Connection>,
+}
+
+impl follow::Connect for Sockets {
+    type Socket = Open;
+
+    async fn connect(&mut self, path: &str) -> Result<Open, follow::Refused> {
+        let location = window().location();
+        let scheme = match location.protocol().as_deref() {
+            Ok("https:") => "wss:",
+            _ => "ws:",
+        };
+        let host = location
+            .host()
+            .map_err(|e| follow::Refused::Retry(format!("{e:?}")))?;
+        let socket = WebSocket::open(&format!("{scheme}//{host}{path}"))
+            .map_err(|e| follow::Refused::Retry(e.to_string()))?;
+        Ok(Open {
+            socket,
+            offline: browser::next_window_event("offline"),
+        })
+    }
+
+    async fn pause(&mut self, attempt: u32) -> Result<(), String> {
+        if attempt > 0 {
+            self.connection.set(if browser::online() {
+                Connection::Reconnecting { attempt }
+            } else {
+                Connection::Offline
+            });
+            let backoff = runboard_shared::event::backoff_ms(attempt);
+            browser::wait_until_online_or(Duration::from_millis(u64::from(backoff))).await;
+        }
         while !browser::online() {
-            connection.set(Connection::Offline);
+            self.connection.set(Connection::Offline);
             browser::wait_until_online_or(Duration::from_secs(5)).await;
         }
-        connection.set(if attempt == 0 {
-            Connection::Connecting
-        } else {
-            Connection::Reconnecting { attempt }
+        Ok(())
+    }
+
+    fn state(&mut self, state: follow::State) {
+        self.connection.set(match state {
+            follow::State::Connecting => Connection::Connecting,
+            follow::State::Live => Connection::Live,
+            follow::State::Reconnecting { attempt } => Connection::Reconnecting { attempt },
         });
-        match connect(&id, cursor.last()) {
-            Ok(socket) => {
-                // Going offline ends the connection at once: a socket whose network
-                // is gone can look open for minutes, and even `close()` waits for a
-                // closing handshake that cannot happen.
-                let reading =
-                    std::pin::pin!(read_frames(socket, &mut cursor, connection, &mut on_event));
-                let offline = browser::next_window_event("offline");
-                match select(reading, offline).await {
-                    Either::Left((Read::Deleted, _)) => {
-                        connection.set(Connection::Deleted);
-                        return;
-                    }
-                    Either::Left((Read::WasLive, _)) => attempt = 0,
-                    _ => {}
-                }
-            }
-            Err(e) => leptos::logging::warn!("websocket: {e}"),
-        }
-        attempt = attempt.saturating_add(1);
-        connection.set(if browser::online() {
-            Connection::Reconnecting { attempt }
-        } else {
-            Connection::Offline
-        });
-        let backoff = runboard_shared::event::backoff_ms(attempt);
-        browser::wait_until_online_or(Duration::from_millis(u64::from(backoff))).await;
+    }
+
+    fn warn(&mut self, why: &str) {
+        leptos::logging::warn!("websocket: {why}");
     }
 }
 
-/// How a connection ended.
-enum Read {
-    /// It got as far as live events: the connection was good and the next one starts
-    /// a fresh backoff.
-    WasLive,
-    /// It ended before that.
-    Failed,
-    /// The server closed it because the run was deleted.
-    Deleted,
+/// An open run websocket.
+struct Open {
+    socket: WebSocket,
+    /// Going offline ends the connection at once: a socket whose network is gone can
+    /// look open for minutes, and even `close()` waits for a closing handshake that
+    /// cannot happen.
+    offline: browser::NextEvent,
 }
 
-/// Reads frames until the socket closes or the [`Cursor`] says to reconnect.
-async fn read_frames(
-    mut socket: WebSocket,
-    cursor: &mut Cursor,
-    connection: RwSignal<Connection>,
-    on_event: &mut impl FnMut(RunEvent),
-) -> Read {
-    let mut was_live = false;
-    while let Some(message) = socket.next().await {
-        let text = match message {
-            Ok(Message::Text(text)) => text,
-            Err(gloo_net::websocket::WebSocketError::ConnectionClose(close))
+impl follow::Socket for Open {
+    async fn next(&mut self) -> follow::Frame {
+        match select(self.socket.next(), &mut self.offline).await {
+            Either::Left((Some(Ok(Message::Text(text))), _)) => follow::Frame::Text(text),
+            Either::Left((Some(Err(WebSocketError::ConnectionClose(close))), _))
                 if close.code == runboard_shared::event::CLOSE_DELETED =>
             {
-                return Read::Deleted;
+                follow::Frame::Deleted
             }
-            _ => break,
-        };
-        match cursor.step(&text) {
-            Step::Deliver(event) => on_event(event),
-            Step::Skip => {}
-            Step::CaughtUp => {
-                was_live = true;
-                connection.set(Connection::Live);
-            }
-            Step::Reconnect(why) => {
-                leptos::logging::warn!("websocket: {why}; reconnecting");
-                break;
-            }
+            _ => follow::Frame::Ended,
         }
     }
-    if was_live {
-        Read::WasLive
-    } else {
-        Read::Failed
-    }
-}
-
-/// Opens the run's websocket for events after `after`.
-fn connect(id: &RunId, after: u64) -> Result<WebSocket, String> {
-    let location = window().location();
-    let scheme = match location.protocol().as_deref() {
-        Ok("https:") => "wss:",
-        _ => "ws:",
-    };
-    let host = location.host().map_err(|e| format!("{e:?}"))?;
-    let url = format!("{scheme}//{host}/api/runs/{id}/events?after={after}");
-    WebSocket::open(&url).map_err(|e| e.to_string())
 }

@@ -15,6 +15,7 @@ use crate::run::RunStatus;
 
 /// One event of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "flat::Event")]
 pub struct RunEvent {
     /// Position in the run's event sequence: 1, 2, 3, … with no gaps.
     pub seq: u64,
@@ -94,7 +95,7 @@ pub enum EventBody {
 
 /// One frame the server sends on a run's websocket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "frame", rename_all = "snake_case")]
+#[serde(tag = "frame", rename_all = "snake_case", try_from = "flat::Frame")]
 pub enum Frame {
     /// An event, replayed or live.
     Event {
@@ -114,6 +115,130 @@ pub enum Frame {
         /// Why the connection is closed.
         reason: String,
     },
+}
+
+/// How frames and events are read: into one flat struct with every variant's fields,
+/// then checked into the enum. serde's derive for an internally tagged enum (and for
+/// `flatten`) would buffer each frame into its private `Content` tree first, about
+/// 16 KB of the portal's wasm; the JSON read is the same (`frames_have_a_flat_readable_json_form`,
+/// `every_event_reads_back_as_written`). Writing stays derived.
+mod flat {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer};
+
+    use super::EventBody;
+    use crate::api::ScalarPoint;
+    use crate::run::RunStatus;
+
+    /// A [`super::Frame`], any variant.
+    #[derive(Deserialize)]
+    pub(super) struct Frame {
+        frame: String,
+        event: Option<super::RunEvent>,
+        seq: Option<u64>,
+        after: Option<u64>,
+        reason: Option<String>,
+    }
+
+    /// A [`super::RunEvent`], any kind.
+    #[derive(Deserialize)]
+    pub(super) struct Event {
+        seq: u64,
+        time: String,
+        #[serde(rename = "type")]
+        kind_of_event: String,
+        status: Option<RunStatus>,
+        error: Option<String>,
+        path: Option<String>,
+        rank: Option<u32>,
+        text: Option<String>,
+        size: Option<u64>,
+        source: Option<String>,
+        run: Option<String>,
+        name: Option<String>,
+        points: Option<Vec<ScalarPoint>>,
+        kind: Option<String>,
+        #[serde(default, deserialize_with = "present")]
+        value: Option<serde_json::Value>,
+        position: Option<u32>,
+        tags: Option<BTreeMap<String, String>>,
+    }
+
+    /// A field that is there, `null` included (`value` may be any JSON).
+    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+        serde_json::Value::deserialize(d).map(Some)
+    }
+
+    /// A required field of the variant read.
+    fn needed<T>(field: Option<T>, name: &str) -> Result<T, String> {
+        field.ok_or_else(|| format!("missing field `{name}`"))
+    }
+
+    impl TryFrom<Frame> for super::Frame {
+        type Error = String;
+
+        fn try_from(f: Frame) -> Result<Self, String> {
+            Ok(match f.frame.as_str() {
+                "event" => Self::Event {
+                    event: needed(f.event, "event")?,
+                },
+                "caught_up" => Self::CaughtUp {
+                    seq: needed(f.seq, "seq")?,
+                },
+                "resume" => Self::Resume {
+                    after: needed(f.after, "after")?,
+                    reason: needed(f.reason, "reason")?,
+                },
+                other => return Err(format!("unknown frame `{other}`")),
+            })
+        }
+    }
+
+    impl TryFrom<Event> for super::RunEvent {
+        type Error = String;
+
+        fn try_from(e: Event) -> Result<Self, String> {
+            let body = match e.kind_of_event.as_str() {
+                "status" => EventBody::Status {
+                    status: needed(e.status, "status")?,
+                    error: e.error,
+                },
+                "log" => EventBody::Log {
+                    path: needed(e.path, "path")?,
+                    rank: e.rank,
+                    text: needed(e.text, "text")?,
+                },
+                "file" => EventBody::File {
+                    path: needed(e.path, "path")?,
+                    size: needed(e.size, "size")?,
+                },
+                "scalars" => EventBody::Scalars {
+                    source: needed(e.source, "source")?,
+                    run: e.run.unwrap_or_default(),
+                    name: needed(e.name, "name")?,
+                    points: needed(e.points, "points")?,
+                },
+                "metric_value" => EventBody::MetricValue {
+                    name: needed(e.name, "name")?,
+                    kind: needed(e.kind, "kind")?,
+                    value: needed(e.value, "value")?,
+                },
+                "queue_position" => EventBody::QueuePosition {
+                    position: needed(e.position, "position")?,
+                },
+                "tags" => EventBody::Tags {
+                    tags: needed(e.tags, "tags")?,
+                },
+                other => return Err(format!("unknown event type `{other}`")),
+            };
+            Ok(Self {
+                seq: e.seq,
+                time: e.time,
+                body,
+            })
+        }
+    }
 }
 
 /// The websocket close code the server sends when the followed run is deleted (codes
@@ -394,6 +519,94 @@ mod tests {
                 assert_eq!(cursor.last(), *last, "{example}: {short}");
             }
         }
+    }
+
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let bodies = [
+            EventBody::Status {
+                status: RunStatus::Failed,
+                error: Some("exit status 1".into()),
+            },
+            EventBody::Status {
+                status: RunStatus::Running,
+                error: None,
+            },
+            EventBody::Log {
+                path: "user_logs/std_log_process_1.txt".into(),
+                rank: Some(1),
+                text: "epoch 1\n".into(),
+            },
+            EventBody::File {
+                path: "outputs/model.txt".into(),
+                size: 42,
+            },
+            EventBody::Scalars {
+                source: "tensorboard".into(),
+                run: "train".into(),
+                name: "loss".into(),
+                points: vec![crate::api::ScalarPoint {
+                    step: 3,
+                    wall_time: 1_795_000_000.5,
+                    value: 0.25,
+                }],
+            },
+            EventBody::MetricValue {
+                name: "confusion".into(),
+                kind: "table".into(),
+                value: serde_json::json!({"a": [1, 2]}),
+            },
+            EventBody::MetricValue {
+                name: "nothing".into(),
+                kind: "value".into(),
+                value: serde_json::Value::Null,
+            },
+            EventBody::QueuePosition { position: 2 },
+            EventBody::Tags {
+                tags: [("team".to_owned(), "vision".to_owned())].into(),
+            },
+        ];
+        for (seq, body) in (1..).zip(bodies) {
+            let event = RunEvent {
+                seq,
+                time: "2026-01-01T00:00:00Z".into(),
+                body,
+            };
+            let frame = Frame::Event { event };
+            let json = serde_json::to_string(&frame).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Frame>(&json).unwrap(),
+                frame,
+                "{json}"
+            );
+        }
+        for frame in [
+            Frame::CaughtUp { seq: 4 },
+            Frame::Resume {
+                after: 4,
+                reason: "slow".into(),
+            },
+        ] {
+            let json = serde_json::to_string(&frame).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Frame>(&json).unwrap(),
+                frame,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_missing_a_field_of_its_kind_is_refused_naming_it() {
+        let error =
+            serde_json::from_str::<RunEvent>(r#"{"seq":1,"time":"t","type":"log","text":"x"}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(error.contains("missing field `path`"), "{error}");
+        let error = serde_json::from_str::<Frame>(r#"{"frame":"resume","after":3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("missing field `reason`"), "{error}");
     }
 
     #[test]

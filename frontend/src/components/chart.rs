@@ -7,16 +7,24 @@
 //! not grow by it. The data lives here: the run page appends every `scalars` event's
 //! points to [`Scalars`] and every `metric_value` event to its values map (replayed
 //! from the first event, then live), and [`ChartsTab`] hands the module what it has
-//! not seen yet, as `Float64Array`s.
+//! not seen yet, as `Float64Array`s. The module makes no request of its own: what it
+//! reads from the server (the points before the page started, TensorBoard's other
+//! summaries, the comparison's metrics) it asks of [`data_source`], which sends the
+//! REST client's requests through [`crate::api`].
 
 use std::collections::BTreeMap;
 
 use js_sys::{Array, Float64Array, Function, Object, Promise, Reflect};
 use leptos::html::Div;
 use leptos::prelude::*;
+use runboard_client::requests;
 use runboard_shared::api::ScalarPoint;
+use runboard_shared::run::RunId;
 use send_wrapper::SendWrapper;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::api;
 
 /// Which series: its source (`metric` or `tensorboard`), TensorBoard run and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,6 +115,8 @@ pub struct MetricValue {
 /// What a mounted tab module has been given.
 struct Mounted {
     handle: JsValue,
+    /// The module's [`data_source`], kept alive while it is mounted.
+    _data: Data,
     /// Each value's count when it was handed over.
     values: BTreeMap<String, u64>,
     /// Whether the series' starts were handed over.
@@ -130,6 +140,7 @@ pub fn ChartsTab(
     let error = RwSignal::new(None::<String>);
     let mounted = StoredValue::new_local(None::<Mounted>);
     let module = LocalResource::new(load_module);
+    let run_id = RunId::parse(&run).ok();
     Effect::new(move |_| {
         scalars.version.track();
         values.track();
@@ -140,7 +151,8 @@ pub fn ChartsTab(
         };
         let Some(el) = node.get() else { return };
         let target = [el.into(), kind.into(), run.as_str().into()];
-        let result = mounted.try_update_value(|m| feed(m, &module, target, scalars, values));
+        let result =
+            mounted.try_update_value(|m| feed(m, &module, target, run_id.clone(), scalars, values));
         if let Some(Err(e)) = result {
             error.set(Some(format!("{e:?}")));
         }
@@ -160,8 +172,8 @@ pub fn ChartsTab(
 
 /// The experiment page's comparison of its runs: the chart module's `compare` (metric
 /// columns with last values, one metric overlaid across the ticked runs), mounted
-/// while it is shown and told the page's runs whenever they change. The module reads
-/// the data itself (`GET /api/experiments/{name}/metrics`).
+/// while it is shown and told the page's runs whenever they change. It reads the runs'
+/// metrics through its [`data_source`] (`GET /api/experiments/{name}/metrics`).
 #[component]
 pub fn CompareRuns(
     /// The experiment.
@@ -171,7 +183,7 @@ pub fn CompareRuns(
 ) -> impl IntoView {
     let node = NodeRef::<Div>::new();
     let error = RwSignal::new(None::<String>);
-    let handle = StoredValue::new_local(None::<JsValue>);
+    let handle = StoredValue::new_local(None::<(JsValue, Data)>);
     let module = LocalResource::new(load_module);
     Effect::new(move |_| {
         let ids: Array = runs.with(|r| r.iter().map(|id| JsValue::from_str(id)).collect());
@@ -183,13 +195,11 @@ pub fn CompareRuns(
         let Some(el) = node.get() else { return };
         let result = handle.try_update_value(|h| -> Result<(), JsValue> {
             if h.is_none() {
-                *h = Some(call(
-                    &module,
-                    "compare",
-                    &[el.into(), experiment.as_str().into()],
-                )?);
+                let data = data_source(None, experiment.clone());
+                let args = [el.into(), experiment.as_str().into(), data.as_ref().clone()];
+                *h = Some((call(&module, "compare", &args)?, data));
             }
-            if let Some(h) = h {
+            if let Some((h, _)) = h {
                 call(h, "runs", &[ids.into()])?;
             }
             Ok(())
@@ -200,7 +210,7 @@ pub fn CompareRuns(
     });
     on_cleanup(move || {
         handle.try_update_value(|h| {
-            if let Some(h) = h.take() {
+            if let Some((h, _data)) = h.take() {
                 let _ = call(&h, "destroy", &[]);
             }
         });
@@ -216,13 +226,17 @@ fn feed(
     mounted: &mut Option<Mounted>,
     module: &JsValue,
     target: [JsValue; 3],
+    run: Option<RunId>,
     scalars: Scalars,
     values: RwSignal<BTreeMap<String, MetricValue>>,
 ) -> Result<(), JsValue> {
     if mounted.is_none() {
-        let handle = call(module, "mount", &target)?;
+        let data = data_source(run, String::new());
+        let [root, kind, run] = target;
+        let handle = call(module, "mount", &[root, kind, run, data.as_ref().clone()])?;
         *mounted = Some(Mounted {
             handle,
+            _data: data,
             values: BTreeMap::new(),
             started: false,
         });
@@ -289,6 +303,47 @@ fn feed(
             m.values.insert(name.clone(), v.count as u64);
         }
         Ok(())
+    })
+}
+
+/// The chart module's data source: `data(what, args, done)` sends one of the REST
+/// client's requests and calls `done(answer, error)` with its JSON answer (or `null` and
+/// the error's sentence): `"scalars"` (`GET /api/runs/{run}/scalars`),
+/// `"series", [source, run, name, upto]` (`GET /api/runs/{run}/series`, sampled into
+/// 1,000 slices), `"metrics", [ids]` (`GET /api/experiments/{experiment}/metrics`),
+/// `"buckets", [id, name]` (`GET /api/runs/{id}/metrics/{name}?buckets=1000`). Its
+/// requests are sent under the reactive owner it was made under (its session: a `401`
+/// shows the login page).
+type Data = Closure<dyn Fn(String, Array, Function)>;
+
+fn data_source(run: Option<RunId>, experiment: String) -> Data {
+    let owner = Owner::current();
+    Closure::new(move |what: String, args: Array, done: Function| {
+        let text = |i: u32| args.get(i).as_string().unwrap_or_default();
+        let request = match what.as_str() {
+            "scalars" => run.as_ref().map(requests::scalars),
+            "series" => run.as_ref().map(|id| {
+                let upto = args.get(3).as_f64().unwrap_or(0.0) as u64;
+                requests::series(id, &text(0), &text(1), &text(2), upto, 1000)
+            }),
+            "metrics" => {
+                let ids: Vec<String> = Array::from(&args.get(0))
+                    .iter()
+                    .filter_map(|id| id.as_string())
+                    .collect();
+                Some(requests::experiment_metrics(&experiment, &ids))
+            }
+            "buckets" => RunId::parse(&text(0))
+                .ok()
+                .map(|id| requests::metric_buckets(&id, &text(1), 1000)),
+            _ => None,
+        };
+        if let Some(request) = request {
+            match &owner {
+                Some(owner) => owner.with(|| api::json_to(request, done)),
+                None => api::json_to(request, done),
+            }
+        }
     })
 }
 
