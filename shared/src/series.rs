@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 /// The step a training script gave a point (TensorBoard's global step; the SDK counts
 /// `log` calls when no step is given). Steps order the points of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Step(pub i64);
 
@@ -29,7 +28,6 @@ impl fmt::Display for Step {
 /// is kept as given (an event file may hold any bits); it is not ordered, as NaN
 /// would break the order.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct WallTime(f64);
 
@@ -55,6 +53,37 @@ impl WallTime {
     }
 }
 
+/// The JSON schema of the bare number, written out because the derive would add the
+/// doc comment as a description (it is fully transparent only without one), and the
+/// OpenAPI document should say what the JSON holds: an `int64` or a `double`.
+#[cfg(feature = "endpoints")]
+macro_rules! schema_of_the_number {
+    ($newtype:ty, $number:ty) => {
+        impl schemars::JsonSchema for $newtype {
+            fn inline_schema() -> bool {
+                <$number>::inline_schema()
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                <$number>::schema_name()
+            }
+
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                <$number>::schema_id()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <$number>::json_schema(generator)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "endpoints")]
+schema_of_the_number!(Step, i64);
+#[cfg(feature = "endpoints")]
+schema_of_the_number!(WallTime, f64);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +97,23 @@ mod tests {
         assert_eq!(serde_json::to_string(&(steps, times)).unwrap(), json);
         assert!(serde_json::from_str::<Step>("1.5").is_err());
         assert!(serde_json::from_str::<WallTime>(r#""1""#).is_err());
+    }
+
+    #[cfg(feature = "endpoints")]
+    #[test]
+    fn the_schemas_are_the_bare_numbers() {
+        use schemars::{SchemaGenerator, generate::SchemaSettings};
+        let schema = |f: fn(&mut SchemaGenerator) -> schemars::Schema| {
+            f(&mut SchemaGenerator::new(SchemaSettings::draft2020_12()))
+        };
+        let step = schema(|g| g.subschema_for::<Option<Step>>());
+        assert_eq!(step, schema(|g| g.subschema_for::<Option<i64>>()));
+        assert_eq!(
+            step.get("format").map(|f| f.to_string()),
+            Some("\"int64\"".into())
+        );
+        let times = schema(|g| g.subschema_for::<Vec<WallTime>>());
+        assert_eq!(times, schema(|g| g.subschema_for::<Vec<f64>>()));
     }
 
     #[test]
