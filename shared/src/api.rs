@@ -298,9 +298,10 @@ pub struct FrameworkVersions {
     pub versions: Vec<String>,
 }
 
-/// One point of a scalar series. Its fields are the raw numbers, as the portal and the
-/// behaviour tests read them; code that makes a point gives [`ScalarPoint::new`] a
-/// [`Step`] and a [`WallTime`].
+/// One point of a scalar series.
+// Its fields are the raw numbers, as the portal and the behaviour tests read them (this
+// doc comment is the OpenAPI description); code that makes a point gives
+// `ScalarPoint::new` a `Step` and a `WallTime`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ScalarPoint {
