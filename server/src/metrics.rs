@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use runboard_shared::api::{MetricBrief, MetricsBatch, ScalarPoint, SeriesBody};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::RunId;
+use runboard_shared::series::{Step, WallTime};
 
 use crate::events::Events;
 use crate::series::{self, XAxis};
@@ -48,8 +49,9 @@ pub const METRIC: &str = "metric";
 /// Source name of TensorBoard scalars.
 pub const TENSORBOARD: &str = "tensorboard";
 
-fn now_secs() -> f64 {
-    chrono::Utc::now().timestamp_micros() as f64 / 1e6
+/// The server's clock, for points logged without a wall time.
+fn wall_clock() -> WallTime {
+    WallTime::from_secs(chrono::Utc::now().timestamp_micros() as f64 / 1e6)
 }
 
 /// What metric ingest and reading need: the store, the [`Events`] service, the
@@ -163,7 +165,7 @@ pub async fn ingest(
     }
     let batch_id = batch.batch.clone();
     let mut stored = 0;
-    let now = now_secs();
+    let now = wall_clock();
     // The numbers of each metric, in the order logged: one append and one event per
     // metric per batch, however many `run.log` calls the batch holds (each viewer of
     // the run then gets a frame a batch, not a frame a point).
@@ -215,10 +217,12 @@ pub async fn ingest(
         let points: Vec<ScalarPoint> = numbers
             .iter()
             .enumerate()
-            .map(|(i, (step, wall_time, value))| ScalarPoint {
-                step: step.unwrap_or(count as i64 + i as i64),
-                wall_time: wall_time.unwrap_or(now),
-                value: *value,
+            .map(|(i, (step, wall_time, value))| {
+                ScalarPoint::new(
+                    step.unwrap_or(Step(count as i64 + i as i64)),
+                    wall_time.unwrap_or(now),
+                    *value,
+                )
             })
             .collect();
         stored += points.len();
@@ -301,7 +305,7 @@ async fn record_scalars_locked(
 }
 
 /// A number as logged: its step and wall time when given, and its value.
-type LoggedNumber = (Option<i64>, Option<f64>, f64);
+type LoggedNumber = (Option<Step>, Option<WallTime>, f64);
 
 /// One lock per run for metric writes. A run's lock exists while someone holds or
 /// waits for it, so the map holds only runs being written. Beside them, the ids of
@@ -578,11 +582,7 @@ pub async fn tail_event_files(
                 let points: Vec<ScalarPoint> = series
                     .points
                     .iter()
-                    .map(|p| ScalarPoint {
-                        step: p.step,
-                        wall_time: p.wall_time,
-                        value: p.value,
-                    })
+                    .map(|p| ScalarPoint::new(p.step, p.wall_time, p.value))
                     .collect();
                 record_scalars_locked(state, run_id, TENSORBOARD, &tb_run, &series.tag, &points)
                     .await?;

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use runboard_shared::api::{MetricEntry, MetricsBatch};
 use runboard_shared::run::{ExperimentName, RunStatus};
+use runboard_shared::series::{Step, WallTime};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The compute target of runs that MLflow's client created (no process runs them).
@@ -456,8 +457,9 @@ pub fn param_conflict(
 /// A batch as Runboard's metrics ingest takes it: the points of each metric as one
 /// entry (in the order logged, with their steps and wall times; one entry per metric
 /// makes one append and one transaction of the store, not one per point), tags as
-/// tags, params as properties. `now_ms` stands in for a missing timestamp.
-pub fn to_metrics_batch(batch: &LogBatch, now_ms: i64) -> MetricsBatch {
+/// tags, params as properties. `now` stands in for a missing timestamp. MLflow's
+/// steps and millisecond timestamps become [`Step`]s and [`WallTime`]s here.
+pub fn to_metrics_batch(batch: &LogBatch, now: WallTime) -> MetricsBatch {
     let mut metrics: Vec<MetricEntry> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for m in &batch.metrics {
@@ -470,10 +472,10 @@ pub fn to_metrics_batch(batch: &LogBatch, now_ms: i64) -> MetricsBatch {
         });
         let entry = &mut metrics[i];
         entry.values.push(m.value);
-        entry.steps.push(m.step.unwrap_or(0));
+        entry.steps.push(Step(m.step.unwrap_or(0)));
         entry
             .wall_times
-            .push(m.timestamp.unwrap_or(now_ms) as f64 / 1000.0);
+            .push(m.timestamp.map_or(now, WallTime::from_millis));
     }
     MetricsBatch {
         metrics,
@@ -941,14 +943,15 @@ mod tests {
             point("acc", 0.95, 8),
             point("loss", 1.0, 1),
         ]);
-        let m = to_metrics_batch(&b, 2000);
+        let m = to_metrics_batch(&b, WallTime::from_millis(2000));
         let names: Vec<&str> = m.metrics.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["acc", "loss"]);
         assert_eq!(m.metrics[0].values, [0.9, 0.95]);
-        assert_eq!(m.metrics[0].steps, [7, 8]);
-        assert_eq!(m.metrics[0].wall_times, [1.5, 2.0]);
+        assert_eq!(m.metrics[0].steps, [Step(7), Step(8)]);
+        let secs: Vec<f64> = m.metrics[0].wall_times.iter().map(|t| t.secs()).collect();
+        assert_eq!(secs, [1.5, 2.0]);
         assert_eq!(m.metrics[1].values, [2.0, 1.0]);
-        assert_eq!(m.metrics[1].steps, [0, 1]);
+        assert_eq!(m.metrics[1].steps, [Step(0), Step(1)]);
         assert_eq!(m.properties["lr"], "0.1");
         assert_eq!(m.tags["t"], "x");
     }

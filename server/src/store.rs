@@ -22,6 +22,7 @@ use std::str::FromStr;
 use runboard_shared::api::{ExperimentSummary, RunFile, RunSummary, StatusChange, TagsPatch};
 use runboard_shared::event::{EventBody, RunEvent};
 use runboard_shared::run::{RunId, RunStatus};
+use runboard_shared::series::Step;
 use serde::{Deserialize, Serialize};
 
 use crate::people::{Role, ShareScope};
@@ -175,7 +176,7 @@ pub struct SeriesRow {
     /// Committed points.
     pub count: u64,
     /// The last point's step.
-    pub last_step: Option<i64>,
+    pub last_step: Option<Step>,
     /// The last point's value.
     pub last_value: Option<f64>,
 }
@@ -737,7 +738,7 @@ impl Store {
                     tb_run,
                     name,
                     count: count.try_into().unwrap_or(0),
-                    last_step,
+                    last_step: last_step.map(Step),
                     last_value,
                 },
             )

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::run::{RunId, RunStatus};
+use crate::series::{Step, WallTime};
 
 /// Answer to `POST /api/experiments/{name}/runs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -298,6 +299,9 @@ pub struct FrameworkVersions {
 }
 
 /// One point of a scalar series.
+// Its fields are the raw numbers, as the portal and the behaviour tests read them (this
+// doc comment is the OpenAPI description); code that makes a point gives
+// `ScalarPoint::new` a `Step` and a `WallTime`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct ScalarPoint {
@@ -307,6 +311,17 @@ pub struct ScalarPoint {
     pub wall_time: f64,
     /// The value.
     pub value: f64,
+}
+
+impl ScalarPoint {
+    /// The point `value` at `step`, written at `wall_time`.
+    pub fn new(step: Step, wall_time: WallTime, value: f64) -> Self {
+        Self {
+            step: step.0,
+            wall_time: wall_time.secs(),
+            value,
+        }
+    }
 }
 
 /// One bucket of a downsampled series: the extremes and the last value of the
@@ -396,7 +411,7 @@ pub struct ScalarSummary {
     /// Points stored.
     pub count: u64,
     /// The last point's step.
-    pub last_step: Option<i64>,
+    pub last_step: Option<Step>,
     /// The last point's value.
     pub last_value: Option<f64>,
 }
@@ -476,10 +491,10 @@ pub struct MetricEntry {
     pub values: Vec<f64>,
     /// The steps of `value`/`values`; absent: the metric's count so far, then +1.
     #[serde(default)]
-    pub steps: Vec<i64>,
+    pub steps: Vec<Step>,
     /// The wall times of `value`/`values` (Unix seconds); absent: the server's time.
     #[serde(default)]
-    pub wall_times: Vec<f64>,
+    pub wall_times: Vec<WallTime>,
     /// The SDK's `description`.
     #[serde(default)]
     pub description: Option<String>,

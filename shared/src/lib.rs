@@ -15,4 +15,5 @@ pub mod grammar;
 pub mod notebook;
 pub mod run;
 pub mod runview;
+pub mod series;
 pub mod sweep;

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use runboard_shared::api::{RunSummary, TagsPatch};
 use runboard_shared::run::RunId;
+use runboard_shared::series::WallTime;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -338,7 +339,7 @@ async fn run_json(state: &AppState, run: &RunSummary) -> Result<wire::Run, Mlflo
                 key: row.name,
                 value,
                 timestamp: Some(0),
-                step: Some(row.last_step.unwrap_or(0)),
+                step: Some(row.last_step.map_or(0, |s| s.0)),
             });
         }
     }
@@ -743,7 +744,7 @@ async fn log(state: &AppState, caller: &Caller, batch: mf::LogBatch, bytes: usiz
     let record = run_for(state, caller, batch.run_id.as_deref()).await?;
     mf::check_batch(bytes, &batch)?;
     mf::param_conflict(&record.summary.properties, &batch.params)?;
-    let metrics_batch = mf::to_metrics_batch(&batch, now_ms());
+    let metrics_batch = mf::to_metrics_batch(&batch, WallTime::from_millis(now_ms()));
     metrics::ingest(&state.metrics, &record.summary.run_id, metrics_batch).await?;
     Ok(Json(wire::Done {}))
 }
@@ -870,7 +871,7 @@ pub async fn metric_history(
         .map(|p| mf::Metric {
             key: key.to_owned(),
             value: p.value,
-            timestamp: Some((p.wall_time * 1000.0).round() as i64),
+            timestamp: Some(WallTime::from_secs(p.wall_time).millis()),
             step: Some(p.step),
         })
         .collect();

@@ -70,7 +70,8 @@ use std::sync::Arc;
 
 pub use event::SummaryKind;
 use event::{TagTable, tensor_scalar};
-use record::{RecordReader, Step};
+use record::RecordReader;
+use runboard_shared::series::{Step, WallTime};
 use wire::{Data, EventHead, Malformed, ValueRef};
 
 /// The points of one scalar series that a batch holds.
@@ -86,14 +87,15 @@ pub struct Series {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
     /// The step the training script gave.
-    pub step: i64,
-    /// Seconds since the Unix epoch when the point was written.
-    pub wall_time: f64,
+    pub step: Step,
+    /// When the point was written.
+    pub wall_time: WallTime,
     /// The value; `simple_value` floats are widened exactly.
     pub value: f64,
 }
 
-/// A point with its series' tag, as [`Batch::points`] lists them.
+/// A point with its series' tag, as [`Batch::points`] lists them: a flat view with the
+/// raw numbers, as the wire's `ScalarPoint` has them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScalarPoint<'a> {
     /// The series.
@@ -116,9 +118,9 @@ pub struct OtherValue {
     /// The plugin that owns the series (`""` when the file does not say).
     pub plugin: String,
     /// The step the training script gave.
-    pub step: i64,
-    /// Seconds since the Unix epoch.
-    pub wall_time: f64,
+    pub step: Step,
+    /// When the value was written.
+    pub wall_time: WallTime,
 }
 
 /// What one call to [`EventFileReader::read_available`] found.
@@ -152,8 +154,8 @@ impl Batch {
         self.scalars.iter().flat_map(|series| {
             series.points.iter().map(|p| ScalarPoint {
                 tag: &series.tag,
-                step: p.step,
-                wall_time: p.wall_time,
+                step: p.step.0,
+                wall_time: p.wall_time.secs(),
                 value: p.value,
             })
         })
@@ -239,7 +241,7 @@ impl EventFileReader {
         let mut records = self.records.records(bytes);
         for step in records.by_ref() {
             match step {
-                Step::Record(data) => {
+                record::Step::Record(data) => {
                     let other_from = batch.other.len();
                     let mut event = Collector {
                         tags: &mut self.tags,
@@ -259,9 +261,9 @@ impl EventFileReader {
                         }
                     }
                 }
-                Step::BadData { .. } => batch.skipped_records += 1,
-                Step::Garbage { len } => batch.garbage_bytes += len as u64,
-                Step::NeedMore => break,
+                record::Step::BadData { .. } => batch.skipped_records += 1,
+                record::Step::Garbage { len } => batch.garbage_bytes += len as u64,
+                record::Step::NeedMore => break,
             }
         }
         let consumed = records.consumed();
@@ -341,8 +343,8 @@ impl<'a> wire::Sink<'a> for Collector<'_> {
                 tag: Arc::clone(&tag.name),
                 kind,
                 plugin: plugin.to_owned(),
-                step: 0,
-                wall_time: 0.0,
+                step: Step(0),
+                wall_time: WallTime::from_secs(0.0),
             });
             return Ok(());
         };
@@ -361,8 +363,8 @@ impl<'a> wire::Sink<'a> for Collector<'_> {
         let points = &mut self.batch.scalars[series].points;
         self.added.push((series, points.len()));
         points.push(Point {
-            step: 0,
-            wall_time: 0.0,
+            step: Step(0),
+            wall_time: WallTime::from_secs(0.0),
             value,
         });
         Ok(())

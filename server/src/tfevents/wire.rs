@@ -12,6 +12,7 @@
 //! `parse_event_matches_prost` property tests hold it to that.
 
 use prost::Message;
+use runboard_shared::series::{Step, WallTime};
 
 use super::proto::{SummaryMetadata, TensorProto};
 
@@ -186,10 +187,10 @@ pub enum Data<'a> {
 /// The step and wall time of an event.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventHead {
-    /// Seconds since the Unix epoch.
-    pub wall_time: f64,
+    /// When the event was written.
+    pub wall_time: WallTime,
     /// The global step.
-    pub step: i64,
+    pub step: Step,
 }
 
 /// Where [`parse_event`] puts the values of an event, as it meets them.
@@ -220,13 +221,15 @@ impl<'a> Sink<'a> for Vec<ValueRef<'a>> {
 /// only at the end.
 pub fn parse_event<'a>(data: &'a [u8], sink: &mut impl Sink<'a>) -> Result<EventHead, Malformed> {
     let mut head = EventHead {
-        wall_time: 0.0,
-        step: 0,
+        wall_time: WallTime::from_secs(0.0),
+        step: Step(0),
     };
     fields(data, |number, field| {
         match (number, field) {
-            (1, Field::Fixed64(bits)) => head.wall_time = f64::from_bits(bits),
-            (2, Field::Varint(v)) => head.step = v as i64,
+            // The protobuf's `double wall_time = 1; int64 step = 2;`: the raw numbers
+            // become the newtypes here.
+            (1, Field::Fixed64(bits)) => head.wall_time = WallTime::from_secs(f64::from_bits(bits)),
+            (2, Field::Varint(v)) => head.step = Step(v as i64),
             // Another member of the `what` oneof replaces the summary.
             (3, field) => {
                 string(field)?;
@@ -319,7 +322,10 @@ mod tests {
         let mut values: Vec<ValueRef<'_>> = Vec::new();
         // Field 7 as a group holding a varint, then step 3.
         let group = [0x3b, 0x08, 0x01, 0x3c, 0x10, 0x03];
-        assert_eq!(parse_event(&group, &mut values).map(|h| h.step), Ok(3));
+        assert_eq!(
+            parse_event(&group, &mut values).map(|h| h.step),
+            Ok(Step(3))
+        );
         assert_eq!(parse_event(&[0x3c], &mut values), Err(Malformed));
         assert_eq!(parse_event(&[0x3b, 0x44], &mut values), Err(Malformed));
     }
@@ -360,7 +366,7 @@ mod tests {
                 .encode_to_vec()
             })
             .collect();
-        Ok((head.step, head.wall_time.to_bits(), values))
+        Ok((head.step.0, head.wall_time.secs().to_bits(), values))
     }
 
     fn value_strategy() -> impl Strategy<Value = summary::Value> {
