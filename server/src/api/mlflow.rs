@@ -19,7 +19,7 @@ use runboard_shared::api::{RunSummary, TagsPatch};
 use runboard_shared::run::RunId;
 use runboard_shared::series::WallTime;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::AppState;
 use super::{ApiError, authorize};
@@ -425,7 +425,7 @@ pub async fn run_create(
     let new = NewRun {
         run_id: run_id.clone(),
         target: mf::TARGET.to_owned(),
-        definition: json!({"mlflow": {"run_name": req.run_name, "start_time": req.start_time}}),
+        definition: mf::run_definition(req.run_name.as_deref(), req.start_time),
         run_token: crate::config::new_token(),
         properties: BTreeMap::new(),
         tags,
