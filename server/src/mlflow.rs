@@ -25,28 +25,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// The compute target of runs that MLflow's client created (no process runs them).
 pub const TARGET: &str = "mlflow";
-/// The definition stored for a run MLflow's client created: what `runs/create` said,
-/// under `mlflow` (`{"mlflow": {"run_name": …, "start_time": …}}`).
-pub fn run_definition(run_name: Option<&str>, start_time: Option<i64>) -> serde_json::Value {
-    #[derive(Serialize)]
-    struct Created<'a> {
-        run_name: Option<&'a str>,
-        start_time: Option<i64>,
-    }
-    #[derive(Serialize)]
-    struct Definition<'a> {
-        mlflow: Created<'a>,
-    }
-    let definition = Definition {
-        mlflow: Created {
-            run_name,
-            start_time,
-        },
-    };
-    // A struct of an optional string and number always serializes.
-    serde_json::to_value(definition).unwrap_or_default()
-}
-
 /// MLflow's default experiment id.
 pub const DEFAULT_EXPERIMENT_ID: &str = "0";
 /// The Runboard experiment MLflow's default experiment maps to.
@@ -823,18 +801,6 @@ fn take_token(text: &str) -> Option<(String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_created_runs_definition_keeps_what_runs_create_said() {
-        assert_eq!(
-            run_definition(Some("lr sweep"), Some(1_795_000_000_123)).to_string(),
-            r#"{"mlflow":{"run_name":"lr sweep","start_time":1795000000123}}"#
-        );
-        assert_eq!(
-            run_definition(None, None).to_string(),
-            r#"{"mlflow":{"run_name":null,"start_time":null}}"#
-        );
-    }
 
     fn batch(metrics: usize, params: usize, tags: usize) -> LogBatch {
         LogBatch {

@@ -23,6 +23,7 @@ use runboard_shared::sweep::{Child, SweepConfig, argument_name, best_child};
 use tokio::sync::watch;
 
 use crate::runner::{self, Runner, RunnerError};
+use crate::runs::definition::{Definition, SweepTemplate};
 use crate::store::{NewRun, StoreError, SweepChildRow};
 
 /// The compute target name of a sweep's parent run: not a real target.
@@ -184,7 +185,7 @@ struct Parent<'a> {
     id: &'a RunId,
     experiment: &'a ExperimentName,
     config: &'a SweepConfig,
-    template: &'a serde_json::Value,
+    template: &'a SweepTemplate,
     submitted_by: Option<String>,
 }
 
@@ -208,15 +209,15 @@ async fn create_child(
         .clone()
         .unwrap_or_else(|| "local".to_owned());
     let argv = state.script_args(&estimator);
-    let python = template["python"].as_str().unwrap_or("python3").to_owned();
-    let mut command = vec![python, estimator.entry_script.clone()];
+    let mut command = vec![template.python.clone(), estimator.entry_script.clone()];
     command.extend(argv.iter().cloned());
-    let definition = serde_json::json!({
-        "estimator": estimator,
-        "arguments": argv,
-        "command": command,
-        "environment": template["environment"],
-    });
+    let definition = Definition::Job {
+        estimator,
+        arguments: argv,
+        command,
+        environment: template.environment.clone(),
+    }
+    .to_value();
     let now = chrono::Utc::now();
     let run_id = RunId::new(
         sweep.experiment,
@@ -274,6 +275,8 @@ async fn schedule(
         .ok_or_else(|| SweepError::Corrupt(parent.clone(), "no sweep row".into()))?;
     let config: SweepConfig = serde_json::from_str(&sweep.config)
         .map_err(|e| SweepError::Corrupt(parent.clone(), e.to_string()))?;
+    let template =
+        SweepTemplate::read(&sweep.template).map_err(|e| SweepError::Corrupt(parent.clone(), e))?;
     let record = state
         .store
         .run(parent)
@@ -317,7 +320,7 @@ async fn schedule(
         id: parent,
         experiment: &experiment,
         config: &config,
-        template: &sweep.template,
+        template: &template,
         submitted_by,
     };
     let mut stopping: Option<String> = None;

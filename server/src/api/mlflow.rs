@@ -26,6 +26,7 @@ use super::{ApiError, authorize};
 use crate::metrics::{self, METRIC, MetricsError};
 use crate::mlflow::{self as mf, MlflowError, wire};
 use crate::people::{Access, Principal};
+use crate::runs::definition::{Definition, MlflowCreated};
 use crate::store::{NewRun, RunQuery, RunRecord, StoreError};
 
 impl IntoResponse for MlflowError {
@@ -425,7 +426,13 @@ pub async fn run_create(
     let new = NewRun {
         run_id: run_id.clone(),
         target: mf::TARGET.to_owned(),
-        definition: mf::run_definition(req.run_name.as_deref(), req.start_time),
+        definition: Definition::Mlflow {
+            mlflow: MlflowCreated {
+                run_name: req.run_name.clone(),
+                start_time: req.start_time,
+            },
+        }
+        .to_value(),
         run_token: crate::config::new_token(),
         properties: BTreeMap::new(),
         tags,

@@ -35,6 +35,7 @@ use tokio::sync::watch;
 use crate::config::{ComputeTargetConfig, Config};
 use crate::events::Events;
 use crate::metrics::Metrics;
+use crate::runs::definition::Definition;
 use crate::store::{Store, StoreError};
 use crate::watch::{scan_files, tail_logs};
 use control::{Exit, ExitReason, Job};
@@ -650,8 +651,8 @@ async fn prepare_environment(
     run_dir: &Path,
 ) -> Result<Option<env::Ready>, String> {
     let log = run_dir.join(crate::watch::ENVIRONMENT_LOG);
-    let estimator: Estimator = serde_json::from_value(definition["estimator"].clone())
-        .map_err(|e| format!("the run definition is unreadable: {e}"))?;
+    let definition = Definition::read(definition)?;
+    let (estimator, environment) = definition.job()?;
     if estimator.use_docker && estimator.custom_docker_image.is_none() {
         let line = if state.docker {
             "use_docker=True without custom_docker_image: running in a virtual environment on the host\n"
@@ -660,16 +661,14 @@ async fn prepare_environment(
         };
         std::fs::write(&log, line).map_err(|e| format!("writing {}: {e}", log.display()))?;
     }
-    let spec: Option<runboard_shared::environment::EnvSpec> =
-        serde_json::from_value(definition["environment"]["spec"].clone()).unwrap_or(None);
-    let Some(spec) = spec else {
+    let Some(spec) = environment.map(|e| &e.spec) else {
         return Ok(None);
     };
     let requirements = estimator
         .pip_requirements_file
         .as_ref()
         .map(|f| run_dir.join("snapshot").join(f));
-    let build = state.envs.ensure(&spec, requirements.as_deref(), &log);
+    let build = state.envs.ensure(spec, requirements.as_deref(), &log);
     tokio::pin!(build);
     // Stream the build log while the environment builds.
     let mut tick = tokio::time::interval(state.config.poll_interval * 5);
@@ -719,7 +718,10 @@ fn job_for(
     environment: Option<&env::Ready>,
     run_dir: &Path,
 ) -> Result<Job, RunnerError> {
-    let estimator: Estimator = serde_json::from_value(record.definition["estimator"].clone())
+    let definition = Definition::read(&record.definition)
+        .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
+    let (estimator, _) = definition
+        .job()
         .map_err(|e| RunnerError::io("reading the run definition")(std::io::Error::other(e)))?;
     // A root server's local jobs run as the job user (not in Docker, whose container
     // is their boundary), and are given only the datastore paths they name.

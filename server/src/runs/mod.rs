@@ -7,10 +7,12 @@
 //! - [`submit`]: a run from an estimator and its source snapshot;
 //! - [`sweep`]: a HyperDrive sweep's parent run (its scheduler is `crate::sweep`);
 //! - [`stage`]: what both check and unpack before anything is created;
+//! - [`definition`]: what a run was asked to do, as stored, and a sweep's template;
 //! - [`cancel`], [`tags`], [`delete`]: a run's cancel, tag patch, deletion;
 //! - [`files`]: the files a run wrote and its snapshot, listed and opened confined.
 
 pub mod cancel;
+pub mod definition;
 pub mod delete;
 pub mod files;
 pub mod stage;

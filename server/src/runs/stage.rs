@@ -10,6 +10,7 @@ use runboard_shared::estimator::{Estimator, FieldError};
 use runboard_shared::run::RunId;
 
 use super::RunError;
+use super::definition::Environment;
 use crate::runner::Runner;
 use crate::snapshot;
 
@@ -36,8 +37,8 @@ pub fn target(runner: &Runner, estimator: &Estimator) -> Result<String, FieldErr
 #[derive(Debug)]
 pub struct Staged {
     incoming: tempfile::TempDir,
-    /// The run's environment: `{"spec", "hash"}`, or `null` for a `user_managed` run.
-    pub environment: serde_json::Value,
+    /// The run's environment; `None` for a `user_managed` run.
+    pub environment: Option<Environment>,
     /// The interpreter the run's job starts.
     pub python: String,
 }
@@ -74,11 +75,11 @@ pub async fn stage(
             ),
         )]));
     }
-    let python = match environment["hash"].as_str() {
-        Some(hash) => runner
+    let python = match &environment {
+        Some(environment) => runner
             .envs
             .root
-            .join(hash)
+            .join(&environment.hash)
             .join("bin/python")
             .display()
             .to_string(),
@@ -147,12 +148,12 @@ async fn pack_from_files_area(
 }
 
 /// The run's environment, checked at submit time so that a bad request changes
-/// nothing: `{"spec", "hash"}`, or `null` for a `user_managed` run.
+/// nothing; `None` for a `user_managed` run.
 fn environment_for(
     runner: &Runner,
     estimator: &Estimator,
     snapshot_dir: &Path,
-) -> Result<serde_json::Value, FieldError> {
+) -> Result<Option<Environment>, FieldError> {
     if let Some(image) = &estimator.custom_docker_image
         && !runner.docker
     {
@@ -191,8 +192,8 @@ fn environment_for(
         conda_file.as_deref(),
         runner.envs.conda_mode(),
     )?;
-    Ok(match spec {
-        None => serde_json::Value::Null,
-        Some(spec) => serde_json::json!({"hash": runner.envs.hash(&spec), "spec": spec}),
-    })
+    Ok(spec.map(|spec| Environment {
+        hash: runner.envs.hash(&spec),
+        spec,
+    }))
 }

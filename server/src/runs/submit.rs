@@ -7,6 +7,7 @@ use runboard_shared::estimator::{DistributedTraining, Estimator, FieldError};
 use runboard_shared::run::{ExperimentName, RunId};
 
 use super::RunError;
+use super::definition::Definition;
 use super::stage::{stage, target};
 use crate::runner::{self, Runner};
 use crate::store::NewRun;
@@ -68,12 +69,13 @@ pub async fn submit(runner: &Runner, sub: Submission) -> Result<RunId, RunError>
     let argv = runner.script_args(&estimator);
     let mut command = vec![staged.python.clone(), estimator.entry_script.clone()];
     command.extend(argv.iter().cloned());
-    let definition = serde_json::json!({
-        "estimator": estimator,
-        "arguments": argv,
-        "command": command,
-        "environment": staged.environment.clone(),
-    });
+    let definition = Definition::Job {
+        estimator: estimator.clone(),
+        arguments: argv,
+        command,
+        environment: staged.environment.clone(),
+    }
+    .to_value();
     let run_dir = staged.place(runner, &run_id)?;
     let new = NewRun {
         run_id: run_id.clone(),

@@ -11,6 +11,7 @@ use runboard_shared::run::{ExperimentName, RunId};
 use runboard_shared::sweep::{Sampling, SweepConfig};
 
 use super::RunError;
+use super::definition::{Definition, SweepTemplate};
 use super::stage::{stage, target};
 use crate::runner::Runner;
 use crate::store::NewRun;
@@ -52,7 +53,11 @@ pub async fn create(runner: &Runner, sub: SweepSubmission) -> Result<RunId, RunE
             seed: Some(u64::from(rand::random::<u32>())),
         };
     }
-    let template = serde_json::json!({"environment": staged.environment.clone(), "python": staged.python.clone()});
+    let template = SweepTemplate {
+        environment: staged.environment.clone(),
+        python: staged.python.clone(),
+    }
+    .to_value();
     let config_json = serde_json::to_string(&config).map_err(RunError::internal)?;
 
     let now = chrono::Utc::now();
@@ -66,7 +71,11 @@ pub async fn create(runner: &Runner, sub: SweepSubmission) -> Result<RunId, RunE
     let new = NewRun {
         run_id: run_id.clone(),
         target: crate::sweep::TARGET.to_owned(),
-        definition: serde_json::json!({"hyperdrive": config, "estimator": estimator}),
+        definition: Definition::Sweep {
+            hyperdrive: config.clone(),
+            estimator,
+        }
+        .to_value(),
         run_token: crate::config::new_token(),
         properties: BTreeMap::from([
             (
