@@ -730,8 +730,8 @@ fn job_for(
             record.summary.target == "local" && estimator.custom_docker_image.is_none()
         });
     let args = match &user {
-        None => state.script_args(&estimator),
-        Some(_) => granted_args(state, &estimator, run_dir)?,
+        None => state.script_args(estimator),
+        Some(_) => granted_args(state, estimator, run_dir)?,
     };
     let mut env = estimator.environment_variables.clone();
     env.extend([
@@ -799,7 +799,7 @@ fn job_for(
     };
     let processes = match &estimator.custom_docker_image {
         Some(image) => vec![control::Process::new(
-            docker_argv(run_id, image, &estimator, &env, run_dir, &args),
+            docker_argv(run_id, image, estimator, &env, run_dir, &args),
             run_dir.join("user_logs/std_log.txt"),
         )],
         None if !target.lays_out_processes() => {
