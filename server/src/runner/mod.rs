@@ -822,7 +822,7 @@ fn job_for(
                 cores: std::thread::available_parallelism().map_or(1, usize::from),
                 as_root: nix::unistd::geteuid().is_root() && user.is_none(),
             };
-            launch::plan(&estimator, &ctx).map_err(|e| {
+            launch::plan(estimator, &ctx).map_err(|e| {
                 RunnerError::io("laying out the job's processes")(std::io::Error::other(e))
             })?
         }
