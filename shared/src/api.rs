@@ -769,6 +769,7 @@ pub struct ChildList {
 /// Answer to `POST /api/runs/{id}/cancel`: the run and its status now, `Canceled`
 /// (200: it ended at once) or `CancelRequested` (202: its job is being stopped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "endpoints", derive(schemars::JsonSchema))]
 pub struct RunCanceled {
     /// The run.
     pub run_id: RunId,

@@ -22,8 +22,8 @@ pub enum Body {
     Empty,
     /// JSON of a Rust type of the shared crate.
     Json(JsonType),
-    /// JSON whose shape is written in prose here, not (yet) as a shared type:
-    /// MLflow's own wire shapes, and the few answers still built ad hoc.
+    /// JSON whose shape is written in prose here: MLflow's own wire shapes (their
+    /// types are the server's, `server/src/mlflow/wire.rs`) and this document.
     AnyJson(&'static str),
     /// Bytes of any media type (a file).
     Bytes,
@@ -260,7 +260,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         NONE,
         Body::Empty,
         202,
-        Body::AnyJson("{\"status\": the run's status}"),
+        json!(api::RunCanceled),
         &[200, 404, 409],
     ),
     e(
@@ -270,7 +270,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         NONE,
         json!(api::TagsPatch),
         200,
-        Body::AnyJson("the run's tags: an object of strings"),
+        json!(std::collections::BTreeMap<String, String>),
         WRITE,
     ),
     e(
@@ -340,7 +340,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         NONE,
         Body::Empty,
         200,
-        Body::AnyJson("an object: metric name to its latest value"),
+        json!(serde_json::Map<String, serde_json::Value>),
         READ,
     ),
     e(
@@ -467,7 +467,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         NONE,
         Body::Empty,
         200,
-        Body::AnyJson("an array of strings"),
+        json!(Vec<String>),
         &[],
     ),
     e(
