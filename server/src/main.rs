@@ -354,7 +354,7 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 tracing::warn!(error = %e, "could not note the public URL in the data folder");
             }
             let state = AppState::open(config.clone()).await?;
-            runner::resume_all(&state.runner).await?;
+            runboard_server::runs::drive::resume_all(&state.runner).await?;
             runboard_server::sweep::resume_all(&state.runner).await?;
             let reaper = state.clone();
             tokio::spawn(async move {

@@ -4,7 +4,7 @@
 //!
 //! The logic (sampling, policies, the best child) is `runboard_shared::sweep`; this
 //! module is its I/O. A sweep's parent run has the pseudo compute target
-//! [`TARGET`]: admission control and `runner::resume_all` leave it alone, and this
+//! [`TARGET`]: admission control and `runs::drive::resume_all` leave it alone, and this
 //! task registers as its driver so that cancelling the parent reaches it.
 //!
 //! Restarts: every decision is written to the store (`sweep_children`) before it is
@@ -160,10 +160,10 @@ pub async fn primary_values(
     Ok(out)
 }
 
-/// Asks a child to stop, as `POST /api/runs/{id}/cancel` does (`runner::stop`: a
+/// Asks a child to stop, as `POST /api/runs/{id}/cancel` does (`runs::cancel::stop`: a
 /// queued child ends at once, a running one is told, an ended one is left).
 async fn cancel_child(state: &Runner, id: &RunId) -> Result<(), SweepError> {
-    runner::stop(state, id).await?;
+    crate::runs::cancel::stop(state, id).await?;
     Ok(())
 }
 

@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use runboard_shared::run::{RunId, RunStatus};
 
-use super::{Runner, RunnerError, spawn_driver};
+use super::{Runner, RunnerError};
+use crate::runs::drive::spawn_driver;
 
 /// What admission decides for one compute target.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -127,7 +127,7 @@ pub async fn delete_experiment(
 
 /// Cancels the run and waits until it has ended and no driver follows it.
 async fn stop(state: &Runner, run_id: &RunId) -> Result<(), DeleteError> {
-    match crate::runner::stop(state, run_id).await {
+    match super::cancel::stop(state, run_id).await {
         Ok(_) => {}
         Err(crate::runner::RunnerError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(DeleteError::Stopping(run_id.clone(), e.to_string())),

@@ -8,12 +8,16 @@
 //! - [`sweep`]: a HyperDrive sweep's parent run (its scheduler is `crate::sweep`);
 //! - [`stage`]: what both check and unpack before anything is created;
 //! - [`definition`]: what a run was asked to do, as stored, and a sweep's template;
-//! - [`cancel`], [`tags`], [`delete`]: a run's cancel, tag patch, deletion;
+//! - [`drive`]: a run's life, from `Preparing` to a terminal status (its driver task,
+//!   re-attached at server start);
+//! - [`cancel`], [`tags`], [`delete`]: a run's cancel (and [`cancel::stop`], the one
+//!   way cancels are made), tag patch, deletion;
 //! - [`files`]: the files a run wrote and its snapshot, listed and opened confined.
 
 pub mod cancel;
 pub mod definition;
 pub mod delete;
+pub mod drive;
 pub mod files;
 pub mod stage;
 pub mod submit;
