@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use runboard_shared::endpoints::{Body, ENDPOINTS, Endpoint};
+use runboard_shared::endpoints::{Body, ENDPOINTS, Endpoint, ParamKind};
 use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
@@ -94,11 +94,17 @@ fn operation(e: &Endpoint, schemas: &mut SchemaGenerator) -> (String, Value) {
         }
     }
     for p in e.query {
+        let schema = match p.kind {
+            ParamKind::Text => json!({"type": "string"}),
+            ParamKind::Count => json!({"type": "integer", "minimum": 0}),
+            ParamKind::Number => json!({"type": "number", "minimum": 0}),
+            ParamKind::Flag => json!({"type": "boolean"}),
+        };
         parameters.push(json!({
             "name": p.name,
             "in": "query",
             "required": p.required,
-            "schema": {"type": "string"},
+            "schema": schema,
         }));
     }
     let mut responses = Map::new();
@@ -262,6 +268,36 @@ mod tests {
         assert_eq!(
             ingest["requestBody"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/MetricsBatch"
+        );
+    }
+
+    #[test]
+    fn query_parameters_have_the_kind_the_server_parses() {
+        let doc = document();
+        let schema = |path: &str, method: &str, name: &str| {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .unwrap()
+        };
+        let list = "/api/runs";
+        assert_eq!(schema(list, "get", "experiment"), json!({"type": "string"}));
+        assert_eq!(
+            schema(list, "get", "limit"),
+            json!({"type": "integer", "minimum": 0})
+        );
+        let events = "/api/runs/{id}/events";
+        assert_eq!(
+            schema(events, "get", "wait"),
+            json!({"type": "number", "minimum": 0})
+        );
+        let upload = "/api/datastores/{name}/files/{path}";
+        assert_eq!(
+            schema(upload, "put", "overwrite"),
+            json!({"type": "boolean"})
         );
     }
 

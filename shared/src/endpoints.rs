@@ -50,12 +50,29 @@ pub struct Param {
     pub name: &'static str,
     /// Whether a request without it is refused (400).
     pub required: bool,
+    /// What its value is.
+    pub kind: ParamKind,
+}
+
+/// What a query parameter's value is, as the server parses it (a value of another
+/// kind, or out of the handler's range, is refused with 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Any text.
+    Text,
+    /// A whole number, at least 0.
+    Count,
+    /// A number, fractions allowed, at least 0.
+    Number,
+    /// `true` or `false`.
+    Flag,
 }
 
 const fn opt(name: &'static str) -> Param {
     Param {
         name,
         required: false,
+        kind: ParamKind::Text,
     }
 }
 
@@ -63,6 +80,16 @@ const fn req(name: &'static str) -> Param {
     Param {
         name,
         required: true,
+        kind: ParamKind::Text,
+    }
+}
+
+/// An optional whole number.
+const fn count(name: &'static str) -> Param {
+    Param {
+        name,
+        required: false,
+        kind: ParamKind::Count,
     }
 }
 
@@ -215,7 +242,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         &[
             opt("experiment"),
             opt("status"),
-            opt("limit"),
+            count("limit"),
             opt("cursor"),
         ],
         Body::Empty,
@@ -297,7 +324,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/runs/{id}/events",
         "A run's events: a websocket, or a long poll without `Upgrade`",
-        &[opt("after"), opt("wait")],
+        &[
+            count("after"),
+            Param {
+                name: "wait",
+                required: false,
+                kind: ParamKind::Number,
+            },
+        ],
         Body::Empty,
         200,
         Body::WebSocket,
@@ -347,7 +381,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/runs/{id}/metrics/{name}",
         "One metric's series, sampled",
-        &[opt("buckets"), opt("x")],
+        &[count("buckets"), opt("x")],
         Body::Empty,
         200,
         json!(api::SeriesBody),
@@ -367,7 +401,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/runs/{id}/scalars/series",
         "One TensorBoard scalar's series, sampled",
-        &[req("tag"), opt("run"), opt("buckets"), opt("x")],
+        &[req("tag"), opt("run"), count("buckets"), opt("x")],
         Body::Empty,
         200,
         json!(api::SeriesBody),
@@ -387,7 +421,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/runs/{id}/log",
         "A range of a log's lines",
-        &[req("path"), opt("end"), opt("bytes")],
+        &[req("path"), count("end"), count("bytes")],
         Body::Empty,
         200,
         json!(runview::LogRange),
@@ -397,7 +431,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/runs/{id}/log/search",
         "Search a log",
-        &[req("path"), req("q"), opt("limit")],
+        &[req("path"), req("q"), count("limit")],
         Body::Empty,
         200,
         json!(runview::LogMatches),
@@ -411,9 +445,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
             req("name"),
             opt("source"),
             opt("run"),
-            opt("slices"),
-            opt("from"),
-            opt("upto"),
+            count("slices"),
+            count("from"),
+            count("upto"),
         ],
         Body::Empty,
         200,
@@ -614,7 +648,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "PUT",
         "/api/datastores/{name}/files/{*path}",
         "Write one file of a datastore",
-        &[opt("overwrite")],
+        &[Param {
+            name: "overwrite",
+            required: false,
+            kind: ParamKind::Flag,
+        }],
         Body::Bytes,
         200,
         json!(api::DatastoreUploaded),
@@ -787,7 +825,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GET",
         "/api/2.0/mlflow/experiments/search",
         "MLflow: search experiments",
-        &[opt("max_results"), opt("page_token"), opt("filter")],
+        &[count("max_results"), opt("page_token"), opt("filter")],
         Body::Empty,
         "{\"experiments\": [Experiment], \"next_page_token\"}",
     ),
@@ -903,7 +941,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             opt("run_id"),
             opt("run_uuid"),
             req("metric_key"),
-            opt("max_results"),
+            count("max_results"),
             opt("page_token"),
         ],
         Body::Empty,
