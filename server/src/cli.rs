@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use tokio_tungstenite::tungstenite;
 
 use crate::config::Endpoint;
-use crate::runner::snapshot;
+use crate::snapshot;
 
 mod transport;
 

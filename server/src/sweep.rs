@@ -247,17 +247,8 @@ async fn create_child(
         tags: BTreeMap::new(),
         submitted_by: sweep.submitted_by.clone(),
     };
-    if let Err(e) = state
-        .events
-        .commit(
-            &run_id,
-            state.store.create_sweep_child(parent, idx, &new, &values),
-        )
-        .await
-    {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(e.into());
-    }
+    let write = state.store.create_sweep_child(parent, idx, &new, &values);
+    crate::runs::commit_new(state, &run_id, &run_dir, write).await?;
     Ok(run_id)
 }
 

@@ -26,8 +26,9 @@ use super::{ApiError, authorize};
 use crate::metrics::{self, METRIC, MetricsError};
 use crate::mlflow::{self as mf, MlflowError, wire};
 use crate::people::{Access, Principal};
-use crate::runs::definition::{Definition, MlflowCreated};
-use crate::store::{NewRun, RunQuery, RunRecord, StoreError};
+use crate::runs::mlflow::NewMlflowRun;
+use crate::runs::{self, RunError};
+use crate::store::{RunQuery, RunRecord, StoreError};
 
 impl IntoResponse for MlflowError {
     fn into_response(self) -> Response {
@@ -42,6 +43,22 @@ impl IntoResponse for MlflowError {
 impl From<StoreError> for MlflowError {
     fn from(e: StoreError) -> Self {
         MlflowError::Internal(e.to_string())
+    }
+}
+
+impl From<RunError> for MlflowError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Store(e) => e.into(),
+            RunError::NotFound(m) => MlflowError::NotFound(m),
+            RunError::Fields(_)
+            | RunError::Environment(_)
+            | RunError::Invalid { .. }
+            | RunError::Conflict(_) => MlflowError::InvalidParameter(e.to_string()),
+            RunError::Snapshot(_) | RunError::Runner(_) | RunError::Internal(_) => {
+                MlflowError::Internal(e.to_string())
+            }
+        }
     }
 }
 
@@ -413,39 +430,14 @@ pub async fn run_create(
     {
         return Err(MlflowError::InvalidParameter(problem));
     }
-    let secs = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    let run_id = RunId::new(&experiment, secs, rand::random());
-    let run_dir = state.run_dir(&run_id);
-    let made = crate::jobuser::create_run_dir(&run_dir, "wd/outputs");
-    if let Err(e) = made {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(MlflowError::Internal(format!(
-            "creating the run folder: {e}"
-        )));
-    }
-    let new = NewRun {
-        run_id: run_id.clone(),
-        target: mf::TARGET.to_owned(),
-        definition: Definition::Mlflow {
-            mlflow: MlflowCreated {
-                run_name: req.run_name.clone(),
-                start_time: req.start_time,
-            },
-        }
-        .to_value(),
-        run_token: crate::config::new_token(),
-        properties: BTreeMap::new(),
+    let new = NewMlflowRun {
+        experiment,
+        run_name: req.run_name,
+        start_time: req.start_time,
         tags,
-        submitted_by: Some(principal.name().to_owned()),
+        submitted_by: principal.name().to_owned(),
     };
-    if let Err(e) = state
-        .events
-        .commit(&run_id, state.store.create_external_run(&new))
-        .await
-    {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(e.into());
-    }
+    let run_id = runs::mlflow::create(&state.runner, new).await?;
     let record = reread(&state, &run_id).await?;
     Ok(Json(wire::RunAnswer {
         run: run_json(&state, &record.summary).await?,

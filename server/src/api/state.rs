@@ -33,9 +33,6 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Compute targets, drivers, admission, environments, TensorBoards.
     pub runner: Runner,
-    /// The fan-out behind [`Inner::events`], for tests that publish what they
-    /// committed themselves; the server publishes only through `events`.
-    pub hub: Arc<Hub>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,8 +64,7 @@ impl AppState {
         if config.job_user.is_some() {
             jobuser::lock_down(&config.data_dir).map_err(|e| StoreError::Sql(e.into()))?;
         }
-        let hub = Arc::new(Hub::default());
-        let events = Events::new(store.clone(), hub.clone());
+        let events = Events::new(store.clone(), Arc::new(Hub::default()));
         let metrics = Metrics::new(store.clone(), events.clone(), config.data_dir.clone());
         let runner = Runner::new(
             config.clone(),
@@ -82,7 +78,6 @@ impl AppState {
             events,
             metrics,
             runner,
-            hub,
         })))
     }
 

@@ -15,10 +15,6 @@ pub mod supervisor;
 pub mod tensorboard;
 pub mod wake;
 
-/// Snapshots moved to [`crate::snapshot`], beside all their users; this path stays for
-/// the callers that still name it (the CLI, tests).
-pub use crate::snapshot;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

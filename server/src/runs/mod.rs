@@ -12,6 +12,7 @@
 //!   re-attached at server start);
 //! - [`cancel`], [`tags`], [`delete`]: a run's cancel (and [`cancel::stop`], the one
 //!   way cancels are made), tag patch, deletion;
+//! - [`mlflow`]: a run MLflow's client creates and logs to;
 //! - [`files`]: the files a run wrote and its snapshot, listed and opened confined.
 
 pub mod cancel;
@@ -19,6 +20,7 @@ pub mod definition;
 pub mod delete;
 pub mod drive;
 pub mod files;
+pub mod mlflow;
 pub mod stage;
 pub mod submit;
 pub mod sweep;
@@ -26,7 +28,12 @@ pub mod tags;
 
 use runboard_shared::estimator::FieldError;
 
-use crate::runner::RunnerError;
+use std::path::Path;
+
+use runboard_shared::run::RunId;
+
+use crate::events::Published;
+use crate::runner::{Runner, RunnerError};
 use crate::snapshot::SnapshotError;
 use crate::store::StoreError;
 
@@ -71,4 +78,20 @@ impl RunError {
     fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
+}
+
+/// Commits a new run's row with `write` (a store call that also appends its first
+/// event) and publishes it; when that fails, removes the folder made for the run, so
+/// no half-made run is left. How every way of making a run ends.
+pub(crate) async fn commit_new<T: Published>(
+    runner: &Runner,
+    run_id: &RunId,
+    run_dir: &Path,
+    write: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let committed = runner.events.commit(run_id, write).await;
+    if committed.is_err() {
+        let _ = std::fs::remove_dir_all(run_dir);
+    }
+    committed
 }

@@ -86,14 +86,7 @@ pub async fn submit(runner: &Runner, sub: Submission) -> Result<RunId, RunError>
         tags: sub.tags,
         submitted_by: Some(sub.submitted_by),
     };
-    if let Err(e) = runner
-        .events
-        .commit(&run_id, runner.store.create_run(&new))
-        .await
-    {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(e.into());
-    }
+    super::commit_new(runner, &run_id, &run_dir, runner.store.create_run(&new)).await?;
     tracing::info!(%run_id, "run submitted");
     // Starts the run now if its compute target has a free slot; else it waits in
     // Queued, in the store, and learns its place in line.

@@ -90,17 +90,8 @@ pub async fn create(runner: &Runner, sub: SweepSubmission) -> Result<RunId, RunE
         tags: BTreeMap::new(),
         submitted_by: Some(submitted_by),
     };
-    if let Err(e) = runner
-        .events
-        .commit(
-            &run_id,
-            runner.store.create_sweep(&new, &config_json, &template),
-        )
-        .await
-    {
-        let _ = std::fs::remove_dir_all(&run_dir);
-        return Err(e.into());
-    }
+    let write = runner.store.create_sweep(&new, &config_json, &template);
+    super::commit_new(runner, &run_id, &run_dir, write).await?;
     tracing::info!(%run_id, "sweep submitted");
     crate::sweep::spawn(runner, run_id.clone());
     Ok(run_id)

@@ -304,7 +304,7 @@ async fn a_custom_docker_image_runs_in_it_when_there_is_an_engine_and_is_refused
         "custom_docker_image": "python:3.11-slim"
     });
     let mut archive = Vec::new();
-    runboard_server::runner::snapshot::pack(src.path(), u64::MAX, &mut archive).unwrap();
+    runboard_server::snapshot::pack(src.path(), u64::MAX, &mut archive).unwrap();
     let form = reqwest::multipart::Form::new()
         .text("estimator", estimator.to_string())
         .part("snapshot", reqwest::multipart::Part::bytes(archive));

@@ -83,7 +83,7 @@ async fn a_person_is_added_sets_a_password_once_logs_in_changes_role_and_is_remo
     let token = token["token"].as_str().unwrap().to_owned();
     let src = source(&[("train.py", "print('hi')\n")]);
     let mut archive = Vec::new();
-    runboard_server::runner::snapshot::pack(src.path(), 1 << 20, &mut archive).unwrap();
+    runboard_server::snapshot::pack(src.path(), 1 << 20, &mut archive).unwrap();
     let form = reqwest::multipart::Form::new()
         .text(
             "estimator",

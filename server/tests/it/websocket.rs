@@ -181,22 +181,24 @@ async fn a_slow_client_is_told_to_resume_and_dropped_without_loss() {
     // Far more events than the hub holds for one subscriber, while the client sleeps.
     let total = runboard_server::hub::CHANNEL_CAPACITY as u64 * 3;
     for i in 0..total {
-        let event = state
-            .store
-            .append_log(
+        state
+            .events
+            .commit(
                 &run_id,
-                runboard_server::store::LogRef {
-                    path: "user_logs/std_log.txt".into(),
-                    rank: None,
-                    offset: i,
-                    len: 1,
-                    eof: false,
-                },
-                format!("{i}\n"),
+                state.store.append_log(
+                    &run_id,
+                    runboard_server::store::LogRef {
+                        path: "user_logs/std_log.txt".into(),
+                        rank: None,
+                        offset: i,
+                        len: 1,
+                        eof: false,
+                    },
+                    format!("{i}\n"),
+                ),
             )
             .await
             .unwrap();
-        state.hub.publish(&run_id, event);
     }
     // The client wakes up: it gets what was buffered, then a resume frame, then the end.
     let mut received = vec![1u64];
