@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{Server, text};
+use crate::support::{Server, new_venv, text};
 
 fn checkout() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -187,14 +187,7 @@ async fn the_index_proxies_checked_pure_wheels_and_pip_installs_them() {
 
     // A real pip in a fresh virtual environment installs through the server, with
     // the dependency, and the modules import.
-    let venv = dir.path().join("venv");
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", text(&made));
-    let python = venv.join("bin/python");
+    let python = new_venv(dir.path());
     let pip = Command::new(&python)
         .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
         .arg(format!("{}/simple/", server.url))

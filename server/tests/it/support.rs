@@ -408,9 +408,8 @@ pub fn text(output: &std::process::Output) -> String {
     )
 }
 
-/// A new virtual environment in `dir/venv` with the SDK package (`runboard-azureml`)
-/// installed by pip from the server's own index; its Python.
-pub fn venv_with_sdk(dir: &Path, server: &Server) -> PathBuf {
+/// A new, empty virtual environment in `dir/venv`; its Python.
+pub fn new_venv(dir: &Path) -> PathBuf {
     let venv = dir.join("venv");
     let made = Command::new("python3")
         .args(["-m", "venv"])
@@ -418,7 +417,13 @@ pub fn venv_with_sdk(dir: &Path, server: &Server) -> PathBuf {
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", text(&made));
-    let python = venv.join("bin/python");
+    venv.join("bin/python")
+}
+
+/// A new virtual environment in `dir/venv` with the SDK package (`runboard-azureml`)
+/// installed by pip from the server's own index; its Python.
+pub fn venv_with_sdk(dir: &Path, server: &Server) -> PathBuf {
+    let python = new_venv(dir);
     let index = format!("{}/simple/", server.url);
     let pip = Command::new(&python)
         .args([
